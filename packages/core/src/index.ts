@@ -1,0 +1,2 @@
+import "./gradients.js";
+export const VERSION = "0.1.0";

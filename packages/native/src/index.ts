@@ -1,0 +1,4 @@
+/** @dilemma/native — filled in by the native engine work (issue 4). */
+export function isAvailable(): boolean {
+  return false;
+}
