@@ -1,4 +1,51 @@
-/** @dilemma/native — filled in by the native engine work (issue 4). */
-export function isAvailable(): boolean {
-  return false;
+/**
+ * @dilemma/native: a tfjs backend "native" (tfjs-backend-cpu with BLAS and multithreaded C++
+ * kernels for the hot ops) and the DILEMMA kernels, from a Node-API addon built at install time.
+ * Everything degrades gracefully: without the addon `isAvailable()` is false and
+ * `loadError()` says why.
+ */
+import { addon, addonLoadError } from "./addon.js";
+
+/** What the addon was built with and what it sees at run time. */
+export interface NativeInfo {
+  /** Package version the addon was built from. */
+  version: string;
+  cuda: {
+    /** True when the CUDA kernels were compiled into the addon. */
+    compiled: boolean;
+    /** SM architectures compiled for, e.g. "80,90" (empty when not compiled). */
+    archs: string;
+    /** CUDA runtime version (e.g. 13000), null when not compiled. */
+    runtimeVersion: number | null;
+    /** Visible CUDA devices (0 without a GPU or driver). */
+    devices: number;
+  };
+  /** "openblas", "accelerate" or "builtin" (the fallback blocked sgemm). */
+  blas: string;
+  /** Threads of the engine's pool (env DILEMMA_THREADS, default: cores). */
+  threads: number;
+  /** True when the DILEMMA kernels (csrc/dilemma) are compiled in. */
+  dilemmaKernels: boolean;
 }
+
+/** True when the native addon is built and loads. */
+export function isAvailable(): boolean {
+  return addon() !== null;
+}
+
+/** Why the addon is unavailable (null when it loaded). */
+export function loadError(): string | null {
+  return addonLoadError();
+}
+
+/**
+ * Build and runtime information of the addon.
+ * @throws Error naming the load problem when the addon is unavailable.
+ */
+export function info(): NativeInfo {
+  const a = addon();
+  if (a === null) throw new Error(`@dilemma/native is unavailable: ${addonLoadError()}`);
+  return a.info();
+}
+
+export { addon } from "./addon.js";

@@ -1,0 +1,103 @@
+// BatchMatMul / _FusedMatMul: out[b] = act(op(A[b % batchA]) * op(B[b % batchB]) + bias).
+// Batch indices wrap modulo each operand's batch like tfjs-backend-cpu's BatchMatMul, so the
+// results match it for every broadcast tfjs allows. bias broadcasts over the last axis ([N] or
+// scalar); activations follow tfjs fused_util (linear, relu, relu6, elu, sigmoid, leakyrelu).
+#include <algorithm>
+#include <cmath>
+
+#include "engine/kernels.h"
+#include "engine/napi_util.h"
+#include "engine/sgemm.h"
+#include "engine/threadpool.h"
+
+namespace dilemma {
+namespace {
+
+enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kSigmoid = 4, kLeakyRelu = 5 };
+
+inline float ApplyAct(float v, int act, float alpha) {
+  switch (act) {
+    case kRelu: return v > 0.f ? v : 0.f;
+    case kRelu6: return std::min(std::max(v, 0.f), 6.f);
+    case kElu: return v >= 0.f ? v : std::expm1(v);
+    case kSigmoid: return 1.f / (1.f + std::exp(-v));
+    case kLeakyRelu: return v >= 0.f ? v : alpha * v;
+    default: return v;
+  }
+}
+
+// matMul(a, b, out, batchA, batchB, batchOut, M, N, K, transA, transB, bias|null, biasLen, act, alpha)
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 15) {
+    Napi::TypeError::New(env, "matMul: expected 15 arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int64_t batchA = IntArg(info, 3), batchB = IntArg(info, 4), batchOut = IntArg(info, 5);
+  const int64_t M = IntArg(info, 6), N = IntArg(info, 7), K = IntArg(info, 8);
+  const bool transA = info[9].As<Napi::Boolean>(), transB = info[10].As<Napi::Boolean>();
+  const int64_t biasLen = IntArg(info, 12);
+  const int act = static_cast<int>(IntArg(info, 13));
+  const float alpha = static_cast<float>(NumArg(info, 14));
+  const float* a = F32Arg(info, 0, batchA * M * K, "matMul a");
+  if (!a) return env.Undefined();
+  const float* b = F32Arg(info, 1, batchB * K * N, "matMul b");
+  if (!b) return env.Undefined();
+  float* out = F32Arg(info, 2, batchOut * M * N, "matMul out");
+  if (!out) return env.Undefined();
+  const float* bias = OptF32Arg(info, 11, biasLen, "matMul bias");
+  if (env.IsExceptionPending()) return env.Undefined();
+
+  const int64_t lda = transA ? M : K, ldb = transB ? K : N;
+  for (int64_t bi = 0; bi < batchOut; ++bi) {
+    const float* ab = a + (bi % batchA) * M * K;
+    const float* bb = b + (bi % batchB) * K * N;
+    float* ob = out + bi * M * N;
+    if (K == 0) {
+      std::fill(ob, ob + M * N, 0.f);
+    } else {
+      Sgemm(transA, transB, M, N, K, ab, lda, bb, ldb, 0.f, ob, N);
+    }
+  }
+  if (bias != nullptr || act != kLinear) {
+    const int64_t rows = batchOut * M;
+    ParallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        float* o = out + r * N;
+        if (bias != nullptr) {
+          if (biasLen == 1)
+            for (int64_t j = 0; j < N; ++j) o[j] += bias[0];
+          else
+            for (int64_t j = 0; j < N; ++j) o[j] += bias[j];
+        }
+        if (act != kLinear)
+          for (int64_t j = 0; j < N; ++j) o[j] = ApplyAct(o[j], act, alpha);
+      }
+    });
+  }
+  return env.Undefined();
+}
+
+// sgemmBuiltin(a, b, out, M, N, K, transA, transB): the fallback kernel, exposed for tests.
+Napi::Value SgemmBuiltinNapi(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t M = IntArg(info, 3), N = IntArg(info, 4), K = IntArg(info, 5);
+  const bool transA = info[6].As<Napi::Boolean>(), transB = info[7].As<Napi::Boolean>();
+  const float* a = F32Arg(info, 0, M * K, "sgemmBuiltin a");
+  if (!a) return env.Undefined();
+  const float* b = F32Arg(info, 1, K * N, "sgemmBuiltin b");
+  if (!b) return env.Undefined();
+  float* out = F32Arg(info, 2, M * N, "sgemmBuiltin out");
+  if (!out) return env.Undefined();
+  SgemmBuiltin(transA, transB, M, N, K, a, transA ? M : K, b, transB ? K : N, 0.f, out, N);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterMatMul(Napi::Env env, Napi::Object exports) {
+  exports.Set("matMul", Napi::Function::New(env, MatMul, "matMul"));
+  exports.Set("sgemmBuiltin", Napi::Function::New(env, SgemmBuiltinNapi, "sgemmBuiltin"));
+}
+
+}  // namespace dilemma

@@ -1,0 +1,65 @@
+/**
+ * Loads the compiled addon (build/Release/dilemma_native.node) once. Never throws: when the
+ * addon is missing, fails to load, or DILEMMA_NATIVE=off, `addon()` is null and
+ * `addonLoadError()` says why.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Shape of info() (see NativeInfo in index.ts). */
+export interface RawInfo {
+  version: string;
+  cuda: { compiled: boolean; archs: string; runtimeVersion: number | null; devices: number };
+  blas: string;
+  threads: number;
+  dilemmaKernels: boolean;
+}
+
+/** The N-API surface of the engine kernels (csrc/engine); DILEMMA kernels add more. */
+export interface Addon {
+  info(): RawInfo;
+  setBlasThreads(n: number): void;
+  matMul(
+    a: Float32Array, b: Float32Array, out: Float32Array,
+    batchA: number, batchB: number, batchOut: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, bias: Float32Array | null, biasLen: number, act: number, alpha: number,
+  ): void;
+  sgemmBuiltin(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number,
+    transA: boolean, transB: boolean): void;
+  [name: string]: unknown;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Package root: dist/ or src/ sit one level below it. */
+export const packageRoot = join(here, "..");
+export const addonPath = join(packageRoot, "build", "Release", "dilemma_native.node");
+
+let loaded: Addon | null | undefined;
+let error: string | null = null;
+
+export function addon(): Addon | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if ((process.env.DILEMMA_NATIVE ?? "").toLowerCase() === "off") {
+    error = "DILEMMA_NATIVE=off";
+    return null;
+  }
+  if (!existsSync(addonPath)) {
+    error = `the addon is not built (${addonPath} is missing); run \`npm run build:addon -w @dilemma/native\``;
+    return null;
+  }
+  try {
+    loaded = createRequire(import.meta.url)(addonPath) as Addon;
+  } catch (e) {
+    error = `loading ${addonPath} failed: ${(e as Error).message}; rebuild with \`npm run build:addon -w @dilemma/native\``;
+    loaded = null;
+  }
+  return loaded;
+}
+
+export function addonLoadError(): string | null {
+  addon();
+  return error;
+}
