@@ -1,0 +1,114 @@
+// AdamW with torch.optim.AdamW semantics (amsgrad=False), state as named tensors for resume.
+import * as tf from "@tensorflow/tfjs-core";
+import type { NamedTensors } from "../api.js";
+
+export interface AdamWOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** Which parameters get weight decay; default {@link decaysByDefault}. */
+  decay?: (name: string, param: tf.Variable) => boolean;
+}
+
+/**
+ * The usual ViT recipe: no weight decay on biases and norm weights (ndim <= 1), `pos_embed`
+ * and `cls_token`.
+ */
+export function decaysByDefault(name: string, param: tf.Variable): boolean {
+  return param.rank > 1 && !name.endsWith("pos_embed") && !name.endsWith("cls_token");
+}
+
+/**
+ * AdamW over a named set of variables. Per parameter, with t the step count after the update:
+ * `p *= 1 - lr*wd; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+ * p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)`.
+ * Parameters without a gradient in a step are left untouched (as torch does for `grad=None`).
+ */
+export class AdamW {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** Completed steps (the `t` of the last update). */
+  step = 0;
+  private readonly params: Map<string, tf.Variable>;
+  private readonly decays: Map<string, boolean>;
+  private readonly expAvg = new Map<string, tf.Variable>();
+  private readonly expAvgSq = new Map<string, tf.Variable>();
+
+  constructor(params: Map<string, tf.Variable>, opts: AdamWOptions) {
+    this.params = params;
+    this.lr = opts.lr;
+    [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0.01;
+    const decay = opts.decay ?? decaysByDefault;
+    this.decays = new Map([...params].map(([n, p]) => [n, decay(n, p)]));
+    for (const [n, p] of params) {
+      this.expAvg.set(n, tf.variable(tf.zerosLike(p), false));
+      this.expAvgSq.set(n, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** One update with `grads` keyed by parameter name; `lr` overrides the current rate. */
+  apply(grads: Map<string, tf.Tensor> | NamedTensors, lr = this.lr): void {
+    const get = (n: string) => (grads instanceof Map ? grads.get(n) : grads[n]);
+    for (const n of grads instanceof Map ? grads.keys() : Object.keys(grads)) {
+      if (!this.params.has(n)) throw new Error(`AdamW: gradient for unknown parameter "${n}"`);
+    }
+    this.lr = lr;
+    const t = ++this.step;
+    const { beta1: b1, beta2: b2, eps } = this;
+    const stepSize = lr / (1 - b1 ** t);
+    const sqrtBc2 = Math.sqrt(1 - b2 ** t);
+    tf.tidy(() => {
+      for (const [n, p] of this.params) {
+        const g = get(n);
+        if (!g) continue;
+        const m = this.expAvg.get(n)!;
+        const v = this.expAvgSq.get(n)!;
+        const wd = this.decays.get(n) ? this.weightDecay : 0;
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+        const decayed = wd === 0 ? p : tf.mul(p, 1 - lr * wd);
+        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+      }
+    });
+  }
+
+  /** Copies of the state: `exp_avg/<name>`, `exp_avg_sq/<name>` (caller disposes), and the step. */
+  getState(): { step: number; tensors: NamedTensors } {
+    const tensors: NamedTensors = {};
+    for (const n of this.params.keys()) {
+      tensors[`exp_avg/${n}`] = tf.clone(this.expAvg.get(n)!);
+      tensors[`exp_avg_sq/${n}`] = tf.clone(this.expAvgSq.get(n)!);
+    }
+    return { step: this.step, tensors };
+  }
+
+  /** Restores a state from {@link getState} (every parameter's moments must be present). */
+  setState(state: { step: number; tensors: NamedTensors }): void {
+    const expected = new Set<string>();
+    for (const [n, p] of this.params) {
+      for (const [key, slot] of [[`exp_avg/${n}`, this.expAvg], [`exp_avg_sq/${n}`, this.expAvgSq]] as const) {
+        expected.add(key);
+        const t = state.tensors[key];
+        if (!t) throw new Error(`AdamW.setState: missing "${key}"`);
+        if (!tf.util.arraysEqual(t.shape, p.shape)) {
+          throw new Error(`AdamW.setState: "${key}" has shape [${t.shape}], parameter has [${p.shape}]`);
+        }
+        tf.tidy(() => slot.get(n)!.assign(tf.cast(t, "float32")));
+      }
+    }
+    const unknown = Object.keys(state.tensors).filter((k) => !expected.has(k));
+    if (unknown.length) throw new Error(`AdamW.setState: unknown state tensors ${unknown.join(", ")}`);
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const v of [...this.expAvg.values(), ...this.expAvgSq.values()]) v.dispose();
+  }
+}

@@ -1,0 +1,88 @@
+// BatchNorm1d with PyTorch semantics (MoCo v3 projector / predictor).
+import * as tf from "@tensorflow/tfjs-core";
+
+export interface BatchNormOptions {
+  /** Learnable scale and shift (PyTorch `affine`); default true. */
+  affine?: boolean;
+  eps?: number;
+  /** Running-statistics momentum (PyTorch convention: new = (1-m)*old + m*batch); default 0.1. */
+  momentum?: number;
+  /** Whether the affine parameters receive gradients; default true. */
+  trainable?: boolean;
+}
+
+/**
+ * `torch.nn.BatchNorm1d` on `[B, C]` inputs. Training mode normalises with the batch mean and
+ * biased variance and updates the running statistics (running variance unbiased, as PyTorch);
+ * eval mode uses the running statistics.
+ */
+export class BatchNorm1d {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly weight?: tf.Variable;
+  readonly bias?: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    this.numFeatures = numFeatures;
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    if (opts.affine ?? true) {
+      this.weight = tf.variable(tf.ones([numFeatures]), opts.trainable ?? true);
+      this.bias = tf.variable(tf.zeros([numFeatures]), opts.trainable ?? true);
+    }
+    this.runningMean = tf.variable(tf.zeros([numFeatures]), false);
+    this.runningVar = tf.variable(tf.ones([numFeatures]), false);
+  }
+
+  /** Trainable parameters by PyTorch name ("weight", "bias"); empty when not affine. */
+  params(): Map<string, tf.Variable> {
+    const m = new Map<string, tf.Variable>();
+    if (this.weight && this.bias) {
+      m.set("weight", this.weight);
+      m.set("bias", this.bias);
+    }
+    return m;
+  }
+
+  /** Non-trainable state by PyTorch state_dict name. */
+  buffers(): Map<string, tf.Variable> {
+    return new Map([["running_mean", this.runningMean], ["running_var", this.runningVar]]);
+  }
+
+  apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (training) {
+        const n = x.shape[0];
+        if (n < 2) throw new Error(`BatchNorm1d: training needs a batch of at least 2 (got ${n})`);
+        ({ mean, variance } = tf.moments(x, 0));
+        this.updateRunning(mean, variance, n);
+      } else {
+        mean = this.runningMean;
+        variance = this.runningVar;
+      }
+      let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
+      if (this.weight && this.bias) y = tf.add(tf.mul(y, this.weight), this.bias);
+      return y as tf.Tensor2D;
+    });
+  }
+
+  /** Running statistics update (outside any gradient: reads only the batch statistics' values). */
+  private updateRunning(mean: tf.Tensor, biasedVar: tf.Tensor, n: number): void {
+    const m = this.momentum;
+    const unbiased = tf.mul(biasedVar, n / (n - 1));
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+  }
+
+  dispose(): void {
+    this.weight?.dispose();
+    this.bias?.dispose();
+    this.runningMean.dispose();
+    this.runningVar.dispose();
+  }
+}
