@@ -1,2 +1,10 @@
 // ViT, DILEMMA sampling and op, detection head and metrics, weight (de)serialisation.
-export {};
+export * from "./philox.js";
+export * from "./sampling.js";
+export * from "./ops/index.js";
+export * from "./presets.js";
+export { ViT } from "./vit.js";
+export type { DilemmaView, ViTOutput } from "./vit.js";
+export { DetectionHead, bceWithLogits, detectionMetrics } from "./detection.js";
+export * from "./weights.js";
+export { sincosPosEmbed } from "./init.js";

@@ -1,0 +1,37 @@
+// Shared helpers for the custom ops: kernel-or-composite dispatch and CPU typed-array access.
+import * as tf from "@tensorflow/tfjs-core";
+
+/** True when the active backend has a kernel registered under `kernelName`. */
+export function hasKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) != null;
+}
+
+/** Registers a CPU kernel once (module reloads in test runners must not re-register). */
+export function registerCpuKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(kernelName, "cpu") == null) tf.registerKernel({ kernelName, backendName: "cpu", kernelFunc });
+}
+
+/** Registers a gradient once. */
+export function registerGradientOnce(config: tf.GradConfig): void {
+  if (tf.getGradient(config.kernelName) == null) tf.registerGradient(config);
+}
+
+/** The typed array behind a tensor on the CPU backend (read-only by convention). */
+export function cpuValues<T extends Float32Array | Int32Array>(backend: unknown, t: tf.TensorInfo): T {
+  return (backend as any).data.get(t.dataId).values as T;
+}
+
+/** Wraps a typed array as a new backend tensor. */
+export function cpuOutput(backend: unknown, shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): tf.TensorInfo {
+  return (backend as any).makeTensorInfo(shape, dtype, values) as tf.TensorInfo;
+}
+
+/** Throws a named error when any index is outside [0, n). */
+export function checkIndices(op: string, name: string, idx: ArrayLike<number>, cols: number, n: number): void {
+  for (let j = 0; j < idx.length; j++) {
+    const v = idx[j];
+    if (!(v >= 0 && v < n)) {
+      throw new Error(`${op}: ${name}[${Math.floor(j / cols)},${j % cols}]=${v} out of [0, ${n})`);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// Parity: the DILEMMA ViT forward and backward against the float64 PyTorch reference
+// (fixture kind "vit_dilemma": cases vit_dilemma_forward_backward and vit_dense_forward).
+import * as tf from "@tensorflow/tfjs-core";
+import type { NamedTensors, ViTConfig } from "../../src/api.js";
+import { DetectionHead, ViT, bceWithLogits } from "../../src/model/index.js";
+import { closeness, type FixtureCase } from "../util/fixtures.js";
+import { registerKind } from "./index.js";
+
+/** ViTConfig from a fixture's `config.vit` (snake_case, as the reference writes it). */
+export function vitConfigOf(v: Record<string, number>): ViTConfig {
+  return { imgSize: v.img_size, patchSize: v.patch_size, inChans: v.in_chans, embedDim: v.embed_dim, depth: v.depth, numHeads: v.num_heads, mlpRatio: v.mlp_ratio };
+}
+
+/** The case's parameters (names without a "/"), as tensors. */
+export function fixtureParams(c: FixtureCase): NamedTensors {
+  const out: NamedTensors = {};
+  for (const n of c.names) if (!n.includes("/")) out[n] = c.tensor(n);
+  return out;
+}
+
+function runVitDilemma(c: FixtureCase): void {
+  const tol = c.manifest.tolerance ?? { rtol: 1e-5, atol: 1e-7 };
+  const cfg = vitConfigOf(c.manifest.config.vit);
+  const failures: string[] = [];
+  const compared = new Set<string>();
+  const check = (name: string, actual: tf.Tensor) => {
+    compared.add(name);
+    const r = closeness(actual.dataSync(), c.array(name), tol);
+    if (!tf.util.arraysEqual(actual.shape, c.shape(name))) failures.push(`${name}: shape [${actual.shape}] vs [${c.shape(name)}]`);
+    else if (!r.ok) failures.push(`${name}: ${r.message}`);
+  };
+
+  const vit = new ViT(cfg);
+  const head = new DetectionHead(cfg.embedDim);
+  const params = fixtureParams(c);
+  try {
+    vit.setWeights(params);
+    head.setWeights(params, "dilemma_head.");
+    tf.tidy(() => {
+      const image = c.tensor("input/image") as tf.Tensor4D;
+      const realPos = c.tensor("input/real_pos") as tf.Tensor2D;
+      const inputPos = c.tensor("input/input_pos") as tf.Tensor2D;
+      const labels = c.tensor("input/labels");
+      const view = { realPos, inputPos };
+
+      check("expected/patch_embed", vit.patchEmbed(image));
+      const embed = vit.embed(image, view);
+      check("expected/embed", embed);
+      const out = vit.forward(image, view);
+      check("expected/tokens", out.tokens);
+      check("expected/cls", out.cls);
+      const logits = head.logits(out.patches);
+      check("expected/dilemma_logits", logits);
+      check("expected/dilemma_loss", bceWithLogits(logits, labels));
+      if (c.has("expected/plain_tokens")) check("expected/plain_tokens", vit.forward(image).tokens);
+
+      // Gradients of the dilemma loss w.r.t. the image and every parameter (one backward pass).
+      const vars = [...vit.params.entries(), ...[...head.params].map(([n, v]) => [`dilemma_head.${n}`, v] as const)];
+      const loss = (img: tf.Tensor) => bceWithLogits(head.logits(vit.forward(img as tf.Tensor4D, view).patches), labels);
+      const grads = tf.grads((img: tf.Tensor, ..._vars: tf.Tensor[]) => loss(img))([image, ...vars.map(([, v]) => v)]);
+      check("grad/input/image", grads[0]);
+      vars.forEach(([name], i) => check(`grad/${name}`, grads[i + 1]));
+      // ... and w.r.t. the embedding output.
+      check("grad/embed", tf.grad((e: tf.Tensor) => bceWithLogits(head.logits(vit.encode(e as tf.Tensor3D).patches), labels))(embed));
+    });
+    const missed = c.names.filter((n) => (n.startsWith("expected/") || n.startsWith("grad/")) && n !== "expected/ids_shuffle" && !compared.has(n));
+    if (missed.length) failures.push(`not compared (add them to the runner): ${missed.join(", ")}`);
+    if (failures.length) throw new Error(`${c.name} (rtol ${tol.rtol}, atol ${tol.atol}):\n  ${failures.join("\n  ")}`);
+  } finally {
+    vit.dispose();
+    head.dispose();
+    tf.dispose(Object.values(params));
+  }
+}
+
+export function register(): void {
+  registerKind("vit_dilemma", runVitDilemma);
+}
