@@ -1,0 +1,222 @@
+// DILEMMA embedding op, CUDA kernels. CPU reference beside them: embed_cpu.cc (embed_fwd_cpu,
+// embed_bwd_cpu); the device check (cuda_check.cu) runs both on the same inputs and compares.
+#include <cuda_runtime.h>
+
+#include "dilemma_cuda.h"
+
+namespace dilemma {
+namespace {
+
+// Element access for the float4 (D % 4 == 0) and scalar paths.
+__device__ __forceinline__ float4 vadd(float4 a, float4 b) { return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w); }
+__device__ __forceinline__ float vadd(float a, float b) { return a + b; }
+template <class V> __device__ __forceinline__ V vzero();
+template <> __device__ __forceinline__ float4 vzero<float4>() { return make_float4(0.f, 0.f, 0.f, 0.f); }
+template <> __device__ __forceinline__ float vzero<float>() { return 0.f; }
+
+__device__ __forceinline__ void flag(int32_t* err, int code) {
+  if (err) atomicExch(err, code);
+}
+
+// Forward: one warp per output row (b, i); DV = D / width vectors per row. Reads 2 rows, writes 1.
+template <class V>
+__global__ void embed_fwd_kernel(const V* __restrict__ tokens, const V* __restrict__ pos,
+                                 const int32_t* __restrict__ realPos, const int32_t* __restrict__ inputPos, int B,
+                                 int L, int K, int DV, V* __restrict__ out, int32_t* err) {
+  const int64_t row = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const int lane = threadIdx.x & 31;
+  if (row >= static_cast<int64_t>(B) * K) return;
+  const int64_t b = row / K;
+  const int r = __ldg(realPos + row), q = __ldg(inputPos + row);
+  if (static_cast<unsigned>(r) >= static_cast<unsigned>(L) || static_cast<unsigned>(q) >= static_cast<unsigned>(L)) {
+    if (lane == 0) flag(err, 1);
+    return;
+  }
+  const V* t = tokens + (b * L + r) * DV;
+  const V* p = pos + static_cast<int64_t>(q) * DV;
+  V* o = out + row * DV;
+#pragma unroll 4
+  for (int j = lane; j < DV; j += 32) o[j] = vadd(__ldg(t + j), __ldg(p + j));
+}
+
+// dTokens: block (b, tile of 32 patches). Builds the patch -> kept-slot map of its tile in shared
+// memory, then writes each dTokens row exactly once (zeros or a copy of dy) - no zero-fill pass.
+constexpr int kTile = 32;
+template <class V>
+__global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L, int K,
+                                         int DV, V* __restrict__ dTokens, int32_t* err) {
+  __shared__ int slot[kTile];
+  const int b = blockIdx.x, l0 = blockIdx.y * kTile;
+  for (int t = threadIdx.x; t < kTile; t += blockDim.x) slot[t] = -1;
+  __syncthreads();
+  for (int i = threadIdx.x; i < K; i += blockDim.x) {
+    const int r = __ldg(realPos + static_cast<int64_t>(b) * K + i);
+    if (static_cast<unsigned>(r) >= static_cast<unsigned>(L)) {
+      if (blockIdx.y == 0) flag(err, 1);
+    } else if (r >= l0 && r < l0 + kTile) {
+      if (atomicCAS(&slot[r - l0], -1, i) != -1) flag(err, 2);
+    }
+  }
+  __syncthreads();
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  for (int t = warp; t < kTile && l0 + t < L; t += nw) {
+    V* dst = dTokens + (static_cast<int64_t>(b) * L + l0 + t) * DV;
+    const int s = slot[t];
+    if (s < 0) {
+      for (int j = lane; j < DV; j += 32) dst[j] = vzero<V>();
+    } else {
+      const V* src = dy + (static_cast<int64_t>(b) * K + s) * DV;
+#pragma unroll 4
+      for (int j = lane; j < DV; j += 32) dst[j] = __ldg(src + j);
+    }
+  }
+}
+
+// dPos, deterministic: block (position l, column tile). The block scans inputPos in chunks, compacts
+// the matching flat rows n (in increasing order) into shared memory with a block prefix sum, and
+// each thread adds its column of those dy rows in that order: the same order as embed_bwd_cpu, so
+// the result is bitwise equal to it and independent of scheduling. No atomics on floats.
+constexpr int kDposThreads = 128;
+constexpr int kDposPerThread = 16;
+constexpr int kDposChunk = kDposThreads * kDposPerThread;
+template <class V>
+__global__ void __launch_bounds__(kDposThreads)
+    embed_bwd_dpos_kernel(const V* __restrict__ dy, const int32_t* __restrict__ inputPos, int64_t N, int L, int DV,
+                          V* __restrict__ dPos, int32_t* err) {
+  __shared__ int list[kDposChunk];
+  __shared__ int warpTotal[kDposThreads / 32];
+  const int l = blockIdx.x;
+  const int col = blockIdx.y * kDposThreads + threadIdx.x;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const bool checker = blockIdx.x == 0 && blockIdx.y == 0;
+  V acc = vzero<V>();
+  for (int64_t base = 0; base < N; base += kDposChunk) {
+    // Each thread owns kDposPerThread consecutive entries, so thread order == entry order.
+    const int64_t first = base + static_cast<int64_t>(threadIdx.x) * kDposPerThread;
+    unsigned mask = 0;
+#pragma unroll
+    for (int k = 0; k < kDposPerThread; ++k) {
+      const int64_t n = first + k;
+      if (n < N) {
+        const int q = __ldg(inputPos + n);
+        if (q == l) mask |= 1u << k;
+        if (checker && static_cast<unsigned>(q) >= static_cast<unsigned>(L)) flag(err, 1);
+      }
+    }
+    const int cnt = __popc(mask);
+    int incl = cnt;  // warp inclusive scan of counts
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+      const int v = __shfl_up_sync(0xffffffffu, incl, o);
+      if (lane >= o) incl += v;
+    }
+    if (lane == 31) warpTotal[warp] = incl;
+    __syncthreads();
+    int off = incl - cnt, total = 0;
+#pragma unroll
+    for (int w = 0; w < kDposThreads / 32; ++w) {
+      if (w < warp) off += warpTotal[w];
+      total += warpTotal[w];
+    }
+    while (mask) {
+      const int k = __ffs(mask) - 1;
+      mask &= mask - 1;
+      list[off++] = static_cast<int>(first - base) + k;
+    }
+    __syncthreads();
+    if (col < DV) {
+      const V* src = dy + base * DV + col;
+      int j = 0;
+      for (; j + 4 <= total; j += 4) {  // issue 4 loads, then add in order
+        const V a0 = __ldg(src + static_cast<int64_t>(list[j]) * DV);
+        const V a1 = __ldg(src + static_cast<int64_t>(list[j + 1]) * DV);
+        const V a2 = __ldg(src + static_cast<int64_t>(list[j + 2]) * DV);
+        const V a3 = __ldg(src + static_cast<int64_t>(list[j + 3]) * DV);
+        acc = vadd(vadd(vadd(vadd(acc, a0), a1), a2), a3);
+      }
+      for (; j < total; ++j) acc = vadd(acc, __ldg(src + static_cast<int64_t>(list[j]) * DV));
+    }
+    __syncthreads();  // list and warpTotal are rewritten by the next chunk
+  }
+  if (col < DV) dPos[static_cast<int64_t>(l) * DV + col] = acc;
+}
+
+// dPos, atomic alternative: one warp per dy row, float atomicAdd per element into a zeroed dPos.
+__global__ void embed_bwd_dpos_atomic_kernel(const float* __restrict__ dy, const int32_t* __restrict__ inputPos,
+                                             int64_t N, int L, int D, float* __restrict__ dPos, int32_t* err) {
+  const int64_t n = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const int lane = threadIdx.x & 31;
+  if (n >= N) return;
+  const int q = __ldg(inputPos + n);
+  if (static_cast<unsigned>(q) >= static_cast<unsigned>(L)) {
+    if (lane == 0) flag(err, 1);
+    return;
+  }
+  const float* src = dy + n * D;
+  float* dst = dPos + static_cast<int64_t>(q) * D;
+  for (int j = lane; j < D; j += 32) atomicAdd(dst + j, __ldg(src + j));
+}
+
+bool vec4(const void* a, const void* b, int D) {
+  return D % 4 == 0 && reinterpret_cast<uintptr_t>(a) % 16 == 0 && reinterpret_cast<uintptr_t>(b) % 16 == 0;
+}
+
+template <class V>
+void launch_dtokens(const float* dy, const int32_t* realPos, int B, int L, int K, int D, float* dTokens, int32_t* err,
+                    cudaStream_t s) {
+  const int width = sizeof(V) / sizeof(float);
+  const dim3 grid(B, (L + kTile - 1) / kTile);
+  embed_bwd_dtokens_kernel<V><<<grid, 256, 0, s>>>(reinterpret_cast<const V*>(dy), realPos, L, K, D / width,
+                                                   reinterpret_cast<V*>(dTokens), err);
+}
+
+}  // namespace
+
+cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t* realPos, const int32_t* inputPos,
+                           int B, int L, int K, int D, float* out, int32_t* err, cudaStream_t stream) {
+  const int64_t rows = static_cast<int64_t>(B) * K;
+  if (rows == 0 || D == 0) return cudaSuccess;
+  const int threads = 256;  // 8 rows per block
+  const int64_t blocks = (rows * 32 + threads - 1) / threads;
+  if (vec4(tokens, out, D) && reinterpret_cast<uintptr_t>(pos) % 16 == 0) {
+    embed_fwd_kernel<float4><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+        reinterpret_cast<const float4*>(tokens), reinterpret_cast<const float4*>(pos), realPos, inputPos, B, L, K,
+        D / 4, reinterpret_cast<float4*>(out), err);
+  } else {
+    embed_fwd_kernel<float><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(tokens, pos, realPos, inputPos, B,
+                                                                                   L, K, D, out, err);
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t embed_bwd_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L, int K,
+                           int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
+  if (B == 0 || D == 0) return cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
+  const int64_t N = static_cast<int64_t>(B) * K;
+  if (vec4(dy, dTokens, D) && reinterpret_cast<uintptr_t>(dPos) % 16 == 0) {
+    launch_dtokens<float4>(dy, realPos, B, L, K, D, dTokens, err, stream);
+    const int DV = D / 4;
+    const dim3 grid(L, (DV + kDposThreads - 1) / kDposThreads);
+    embed_bwd_dpos_kernel<float4><<<grid, kDposThreads, 0, stream>>>(reinterpret_cast<const float4*>(dy), inputPos, N,
+                                                                     L, DV, reinterpret_cast<float4*>(dPos), err);
+  } else {
+    launch_dtokens<float>(dy, realPos, B, L, K, D, dTokens, err, stream);
+    const dim3 grid(L, (D + kDposThreads - 1) / kDposThreads);
+    embed_bwd_dpos_kernel<float><<<grid, kDposThreads, 0, stream>>>(dy, inputPos, N, L, D, dPos, err);
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t embed_bwd_atomic_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L,
+                                  int K, int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
+  cudaError_t e = cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
+  if (e != cudaSuccess || B == 0 || D == 0) return e;
+  if (vec4(dy, dTokens, D)) launch_dtokens<float4>(dy, realPos, B, L, K, D, dTokens, err, stream);
+  else launch_dtokens<float>(dy, realPos, B, L, K, D, dTokens, err, stream);
+  const int64_t N = static_cast<int64_t>(B) * K;
+  const int64_t blocks = (N * 32 + 255) / 256;
+  embed_bwd_dpos_atomic_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(dy, inputPos, N, L, D, dPos, err);
+  return cudaGetLastError();
+}
+
+}  // namespace dilemma
