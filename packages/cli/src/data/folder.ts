@@ -1,0 +1,199 @@
+/**
+ * `folder:<dir>`: JPEG/PNG/WebP images, one sub-folder per class (dir/cat/1.jpg) or flat (no
+ * labels). Decoded by sharp, resized to the training size with a centre "cover" crop, cached in
+ * memory and optionally on disk (keyed by path, mtime, size and image size), so later epochs do
+ * not decode again. Headers are checked at open: unreadable files are skipped and reported, and
+ * images below `minSize` fail at once.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import sharp from "sharp";
+import { heldOutSplit, hashString } from "./split.js";
+import { checkOptions, numOption } from "./spec.js";
+import { checkIndex, checkSplit, type Dataset, type Sample, type Split } from "./types.js";
+
+const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
+const MAX_EXAMPLES = 5;
+const LAYOUT_HELP = "put JPEG/PNG/WebP files in it, one sub-folder per class (dir/cat/1.jpg) or directly in it for unlabelled data";
+
+interface Entry {
+  path: string;
+  label: number;
+  mtimeMs: number;
+  bytes: number;
+}
+
+/** All image files under `dir` (recursively), sorted, skipping hidden names. */
+function listImages(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listImages(p));
+    else if (e.isFile() && IMAGE_EXT.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const run = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return out;
+}
+
+/** Decodes one image to `size` x `size` RGB bytes (cover crop, EXIF orientation applied). */
+export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
+  const { data, info } = await sharp(path, { failOn: "error" })
+    .rotate()
+    .resize(size, size, { fit: "cover", position: "centre" })
+    .removeAlpha()
+    .toColourspace("srgb")
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  // Grey input can come back with one channel: expand it.
+  const out = new Uint8Array(size * size * 3);
+  for (let i = 0; i < size * size; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = data[i * info.channels];
+  return out;
+}
+
+/**
+ * Options: val (held-out fraction, 0.1), test (fraction, 0), minSize (smallest accepted width or
+ * height in pixels, default 8 — use the model's patch size or more).
+ */
+export async function openFolder(
+  spec: string,
+  dirArg: string,
+  options: Record<string, string>,
+  imageSize: number,
+  cacheDir?: string,
+): Promise<Dataset> {
+  checkOptions("folder", options, ["val", "test", "minSize"]);
+  const val = numOption(options, "val", 0.1, 0, 0.9);
+  const test = numOption(options, "test", 0, 0, 0.9);
+  const minSize = numOption(options, "minSize", 8, 1, 1e6, true);
+  if (val + test >= 1) throw new Error(`folder options val=${val} and test=${test} leave no training images: keep val + test < 1`);
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new Error(`image folder ${dir} does not exist or is not a directory: create it and ${LAYOUT_HELP}`);
+  }
+
+  // Class layout when any sub-folder holds images; otherwise flat and unlabelled.
+  const classDirs = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+    .map((e) => e.name)
+    .sort()
+    .filter((name) => listImages(join(dir, name)).length > 0);
+  const labelled = classDirs.length > 0;
+  const files: { path: string; label: number }[] = labelled
+    ? classDirs.flatMap((name, label) => listImages(join(dir, name)).map((path) => ({ path, label })))
+    : listImages(dir).map((path) => ({ path, label: -1 }));
+  if (files.length === 0) throw new Error(`image folder ${dir} has no images (.jpg, .jpeg, .png, .webp): ${LAYOUT_HELP}`);
+
+  // Check every header once: unreadable files are skipped, too-small images are an error.
+  const skipped = { count: 0, examples: [] as string[] };
+  const skip = (path: string, why: string): void => {
+    skipped.count++;
+    if (skipped.examples.length < MAX_EXAMPLES) skipped.examples.push(`${path} (${why})`);
+  };
+  const metas = await mapLimit(files, 16, async (f) => {
+    try {
+      const st = statSync(f.path);
+      const m = await sharp(f.path).metadata();
+      return { ...f, w: m.width ?? 0, h: m.height ?? 0, mtimeMs: st.mtimeMs, bytes: st.size };
+    } catch (e) {
+      skip(f.path, (e as Error).message.split("\n")[0]);
+      return null;
+    }
+  });
+  const tooSmall = metas.filter((m) => m !== null && Math.min(m.w, m.h) < minSize);
+  if (tooSmall.length > 0) {
+    const m = tooSmall[0]!;
+    throw new Error(
+      `${tooSmall.length} image(s) in ${dir} are smaller than minSize=${minSize} px, e.g. ${m.path} (${m.w}x${m.h}): ` +
+        `remove or enlarge them, or lower the limit with folder:${dirArg}?minSize=<px> (at least the patch size)`,
+    );
+  }
+  const items: Record<Split, Entry[]> = { train: [], val: [], test: [] };
+  for (const m of metas) {
+    if (m === null) continue;
+    const rel = relative(dir, m.path).split(sep).join("/");
+    items[heldOutSplit(hashString(rel), val, test)].push({ path: m.path, label: m.label, mtimeMs: m.mtimeMs, bytes: m.bytes });
+  }
+  if (items.train.length === 0) {
+    throw new Error(
+      `image folder ${dir} has no readable training images (${skipped.count} unreadable, e.g. ${skipped.examples[0] ?? "-"}): ${LAYOUT_HELP}`,
+    );
+  }
+
+  const memory = new Map<string, Uint8Array>();
+  if (cacheDir) mkdirSync(cacheDir, { recursive: true });
+  const diskPath = (e: Entry): string =>
+    join(cacheDir!, createHash("sha1").update(`${e.path}\0${e.mtimeMs}\0${e.bytes}\0${imageSize}`).digest("hex") + ".rgb");
+
+  const load = async (e: Entry): Promise<Uint8Array> => {
+    const hit = memory.get(e.path);
+    if (hit) return hit;
+    let px: Uint8Array | undefined;
+    const cached = cacheDir ? diskPath(e) : undefined;
+    if (cached && existsSync(cached)) {
+      const b = readFileSync(cached);
+      if (b.length === imageSize * imageSize * 3) px = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    }
+    if (!px) {
+      px = await decodeImage(e.path, imageSize);
+      if (cached) {
+        // Atomic write: several worker threads may cache the same file at once.
+        const tmp = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+        writeFileSync(tmp, px);
+        renameSync(tmp, cached);
+      }
+    }
+    memory.set(e.path, px);
+    return px;
+  };
+  const failed = new Set<string>();
+
+  return {
+    spec,
+    name: "folder",
+    numClasses: labelled ? classDirs.length : 0,
+    classNames: labelled ? classDirs : [],
+    imageSize,
+    skipped,
+    size: (split) => {
+      checkSplit(split);
+      return items[split].length;
+    },
+    async get(split, index): Promise<Sample> {
+      checkSplit(split);
+      const list = items[split];
+      checkIndex(split, index, list.length);
+      // A file that fails to decode is replaced by the next readable one (deterministically).
+      for (let k = 0; k < list.length; k++) {
+        const e = list[(index + k) % list.length];
+        if (failed.has(e.path)) continue;
+        try {
+          const pixels = await load(e);
+          return { pixels, width: imageSize, height: imageSize, label: e.label };
+        } catch (err) {
+          failed.add(e.path);
+          skip(e.path, (err as Error).message.split("\n")[0]);
+        }
+      }
+      throw new Error(`no image of split "${split}" in ${dir} can be decoded (e.g. ${skipped.examples[0] ?? "-"}): ${LAYOUT_HELP}`);
+    },
+    async close() {
+      memory.clear();
+    },
+  };
+}
