@@ -68,6 +68,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setBlasThreads", Napi::Function::New(env, SetThreads, "setBlasThreads"));
   dilemma::SetBlasThreads(dilemma::NumThreads());
   dilemma::RegisterMatMul(env, exports);
+  dilemma::RegisterBinary(env, exports);
+  dilemma::RegisterUnary(env, exports);
+  dilemma::RegisterReduce(env, exports);
+  dilemma::RegisterSoftmax(env, exports);
+  dilemma::RegisterTranspose(env, exports);
+  dilemma::RegisterGeluErf(env, exports);
+  dilemma::RegisterLayerNorm(env, exports);
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   InitDilemma(env, exports);
 #endif

@@ -50,7 +50,7 @@ const res = spawnSync(process.execPath, args, {
 });
 if (res.error || res.status !== 0) {
   const log = `${res.stdout ?? ""}\n${res.stderr ?? ""}`;
-  const errLine = log.split("\n").find((l) => /error|Error/.test(l)) ?? `exit code ${res.status}`;
+  const errLine = log.split("\n").find((l) => /error/i.test(l) && !/OMG/.test(l)) ?? `exit code ${res.status}`;
   fail(errLine.trim().slice(0, 300));
 }
 const out = join(root, "build", "Release", "dilemma_native.node");

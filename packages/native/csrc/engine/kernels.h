@@ -5,4 +5,11 @@
 
 namespace dilemma {
 void RegisterMatMul(Napi::Env env, Napi::Object exports);
+void RegisterBinary(Napi::Env env, Napi::Object exports);
+void RegisterUnary(Napi::Env env, Napi::Object exports);
+void RegisterReduce(Napi::Env env, Napi::Object exports);
+void RegisterSoftmax(Napi::Env env, Napi::Object exports);
+void RegisterTranspose(Napi::Env env, Napi::Object exports);
+void RegisterGeluErf(Napi::Env env, Napi::Object exports);
+void RegisterLayerNorm(Napi::Env env, Napi::Object exports);
 }  // namespace dilemma

@@ -1,0 +1,123 @@
+// LayerNorm / LayerNormGrad over the last axis (docs/ops.md), statistics in double.
+// Grad: with xhat = (x - mean) rstd and g = dy gamma,
+//   dx = rstd (g - mean(g) - xhat mean(g xhat)), dGamma = sum_rows dy xhat, dBeta = sum_rows dy.
+// dGamma/dBeta are reduced per thread in double, then summed in a fixed order (deterministic
+// for a given thread count).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "engine/kernels.h"
+#include "engine/napi_util.h"
+#include "engine/threadpool.h"
+
+namespace dilemma {
+namespace {
+
+inline void RowStats(const float* x, int64_t D, double eps, double* mean, double* rstd) {
+  double m = 0;
+  for (int64_t d = 0; d < D; ++d) m += x[d];
+  m /= D;
+  double v = 0;
+  for (int64_t d = 0; d < D; ++d) {
+    const double c = x[d] - m;
+    v += c * c;
+  }
+  *mean = m;
+  *rstd = 1.0 / std::sqrt(v / D + eps);
+}
+
+// layerNorm(x, gamma, beta, out, rows, D, eps)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t rows = IntArg(info, 4), D = IntArg(info, 5);
+  const double eps = NumArg(info, 6);
+  const float* x = F32Arg(info, 0, rows * D, "layerNorm x");
+  if (!x) return env.Undefined();
+  const float* gamma = F32Arg(info, 1, D, "layerNorm gamma");
+  if (!gamma) return env.Undefined();
+  const float* beta = F32Arg(info, 2, D, "layerNorm beta");
+  if (!beta) return env.Undefined();
+  float* out = F32Arg(info, 3, rows * D, "layerNorm out");
+  if (!out) return env.Undefined();
+  ParallelFor(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(D, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * D;
+      float* o = out + r * D;
+      double mean, rstd;
+      RowStats(xr, D, eps, &mean, &rstd);
+      for (int64_t d = 0; d < D; ++d) o[d] = static_cast<float>((xr[d] - mean) * rstd * gamma[d] + beta[d]);
+    }
+  });
+  return env.Undefined();
+}
+
+// layerNormGrad(dy, x, gamma, dx, dGamma, dBeta, rows, D, eps)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t rows = IntArg(info, 6), D = IntArg(info, 7);
+  const double eps = NumArg(info, 8);
+  const float* dy = F32Arg(info, 0, rows * D, "layerNormGrad dy");
+  if (!dy) return env.Undefined();
+  const float* x = F32Arg(info, 1, rows * D, "layerNormGrad x");
+  if (!x) return env.Undefined();
+  const float* gamma = F32Arg(info, 2, D, "layerNormGrad gamma");
+  if (!gamma) return env.Undefined();
+  float* dx = F32Arg(info, 3, rows * D, "layerNormGrad dx");
+  if (!dx) return env.Undefined();
+  float* dGamma = F32Arg(info, 4, D, "layerNormGrad dGamma");
+  if (!dGamma) return env.Undefined();
+  float* dBeta = F32Arg(info, 5, D, "layerNormGrad dBeta");
+  if (!dBeta) return env.Undefined();
+  // Fixed row blocks (independent of the thread count) keep the parameter sums deterministic.
+  const int64_t blockRows = 64;
+  const int64_t blocks = std::max<int64_t>(1, (rows + blockRows - 1) / blockRows);
+  std::vector<double> partG(blocks * D, 0.0), partB(blocks * D, 0.0);
+  ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<double> xhat(D);
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      double* pg = partG.data() + blk * D;
+      double* pb = partB.data() + blk * D;
+      const int64_t rEnd = std::min(rows, (blk + 1) * blockRows);
+      for (int64_t r = blk * blockRows; r < rEnd; ++r) {
+        const float* xr = x + r * D;
+        const float* dyr = dy + r * D;
+        double mean, rstd;
+        RowStats(xr, D, eps, &mean, &rstd);
+        double sumG = 0, sumGX = 0;
+        for (int64_t d = 0; d < D; ++d) {
+          const double xh = (xr[d] - mean) * rstd;
+          xhat[d] = xh;
+          const double g = static_cast<double>(dyr[d]) * gamma[d];
+          sumG += g;
+          sumGX += g * xh;
+          pg[d] += dyr[d] * xh;
+          pb[d] += dyr[d];
+        }
+        const double mG = sumG / D, mGX = sumGX / D;
+        float* dxr = dx + r * D;
+        for (int64_t d = 0; d < D; ++d)
+          dxr[d] = static_cast<float>(rstd * (static_cast<double>(dyr[d]) * gamma[d] - mG - xhat[d] * mGX));
+      }
+    }
+  });
+  for (int64_t d = 0; d < D; ++d) {
+    double g = 0, b = 0;
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      g += partG[blk * D + d];
+      b += partB[blk * D + d];
+    }
+    dGamma[d] = static_cast<float>(g);
+    dBeta[d] = static_cast<float>(b);
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterLayerNorm(Napi::Env env, Napi::Object exports) {
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad, "layerNormGrad"));
+}
+
+}  // namespace dilemma
