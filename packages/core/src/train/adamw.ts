@@ -79,32 +79,37 @@ export class AdamW {
     });
   }
 
-  /** Copies of the state: `exp_avg/<name>`, `exp_avg_sq/<name>` (caller disposes), and the step. */
+  /**
+   * The state: `exp_avg/<name>`, `exp_avg_sq/<name>` and the step. The tensors are the live
+   * state variables (read or copy them; do not dispose them).
+   */
   getState(): { step: number; tensors: NamedTensors } {
     const tensors: NamedTensors = {};
     for (const n of this.params.keys()) {
-      tensors[`exp_avg/${n}`] = tf.clone(this.expAvg.get(n)!);
-      tensors[`exp_avg_sq/${n}`] = tf.clone(this.expAvgSq.get(n)!);
+      tensors[`exp_avg/${n}`] = this.expAvg.get(n)!;
+      tensors[`exp_avg_sq/${n}`] = this.expAvgSq.get(n)!;
     }
     return { step: this.step, tensors };
   }
 
-  /** Restores a state from {@link getState} (every parameter's moments must be present). */
+  /** Restores a state from {@link getState}; every parameter's moments must be present. */
   setState(state: { step: number; tensors: NamedTensors }): void {
-    const expected = new Set<string>();
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`AdamW.setState: step must be a non-negative integer, got ${state.step}`);
+    const slots: [string, tf.Variable, tf.Variable][] = [];
     for (const [n, p] of this.params) {
-      for (const [key, slot] of [[`exp_avg/${n}`, this.expAvg], [`exp_avg_sq/${n}`, this.expAvgSq]] as const) {
-        expected.add(key);
-        const t = state.tensors[key];
-        if (!t) throw new Error(`AdamW.setState: missing "${key}"`);
-        if (!tf.util.arraysEqual(t.shape, p.shape)) {
-          throw new Error(`AdamW.setState: "${key}" has shape [${t.shape}], parameter has [${p.shape}]`);
-        }
-        tf.tidy(() => slot.get(n)!.assign(tf.cast(t, "float32")));
-      }
+      slots.push([`exp_avg/${n}`, this.expAvg.get(n)!, p], [`exp_avg_sq/${n}`, this.expAvgSq.get(n)!, p]);
     }
-    const unknown = Object.keys(state.tensors).filter((k) => !expected.has(k));
+    // validate everything first so that a failed call leaves the state untouched
+    for (const [key, , p] of slots) {
+      const t = state.tensors[key];
+      if (!t) throw new Error(`AdamW.setState: missing "${key}"`);
+      if (!tf.util.arraysEqual(t.shape, p.shape)) throw new Error(`AdamW.setState: "${key}" has shape [${t.shape}], parameter has [${p.shape}]`);
+      if (t.dtype !== "float32") throw new Error(`AdamW.setState: "${key}" must be float32, got ${t.dtype}`);
+    }
+    const known = new Set(slots.map(([k]) => k));
+    const unknown = Object.keys(state.tensors).filter((k) => !known.has(k));
     if (unknown.length) throw new Error(`AdamW.setState: unknown state tensors ${unknown.join(", ")}`);
+    for (const [key, slot] of slots) if (state.tensors[key] !== slot) slot.assign(state.tensors[key]);
     this.step = state.step;
   }
 

@@ -1,6 +1,12 @@
 // SSL methods (MoCo v3, SimCLR, DINO) with DILEMMA, losses, AdamW, schedules.
 export * from "./adamw.js";
 export * from "./batchnorm.js";
+export * from "./create.js";
+export * from "./dino.js";
+export * from "./dino_head.js";
 export * from "./losses.js";
+export * from "./method.js";
 export * from "./mlp.js";
+export * from "./mocov3.js";
 export * from "./schedule.js";
+export * from "./simclr.js";

@@ -20,7 +20,7 @@ function nllWithMask(logp: tf.Tensor2D, targetMask: tf.Tensor2D): tf.Scalar {
 export function contrastiveLoss(q: tf.Tensor2D, k: tf.Tensor2D, temperature: number): tf.Scalar {
   return tf.tidy(() => {
     const logits = tf.div(tf.matMul(l2Normalize(q), l2Normalize(k), false, true), temperature);
-    const ce = nllWithMask(tf.logSoftmax(logits), tf.eye(q.shape[0]));
+    const ce = nllWithMask(tf.logSoftmax(logits) as tf.Tensor2D, tf.eye(q.shape[0]));
     return tf.mul(ce, 2 * temperature);
   });
 }
@@ -41,7 +41,7 @@ export function ntXentLoss(z: tf.Tensor2D, temperature: number): tf.Scalar {
     const eyeN = tf.eye(n2 / 2);
     const zerosN = tf.zerosLike(eyeN);
     const positives = tf.concat([tf.concat([zerosN, eyeN], 1), tf.concat([eyeN, zerosN], 1)], 0) as tf.Tensor2D;
-    return nllWithMask(tf.logSoftmax(masked), positives);
+    return nllWithMask(tf.logSoftmax(masked) as tf.Tensor2D, positives);
   });
 }
 

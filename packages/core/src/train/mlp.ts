@@ -1,17 +1,12 @@
 // MoCo v3 projector / predictor (`build_mlp`) with PyTorch state_dict names.
 import * as tf from "@tensorflow/tfjs-core";
+import { linear } from "../model/vit.js";
 import { BatchNorm1d } from "./batchnorm.js";
 
 /** PyTorch's default Linear init, U(-1/sqrt(in), 1/sqrt(in)), as a `[out, in]` variable. */
 export function linearWeight(outDim: number, inDim: number, seed: number, trainable = true): tf.Variable {
   const bound = 1 / Math.sqrt(inDim);
   return tf.variable(tf.randomUniform([outDim, inDim], -bound, bound, "float32", seed), trainable);
-}
-
-/** `y = x @ W^T` for a PyTorch-layout `[out, in]` weight. */
-export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
-  const y = tf.matMul(x, weight as tf.Tensor2D, false, true);
-  return bias ? tf.add(y, bias) : y;
 }
 
 /**
@@ -61,7 +56,7 @@ export class MLP {
     return tf.tidy(() => {
       let h = x;
       for (const l of this.layers) {
-        h = l.bn.apply(linear(h, l.weight), training);
+        h = l.bn.apply(linear(h, l.weight as tf.Tensor2D), training);
         if (l.relu) h = tf.relu(h);
       }
       return h;

@@ -1,0 +1,119 @@
+// DINO + DILEMMA: student (base encoder + DINO head) on sparse corrupted crops, EMA teacher on
+// the dense uncorrupted global crops, centering and teacher-temperature warm-up.
+import * as tf from "@tensorflow/tfjs-core";
+import type { MethodConfig } from "../api.js";
+import { ViT } from "../model/index.js";
+import { DinoHead } from "./dino_head.js";
+import { dinoCenterUpdate, dinoLoss } from "./losses.js";
+import { copyParams, emaUpdate, gradsWithAux, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
+import { momentumAt, teacherTempAt } from "./schedule.js";
+
+const GLOBAL_CROPS = 2;
+
+/** Outputs of {@link DINO.lossAndGrads}. */
+export interface DinoOutputs extends LossTerms {
+  /** Student outputs [nCrops*B, out] (crop-major) and raw teacher outputs [2B, out]. */
+  student: tf.Tensor2D;
+  teacher: tf.Tensor2D;
+}
+
+/**
+ * DINO with DILEMMA. Views: the first 2 are the global crops (teacher and student); further
+ * views are extra (local) crops for the student only, at the same resolution (the ViT has a
+ * fixed patch grid). Weights: student `base_encoder.<timm>` + `dino_head.*` (see
+ * {@link DinoHead}), teacher `momentum_encoder.<timm>` + `momentum_dino_head.*` (EMA of the
+ * student with the cosine momentum schedule, updated after each optimizer step),
+ * `dino_center` [1, out], `dilemma_head.*`. The DINO head's bottleneck is min(256, headHidden).
+ */
+export class DINO extends MethodBase {
+  readonly head: DinoHead;
+  readonly momentumEncoder: ViT;
+  readonly momentumHead: DinoHead;
+  readonly center: tf.Variable;
+  private readonly dino: NonNullable<MethodConfig["dino"]>;
+
+  constructor(config: MethodConfig) {
+    super(config);
+    if (!config.dino) throw new Error("DINO: config.dino is required (see defaultMethodConfig)");
+    this.dino = config.dino;
+    const D = this.encoder.embedDim;
+    const bottleneck = Math.min(256, config.headHidden);
+    this.head = new DinoHead(D, config.headHidden, bottleneck, config.headOut, { seed: config.seed + 303 });
+    this.momentumEncoder = new ViT(config.vit, { seed: config.seed, trainable: false });
+    this.momentumHead = new DinoHead(D, config.headHidden, bottleneck, config.headOut, { seed: config.seed + 303, trainable: false });
+    copyParams(this.momentumEncoder.params, this.encoder.params);
+    copyParams(this.momentumHead.params, this.head.params);
+    this.center = tf.variable(tf.zeros([1, config.headOut]), false);
+    this.initOptimizer();
+  }
+
+  trainableParams(): Map<string, tf.Variable> {
+    const all: [string, tf.Variable][] = [
+      ...prefixed("base_encoder.", this.encoder.params),
+      ...prefixed("dino_head.", this.head.params),
+      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
+    ];
+    return new Map(all.filter(([, v]) => v.trainable));
+  }
+
+  allVariables(): Map<string, tf.Variable> {
+    return new Map([
+      ...prefixed("base_encoder.", this.encoder.params),
+      ...prefixed("dino_head.", this.head.params),
+      ...prefixed("momentum_encoder.", this.momentumEncoder.params),
+      ...prefixed("momentum_dino_head.", this.momentumHead.params),
+      ["dino_center", this.center],
+      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
+    ]);
+  }
+
+  protected override queryViews(views: tf.Tensor4D[]): number {
+    if (views.length < GLOBAL_CROPS) throw new Error(`dino: trainStep needs at least ${GLOBAL_CROPS} views (global crops first), got ${views.length}`);
+    return views.length;
+  }
+
+  protected override afterStep(step: number): void {
+    const m = momentumAt(step, this.config.momentum, this.config.optim.totalSteps);
+    emaUpdate(new Map([...prefixed("e.", this.momentumEncoder.params), ...prefixed("h.", this.momentumHead.params)]),
+      new Map([...prefixed("e.", this.encoder.params), ...prefixed("h.", this.head.params)]), m);
+  }
+
+  /** Raw teacher outputs [2B, out] on the dense, uncorrupted global crops (no gradient). */
+  teacherOutputs(views: tf.Tensor4D[]): tf.Tensor2D {
+    return tf.tidy(() => this.momentumHead.apply(this.momentumEncoder.forward(tf.concat(views.slice(0, GLOBAL_CROPS), 0)).cls));
+  }
+
+  /**
+   * Loss terms and gradients for explicit crops and corruptions (undefined = dense); `step`
+   * sets the teacher temperature. Also updates the center with this batch's teacher outputs
+   * (after the loss used the previous center), as DINO does each step.
+   */
+  lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[], step = 0): { out: DinoOutputs; grads: Map<string, tf.Tensor> } {
+    const n = views.length;
+    if (positions.length !== n || positions.some((p) => !p !== !positions[0])) {
+      throw new Error(`DINO.lossAndGrads: give positions for all ${n} views or for none`);
+    }
+    const teacher = this.teacherOutputs(views);
+    const d = this.dino;
+    const teacherTemp = teacherTempAt(step, d.warmupTeacherTemp, d.teacherTemp, d.warmupTeacherSteps);
+    const r = gradsWithAux((): DinoOutputs => {
+      const x = tf.concat(views, 0);
+      const view = positions[0] ? {
+        realPos: tf.concat(positions.map((p) => p!.realPos), 0),
+        inputPos: tf.concat(positions.map((p) => p!.inputPos), 0),
+        labels: tf.concat(positions.map((p) => p!.labels), 0),
+      } : undefined;
+      const { cls, dilemmaLoss, logits } = this.query(x, view);
+      const student = this.head.apply(cls);
+      const sslLoss = dinoLoss(student, teacher, this.center, { nCrops: n, nGlobal: GLOBAL_CROPS, studentTemp: d.studentTemp, teacherTemp });
+      if (!dilemmaLoss) return { student, teacher, loss: sslLoss, sslLoss, dilemmaLogits: [] };
+      return {
+        student, teacher, sslLoss, dilemmaLoss,
+        loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)),
+        dilemmaLogits: tf.split(logits!, n, 0),
+      };
+    }, this.trainableParams());
+    tf.tidy(() => this.center.assign(dinoCenterUpdate(this.center, r.out.teacher, d.centerMomentum)));
+    return r;
+  }
+}

@@ -1,0 +1,129 @@
+// MoCo v3 (ViT) + DILEMMA, as /work/shared/bench/pytorch_bench.py bench_train, with the three
+// bugs of the published code fixed: the plain path returns its loss, the sparse path passes the
+// positions to the encoder, and the detection head sees exactly the corruption the encoder saw.
+import * as tf from "@tensorflow/tfjs-core";
+import type { MethodConfig } from "../api.js";
+import { ViT } from "../model/index.js";
+import { contrastiveLoss } from "./losses.js";
+import { gradsWithAux, copyParams, emaUpdate, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
+import { MLP } from "./mlp.js";
+import { momentumAt } from "./schedule.js";
+
+/** Outputs of {@link MoCoV3.forwardLoss}. */
+export interface MoCoOutputs extends LossTerms {
+  q1: tf.Tensor2D; q2: tf.Tensor2D; k1: tf.Tensor2D; k2: tf.Tensor2D;
+  /** ctr(q1, k2) + ctr(q2, k1). */
+  conLoss: tf.Scalar;
+  dilemmaLoss1?: tf.Scalar; dilemmaLoss2?: tf.Scalar;
+}
+
+/**
+ * MoCo v3 with DILEMMA. Weights (run format): `base_encoder.<timm>` + projector
+ * `base_encoder.head.<i>.*` (3-layer build_mlp), `momentum_encoder.*` (same layout, EMA of the
+ * base, no gradients), `predictor.<i>.*` (2-layer build_mlp), `dilemma_head.*`, and the BN
+ * running statistics as `<module>.<i>.running_mean` / `.running_var`.
+ *
+ * A step: momentum update (cosine schedule from `momentum` to 1) -> keys from the momentum
+ * encoder on both dense, uncorrupted views (no gradient) -> queries from the base encoder on
+ * both sparse, corrupted views -> predictor -> `ctr(q1,k2) + ctr(q2,k1) + lambda*(dil1+dil2)/2`.
+ */
+export class MoCoV3 extends MethodBase {
+  readonly momentumEncoder: ViT;
+  readonly projector: MLP;
+  readonly momentumProjector: MLP;
+  readonly predictor: MLP;
+
+  constructor(config: MethodConfig) {
+    super(config);
+    const D = this.encoder.embedDim;
+    const { headHidden: hidden, headOut: out, seed } = config;
+    this.projector = new MLP(3, D, hidden, out, { seed: seed + 101 });
+    this.predictor = new MLP(2, out, hidden, out, { seed: seed + 202 });
+    this.momentumEncoder = new ViT(config.vit, { seed, trainable: false });
+    this.momentumProjector = new MLP(3, D, hidden, out, { seed: seed + 101, trainable: false });
+    // the momentum encoder starts as a copy of the base encoder (as MoCo v3)
+    copyParams(this.momentumEncoder.params, this.encoder.params);
+    copyParams(this.momentumProjector.params, this.projector.params);
+    this.initOptimizer();
+  }
+
+  /** Parameters the momentum update averages (the momentum encoder's, then the base's). */
+  private emaPairs(): [Map<string, tf.Variable>, Map<string, tf.Variable>] {
+    const momentum = new Map([...prefixed("", this.momentumEncoder.params), ...prefixed("head.", this.momentumProjector.params)]);
+    const base = new Map([...prefixed("", this.encoder.params), ...prefixed("head.", this.projector.params)]);
+    return [momentum, base];
+  }
+
+  trainableParams(): Map<string, tf.Variable> {
+    const all: [string, tf.Variable][] = [
+      ...prefixed("base_encoder.", this.encoder.params),
+      ...prefixed("base_encoder.head.", this.projector.params),
+      ...prefixed("predictor.", this.predictor.params),
+      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
+    ];
+    return new Map(all.filter(([, v]) => v.trainable));
+  }
+
+  allVariables(): Map<string, tf.Variable> {
+    return new Map([
+      ...prefixed("base_encoder.", this.encoder.params),
+      ...prefixed("base_encoder.head.", this.projector.params),
+      ...prefixed("base_encoder.head.", this.projector.buffers),
+      ...prefixed("momentum_encoder.", this.momentumEncoder.params),
+      ...prefixed("momentum_encoder.head.", this.momentumProjector.params),
+      ...prefixed("momentum_encoder.head.", this.momentumProjector.buffers),
+      ...prefixed("predictor.", this.predictor.params),
+      ...prefixed("predictor.", this.predictor.buffers),
+      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
+    ]);
+  }
+
+  protected override beforeStep(step: number): void {
+    const m = momentumAt(step, this.config.momentum, this.config.optim.totalSteps);
+    const [momentum, base] = this.emaPairs();
+    emaUpdate(momentum, base, m);
+  }
+
+  /** Momentum encoder + projector on a dense, uncorrupted view: k [B, dim] (no gradient). */
+  key(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.momentumProjector.apply(this.momentumEncoder.forward(x).cls, true));
+  }
+
+  /** Query loss terms given precomputed keys (runs under the gradient tape). */
+  private queryLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, k1: tf.Tensor2D, k2: tf.Tensor2D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
+    const T = this.config.temperature;
+    const a = this.query(x1, view1);
+    const b = this.query(x2, view2);
+    const q1 = this.predictor.apply(this.projector.apply(a.cls, true), true);
+    const q2 = this.predictor.apply(this.projector.apply(b.cls, true), true);
+    const conLoss = tf.add(contrastiveLoss(q1, k2, T), contrastiveLoss(q2, k1, T)) as tf.Scalar;
+    const out: MoCoOutputs = { q1, q2, k1, k2, conLoss, loss: conLoss, sslLoss: conLoss, dilemmaLogits: [] };
+    if (a.dilemmaLoss && b.dilemmaLoss) {
+      const dil = tf.div(tf.add(a.dilemmaLoss, b.dilemmaLoss), 2) as tf.Scalar;
+      Object.assign(out, {
+        dilemmaLoss1: a.dilemmaLoss, dilemmaLoss2: b.dilemmaLoss, dilemmaLoss: dil,
+        dilemmaLogits: [a.logits!, b.logits!],
+        loss: tf.add(conLoss, tf.mul(dil, this.config.dilemmaWeight)),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The full forward for explicit views (for tests and advanced use): keys from the momentum
+   * encoder on the dense views, queries from the base encoder on `view1` / `view2` (undefined =
+   * dense, correct positions). No momentum update, no optimizer step.
+   */
+  forwardLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
+    return tf.tidy(() => this.queryLoss(x1, x2, this.key(x1), this.key(x2), view1, view2) as unknown as tf.TensorContainer) as unknown as MoCoOutputs;
+  }
+
+  /** {@link forwardLoss} plus the gradients of `loss` w.r.t. the trainable params (run-format names). */
+  lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[]): { out: MoCoOutputs; grads: Map<string, tf.Tensor> } {
+    const [x1, x2] = views;
+    const k1 = this.key(x1);
+    const k2 = this.key(x2);
+    // k1, k2 enter the tape as constants and come back (moved) in the outputs
+    return gradsWithAux(() => this.queryLoss(x1, x2, k1, k2, positions[0], positions[1]), this.trainableParams());
+  }
+}
