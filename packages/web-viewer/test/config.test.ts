@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { IMAGENET_MEAN, flattenConfig, normalizePixels, parseConfig } from "../src/lib/config.js";
 import { chartData, CHARTS } from "../src/lib/series.js";
-import { modeFromSearch } from "../src/lib/source.js";
+import { candidateSteps, modeFromSearch } from "../src/lib/source.js";
 
 const runConfig = {
   method: "mocov3",
@@ -58,5 +58,13 @@ describe("modeFromSearch", () => {
     expect(modeFromSearch("?weights=https://x/exp")).toEqual({ kind: "weights", url: "https://x/exp/" });
     expect(modeFromSearch("?run=./runs/a")).toEqual({ kind: "run", url: "./runs/a/" });
     expect(modeFromSearch("?run=my-run")).toEqual({ kind: "server" });
+  });
+});
+
+describe("candidateSteps", () => {
+  it("lists ckptEvery multiples up to the total, the total and eval steps, newest first", () => {
+    expect(candidateSteps({ ckptEvery: 10, optim: { steps: 35 } }, undefined, [5, 20])).toEqual([35, 30, 20, 10, 5]);
+    expect(candidateSteps({ ckptEvery: 1 }, 100, [], 3)).toEqual([100, 99, 98]);
+    expect(candidateSteps({}, undefined, [0, 7])).toEqual([7]);
   });
 });

@@ -134,7 +134,7 @@ export async function listCheckpoints(run: RunInfo, candidateSteps: number[] = [
   } catch {
     // Optional file.
   }
-  const probes = [...new Set(candidateSteps)].map(stepDir).filter((d) => !found.has(d)).slice(0, 16);
+  const probes = [...new Set(candidateSteps)].map(stepDir).filter((d) => !found.has(d)).slice(0, 24);
   const exists = await Promise.all(
     probes.map((d) => fetch(`${run.base}checkpoints/${d}/model.json`, { method: "HEAD" }).then((r) => r.ok, () => false)),
   );
@@ -159,4 +159,21 @@ export async function listSamples(run: RunInfo): Promise<SampleImage[]> {
     if (e instanceof HttpError && e.status === 404) return [];
     throw e;
   }
+}
+
+/**
+ * Steps that may have a checkpoint folder, for listCheckpoints to probe: multiples of the run's
+ * `ckptEvery` (newest `max`), the final step and every eval step. The server lists no folders,
+ * and older checkpoints are pruned, so these are guesses that a HEAD request confirms.
+ */
+export function candidateSteps(config: unknown, totalSteps: number | undefined, evalSteps: readonly number[], max = 12): number[] {
+  const c = (config && typeof config === "object" ? config : {}) as { ckptEvery?: unknown; optim?: { steps?: unknown } };
+  const total = totalSteps ?? (typeof c.optim?.steps === "number" ? c.optim.steps : undefined);
+  const out = new Set<number>(evalSteps);
+  if (total !== undefined) out.add(total);
+  if (typeof c.ckptEvery === "number" && c.ckptEvery > 0 && total !== undefined) {
+    const last = Math.floor(total / c.ckptEvery);
+    for (let k = last; k >= 1 && k > last - max; k--) out.add(k * c.ckptEvery);
+  }
+  return [...out].filter((s) => Number.isInteger(s) && s > 0).sort((a, b) => b - a);
 }

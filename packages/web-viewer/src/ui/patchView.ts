@@ -1,0 +1,102 @@
+// One image panel: the image, its patch grid, dropped patches dimmed, each kept patch tinted by
+// its misplacement probability, truly misplaced patches outlined, and click -> patch index.
+import { cssColor, heatColor } from "../lib/colormap.js";
+import { slotsByPatch, type Positions } from "../lib/corruption.js";
+import { patchAt, patchLabel, patchRect, type Grid } from "../lib/grid.js";
+import { h } from "./dom.js";
+
+export interface PatchViewState {
+  image: HTMLCanvasElement | null;
+  grid: Grid;
+  pos: Positions | null;
+  probs: Float32Array | null;
+  heatmap: boolean;
+  /** Patch highlighted as the first half of a pending edit. */
+  selected: number;
+}
+
+export interface PatchView {
+  el: HTMLCanvasElement;
+  draw(s: PatchViewState): void;
+}
+
+/** CSS px of the drawing; the backing store is scaled by devicePixelRatio for crisp lines. */
+const SIZE = 384;
+
+export function patchView(onPatch: (index: number) => void, onHover: (text: string) => void): PatchView {
+  const el = h("canvas", { class: "patch-canvas", width: SIZE, height: SIZE, tabindex: 0 });
+  let last: PatchViewState | null = null;
+
+  const hit = (ev: MouseEvent) => (last ? patchAt(last.grid, ev.offsetX, ev.offsetY, el.clientWidth, el.clientHeight) : -1);
+  el.addEventListener("click", (ev) => { const i = hit(ev); if (i >= 0) onPatch(i); });
+  el.addEventListener("mousemove", (ev) => {
+    const i = hit(ev);
+    if (i < 0 || !last) return onHover("");
+    const slot = last.pos ? slotsByPatch(last.pos)[i] : -1;
+    if (!last.pos || slot < 0) return onHover(`${patchLabel(last.grid, i)} · dropped`);
+    const p = last.probs?.[slot];
+    const wrong = last.pos.labels[slot] === 1;
+    onHover(`${patchLabel(last.grid, i)} · p(misplaced) ${p === undefined ? "…" : p.toFixed(3)}${wrong ? ` · really misplaced (gets position ${last.pos.inputPos[slot]})` : ""}`);
+  });
+  el.addEventListener("mouseleave", () => onHover(""));
+
+  return {
+    el,
+    draw(s) {
+      last = s;
+      const dpr = Math.max(1, Math.round(devicePixelRatio || 1));
+      if (el.width !== SIZE * dpr) { el.width = SIZE * dpr; el.height = SIZE * dpr; }
+      const ctx = el.getContext("2d")!;
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, SIZE, SIZE);
+      if (!s.image) return;
+      // Training images are tiny (e.g. 32 px): show their real pixels rather than a blur.
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(s.image, 0, 0, SIZE, SIZE);
+      const slots = s.pos ? slotsByPatch(s.pos) : null;
+      for (let i = 0; i < s.grid.numPatches; i++) {
+        const r = patchRect(s.grid, i, SIZE);
+        const slot = slots ? slots[i] : i;
+        if (slot < 0) {
+          ctx.fillStyle = "rgba(12, 14, 20, 0.72)";
+          ctx.fillRect(r.x, r.y, r.w, r.h);
+        } else if (s.heatmap && s.probs && slot < s.probs.length) {
+          ctx.fillStyle = cssColor(heatColor(s.probs[slot]));
+          ctx.fillRect(r.x, r.y, r.w, r.h);
+        }
+      }
+      // Grid lines, thin and neutral so they read on any image.
+      ctx.strokeStyle = "rgba(255, 255, 255, 0.18)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let k = 1; k < s.grid.side; k++) {
+        const t = Math.round((k * SIZE) / s.grid.side) + 0.5;
+        ctx.moveTo(t, 0); ctx.lineTo(t, SIZE);
+        ctx.moveTo(0, t); ctx.lineTo(SIZE, t);
+      }
+      ctx.stroke();
+      // Ground truth: the truly misplaced tokens, outlined (white halo + dashed accent).
+      if (s.pos) {
+        s.pos.realPos.forEach((patch, slot) => {
+          if (s.pos!.labels[slot] !== 1) return;
+          const r = patchRect(s.grid, patch, SIZE);
+          ctx.setLineDash([]);
+          ctx.strokeStyle = "rgba(0, 0, 0, 0.6)";
+          ctx.lineWidth = 4;
+          ctx.strokeRect(r.x + 2, r.y + 2, r.w - 4, r.h - 4);
+          ctx.strokeStyle = "#37e2d5";
+          ctx.lineWidth = 2;
+          ctx.setLineDash([5, 3]);
+          ctx.strokeRect(r.x + 2, r.y + 2, r.w - 4, r.h - 4);
+        });
+        ctx.setLineDash([]);
+      }
+      if (s.selected >= 0) {
+        const r = patchRect(s.grid, s.selected, SIZE);
+        ctx.strokeStyle = "#ffffff";
+        ctx.lineWidth = 3;
+        ctx.strokeRect(r.x + 1.5, r.y + 1.5, r.w - 3, r.h - 3);
+      }
+    },
+  };
+}
