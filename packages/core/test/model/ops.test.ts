@@ -118,7 +118,7 @@ describe("LayerNorm", () => {
   it("gradients (x, gamma, beta): kernel = composite autodiff = numerical", () => {
     tf.tidy(() => {
       const { x, gamma, beta, r } = setup();
-      const loss = (op: typeof layerNorm) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      const loss = (op: typeof layerNormComposite) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(op(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-6), r)) as tf.Scalar;
       const gk = tf.grads(loss(layerNorm))([x, gamma, beta]);
       const gc = tf.grads(loss(layerNormComposite))([x, gamma, beta]);
