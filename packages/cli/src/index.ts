@@ -1,1 +1,13 @@
-export const VERSION = "0.1.0";
+// dilemma-cli as a library: everything the commands do is callable.
+export { VERSION } from "./version.js";
+export { main, type Io } from "./cli.js";
+export { train, TrainError, type TrainOptions, type RunSummary } from "./train.js";
+export { evaluate, type EvalOptions, type EvalResult } from "./run-eval.js";
+export { detect, type DetectOptions, type DetectResult } from "./detect.js";
+export { exportRun, type ExportConfig } from "./export.js";
+export { serve, safeResolve, discoverRuns, type ServeOptions, type Server } from "./serve.js";
+export { benchTrain, benchEmbed, BENCH_PRESETS, type BenchPreset, type BenchResult } from "./bench.js";
+export { knnAccuracy, linearProbeAccuracy, detectionScores } from "./metrics.js";
+export { resolveCheckpoint, listCheckpoints, type CheckpointState } from "./checkpoint.js";
+export { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+export type { RunConfig, RunStatus, MetricsLine } from "./run-dir.js";

@@ -1,0 +1,105 @@
+// `dilemma-cli bench`: throughput of the full MoCo v3 + DILEMMA training step (the same work as
+// /work/shared/bench/pytorch_bench.py) and a micro-benchmark of the DilemmaEmbed op.
+import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs-core";
+import { dilemmaEmbed, type MethodConfig, type ViTConfig } from "@dilemma/core";
+import { coreModel, selectEngine, type EngineName } from "./deps.js";
+
+/** The reference benchmark's presets (names shared with pytorch_bench.py). */
+export const BENCH_PRESETS = {
+  tiny32: { vit: [32, 4, 192, 6, 3], batch: 64, tokenDrop: 0.75, dilemmaProb: 0.2 },
+  "tiny32-dense-baseline": { vit: [32, 4, 192, 6, 3], batch: 64, tokenDrop: 0, dilemmaProb: 0 },
+  small32: { vit: [32, 4, 384, 12, 6], batch: 32, tokenDrop: 0.75, dilemmaProb: 0.2 },
+} as const;
+export type BenchPreset = keyof typeof BENCH_PRESETS;
+export const BENCH_PRESET_NAMES = Object.keys(BENCH_PRESETS) as [BenchPreset, ...BenchPreset[]];
+
+/** Result of {@link benchTrain}. */
+export interface BenchResult {
+  preset: BenchPreset; engine: string; engineReason: string; batch: number;
+  imagesPerSecond: number; stepSecondsMedian: number; stepSecondsMin: number; stepSecondsMax: number;
+  steps: number; warmup: number; lossFirstLast: [number, number]; numTrainableParams?: number;
+  cpu: string; threads: number; node: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The MethodConfig of a bench preset: MoCo v3 + DILEMMA, projector 1024 / 256, T 0.2, AdamW. */
+export function benchMethodConfig(preset: BenchPreset): MethodConfig {
+  const p = BENCH_PRESETS[preset];
+  const [imgSize, patchSize, embedDim, depth, numHeads] = p.vit;
+  const vit: ViTConfig = { imgSize, patchSize, inChans: 3, embedDim, depth, numHeads, mlpRatio: 4 };
+  return coreModel.defaultMethodConfig({
+    method: "mocov3", vit, tokenDrop: p.tokenDrop, dilemmaProb: p.dilemmaProb, dilemmaWeight: 1,
+    headHidden: 1024, headOut: 256, temperature: 0.2, momentum: 0.99, seed: 0,
+    optim: { lr: 1.5e-4, weightDecay: 0.1, warmupSteps: 0, totalSteps: 1_000_000 },
+  });
+}
+
+/**
+ * Times `warmup + steps` full training steps on two fixed random views; images/s = batch /
+ * median step time after warm-up.
+ */
+export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; steps?: number; warmup?: number; onStep?: (i: number, sec: number) => void }): Promise<BenchResult> {
+  const engine = await selectEngine(o.engine ?? "auto");
+  const steps = o.steps ?? 10, warmup = o.warmup ?? 2;
+  const cfg = benchMethodConfig(o.preset);
+  const B = BENCH_PRESETS[o.preset].batch, S = cfg.vit.imgSize;
+  const method = coreModel.createMethod(cfg);
+  const views = [tf.randomNormal([B, 3, S, S], 0, 1, "float32", 1), tf.randomNormal([B, 3, S, S], 0, 1, "float32", 2)] as tf.Tensor4D[];
+  const rng = { seed: 0, counter: 0 };
+  const times: number[] = [], losses: number[] = [];
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const t = process.hrtime.bigint();
+      const r = method.trainStep(views, i, rng); // ends with a host read: the step is complete
+      const sec = Number(process.hrtime.bigint() - t) / 1e9;
+      o.onStep?.(i, sec);
+      if (i >= warmup) { times.push(sec); losses.push(r.loss); }
+    }
+  } finally {
+    tf.dispose(views);
+    method.dispose();
+  }
+  const med = median(times);
+  return {
+    preset: o.preset, engine: engine.name, engineReason: engine.reason, batch: B,
+    imagesPerSecond: B / med, stepSecondsMedian: med, stepSecondsMin: Math.min(...times), stepSecondsMax: Math.max(...times),
+    steps, warmup, lossFirstLast: [losses[0], losses[losses.length - 1]],
+    cpu: os.cpus()[0]?.model ?? "unknown", threads: os.availableParallelism(), node: process.version,
+  };
+}
+
+/** Micro-benchmark of DilemmaEmbed (forward, and forward + backward) at pytorch_bench's shapes. */
+export async function benchEmbed(o: { engine?: EngineName; reps?: number } = {}): Promise<{ engine: string; results: { shape: { B: number; L: number; K: number; D: number }; usMedian: { forward: number; forwardBackward: number }; GBps: { forward: number; forwardBackward: number } }[] }> {
+  const engine = await selectEngine(o.engine ?? "auto");
+  const reps = o.reps ?? 50;
+  const shapes = [{ B: 64, L: 64, K: 16, D: 192 }, { B: 256, L: 196, K: 49, D: 384 }];
+  const results = [];
+  for (const { B, L, K, D } of shapes) {
+    const s = coreModel.sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 0, counter: 0 } });
+    if (s.numKept !== K) throw new Error(`bench: kept ${s.numKept} tokens, expected ${K}`);
+    const x = tf.randomNormal([B, L, D], 0, 1, "float32", 3) as tf.Tensor3D;
+    const pos = tf.randomNormal([L, D], 0, 1, "float32", 4) as tf.Tensor2D;
+    const real = tf.tensor2d(s.realPos, [B, K], "int32"), inp = tf.tensor2d(s.inputPos, [B, K], "int32");
+    const dy = tf.randomNormal([B, K, D], 0, 1, "float32", 5) as tf.Tensor3D;
+    const fwd = () => { const y = dilemmaEmbed(x, pos, real, inp); y.dataSync(); y.dispose(); };
+    const gradFn = tf.grads((a: tf.Tensor, b: tf.Tensor) => dilemmaEmbed(a as tf.Tensor3D, b as tf.Tensor2D, real, inp));
+    const fb = () => { const g = gradFn([x, pos], dy); g.forEach((t) => t.dataSync()); tf.dispose(g); };
+    const time = (fn: () => void) => {
+      for (let i = 0; i < 3; i++) fn();
+      const ts: number[] = [];
+      for (let i = 0; i < reps; i++) { const t = process.hrtime.bigint(); fn(); ts.push(Number(process.hrtime.bigint() - t) / 1e3); }
+      return median(ts);
+    };
+    const usF = time(fwd), usFB = time(fb);
+    const fwdBytes = 4 * 3 * B * K * D, bwdBytes = 4 * (B * L * D + 2 * B * K * D + L * D);
+    results.push({ shape: { B, L, K, D }, usMedian: { forward: usF, forwardBackward: usFB }, GBps: { forward: fwdBytes / usF / 1e3, forwardBackward: (fwdBytes + bwdBytes) / usFB / 1e3 } });
+    tf.dispose([x, pos, real, inp, dy]);
+  }
+  return { engine: engine.name, results };
+}

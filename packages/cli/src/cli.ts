@@ -1,0 +1,121 @@
+// The `dilemma-cli` program: dispatches subcommands; returns an exit code instead of exiting so
+// tests can call it in-process.
+import * as path from "node:path";
+import { helpText, parseCommand, UsageError, type CommandDef } from "./args.js";
+import { benchEmbed, benchTrain } from "./bench.js";
+import { benchCommand, COMMANDS, dataCommand, detectCommand, evalCommand, exportCommand, trainCommand, viewCommand } from "./commands.js";
+import { data, selectEngine } from "./deps.js";
+import { detect } from "./detect.js";
+import { exportRun } from "./export.js";
+import { evaluate } from "./run-eval.js";
+import { serve } from "./serve.js";
+import { fmtPct, train, TrainError } from "./train.js";
+import { VERSION } from "./version.js";
+
+/** Where the program writes (injectable for tests). */
+export interface Io { out: (s: string) => void; err: (s: string) => void }
+const stdio: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
+
+function mainHelp(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [`dilemma-cli ${VERSION}: DILEMMA self-supervised ViT pretraining`, "", "Usage: dilemma-cli <command> [options]", "", "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}${c.summary}`), "", "Run `dilemma-cli <command> --help` for a command's options."].join("\n");
+}
+
+const rel = (p: string): string => {
+  const r = path.relative(process.cwd(), p);
+  return r && !r.startsWith("..") && !path.isAbsolute(r) ? r : p;
+};
+
+/** Runs the program on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") { io.out(mainHelp()); return name ? 0 : 2; }
+  if (name === "--version" || name === "-v") { io.out(VERSION); return 0; }
+  const def = COMMANDS.find((c) => c.name === name) as CommandDef<unknown> | undefined;
+  try {
+    if (!def) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    const opts = parseCommand(def, rest);
+    if (opts === null) { io.out(helpText(def)); return 0; }
+    return await run(name, opts as Record<string, unknown> & { positionals: string[] }, io);
+  } catch (e) {
+    if (e instanceof UsageError) { io.err(e.message); return 2; }
+    if (e instanceof TrainError) { io.err(`dilemma-cli ${name}: ${e.message}`); return 1; }
+    io.err(`dilemma-cli ${name}: ${(e as Error).message}`);
+    if (process.env.DILEMMA_DEBUG) io.err(String((e as Error).stack));
+    return 1;
+  }
+}
+
+async function run(name: string, o: Record<string, unknown> & { positionals: string[] }, io: Io): Promise<number> {
+  const json = Boolean(o.json);
+  switch (name) {
+    case trainCommand.name: {
+      const { positionals: _p, json: _j, ...t } = o;
+      const r = await train({ ...(t as Parameters<typeof train>[0]), handleSigint: true });
+      if (json) io.out(JSON.stringify(r));
+      const where = rel(r.runDir);
+      if (r.state === "stopped") {
+        io.err(`stopped at step ${r.step}/${r.totalSteps}; checkpoint saved in ${where}. Continue with: npx dilemma-cli train --resume ${where}`);
+        return 130;
+      }
+      if (!json) {
+        io.out(`run: ${where} (${r.step} steps, ${r.seconds.toFixed(0)} s, engine ${r.engine})`);
+        io.out(`kNN accuracy: ${fmtPct(r.knnAcc)}   detection accuracy: ${fmtPct(r.detAcc)}   AUROC: ${r.detAuroc?.toFixed(3) ?? "-"}`);
+        io.out(`view it: npx dilemma-cli view ${where}`);
+      }
+      return 0;
+    }
+    case evalCommand.name: {
+      await selectEngine((o.engine as never) ?? "auto");
+      const r = await evaluate({ target: o.positionals[0], ...(o as object) });
+      if (json) { io.out(JSON.stringify(r)); return 0; }
+      io.out(`${rel(r.runDir)} @ step ${r.step}: ${r.numTrain} train / ${r.numTest} ${r.split} images of ${r.data}`);
+      io.out(`kNN accuracy (k=${(o.k as number) ?? 20}): ${fmtPct(r.knnAcc)}   linear probe: ${fmtPct(r.linearProbeAcc)}`);
+      if (r.detection) io.out(`detection (drop ${r.detection.tokenDrop}, p ${r.detection.dilemmaProb}, seed ${r.detection.seed}): accuracy ${fmtPct(r.detection.accuracy)}   AUROC ${r.detection.auroc.toFixed(3)}   (${r.detection.tokens} tokens, ${r.detection.misplaced} misplaced)`);
+      return 0;
+    }
+    case detectCommand.name: {
+      await selectEngine((o.engine as never) ?? "auto");
+      const r = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
+      if (json) io.out(JSON.stringify(r));
+      else for (const x of r) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}; ${rel(x.json)})`);
+      return 0;
+    }
+    case benchCommand.name: {
+      if (o.embed) {
+        const r = await benchEmbed({ engine: o.engine as never, reps: o.reps as number | undefined });
+        if (json) io.out(JSON.stringify(r));
+        else for (const x of r.results) io.out(`DilemmaEmbed B=${x.shape.B} L=${x.shape.L} K=${x.shape.K} D=${x.shape.D} [${r.engine}]: forward ${x.usMedian.forward.toFixed(1)} us (${x.GBps.forward.toFixed(2)} GB/s), forward+backward ${x.usMedian.forwardBackward.toFixed(1)} us`);
+        return 0;
+      }
+      const r = await benchTrain({
+        preset: (o.preset as never) ?? "tiny32", engine: o.engine as never, steps: o.steps as number | undefined, warmup: o.warmup as number | undefined,
+        onStep: json ? undefined : (i, sec) => io.err(`  step ${i + 1}: ${sec.toFixed(3)} s`),
+      });
+      if (json) io.out(JSON.stringify(r));
+      else io.out(`${r.preset} [${r.engine}]: ${r.imagesPerSecond.toFixed(1)} img/s (batch ${r.batch}, median step ${r.stepSecondsMedian.toFixed(3)} s over ${r.steps} steps after ${r.warmup} warm-up)`);
+      return 0;
+    }
+    case viewCommand.name: {
+      const s = await serve({ runs: o.positionals.length ? o.positionals : undefined, host: o.host as string | undefined, port: o.port as number | undefined });
+      io.out(`serving ${s.runs.length} run${s.runs.length === 1 ? "" : "s"} at ${s.url}  (Ctrl-C to stop)`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await s.close();
+      return 0;
+    }
+    case exportCommand.name: {
+      await selectEngine((o.engine as never) ?? "auto");
+      const c = await exportRun(o.positionals[0], o.positionals[1]);
+      io.out(`exported ${rel(c.source.run)} @ step ${c.source.step} to ${o.positionals[1]} (model.json, weights.bin, config.json)`);
+      return 0;
+    }
+    case dataCommand.name: {
+      const d = await data();
+      const info = await d.datasetInfo(o.positionals[0], { imageSize: (o.imgSize as number) ?? 32 });
+      io.out(json ? JSON.stringify(info) : d.formatDatasetInfo(info));
+      return 0;
+    }
+  }
+  throw new UsageError(`unknown command "${name}"`);
+}

@@ -1,0 +1,196 @@
+// Flag definitions and zod schemas of every subcommand.
+import { z } from "zod";
+import { bool, num, oneOf, type CommandDef, type FlagDef } from "./args.js";
+import { BENCH_PRESET_NAMES } from "./bench.js";
+
+const ENGINES = ["auto", "native", "cpu", "tensorflow"] as const;
+const METHODS = ["mocov3", "simclr", "dino"] as const;
+const positionals = z.array(z.string());
+const s = (desc: string, def?: string): FlagDef => ({ type: "string", desc, ...(def !== undefined ? { default: def } : {}) });
+const b = (desc: string): FlagDef => ({ type: "boolean", desc });
+
+const trainFlags = {
+  data: s("dataset: shapes | mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>", "shapes"),
+  method: s(`SSL method: ${METHODS.join(" | ")}`, "mocov3"),
+  "dilemma-prob": s("probability a kept token gets a wrong position (0 = no DILEMMA)", "0.2"),
+  "token-drop": s("fraction of patch tokens dropped from the query views, in [0, 1)", "0.75"),
+  "dilemma-weight": s("weight of the detection loss (lambda)", "1"),
+  model: s("ViT preset (core's VIT_PRESETS, e.g. micro32, tiny32, small32)", "micro32"),
+  "img-size": s("image size (default: the preset's)"),
+  patch: s("patch size (default: the preset's)"),
+  "embed-dim": s("override the preset's width"),
+  depth: s("override the preset's depth"),
+  heads: s("override the preset's attention heads"),
+  "head-hidden": s("projector hidden width (default: core's)"),
+  "head-out": s("projector output width (default: core's)"),
+  batch: s("batch size", "64"),
+  epochs: s("epochs (instead of --steps)"),
+  steps: s("optimisation steps", "300"),
+  lr: s("peak learning rate (AdamW, cosine schedule)", "0.0005"),
+  wd: s("weight decay", "0.05"),
+  warmup: s("warm-up steps", "min(50, steps/10)"),
+  seed: s("seed of initialisation, data order, augmentation and DILEMMA sampling", "0"),
+  engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+  out: s("run directory", "runs/<time>-<method>-<data>"),
+  resume: s("continue this run directory from its latest checkpoint"),
+  quiet: b("no progress output"),
+  "eval-every": s("kNN / detection evaluation every N steps", "steps/4"),
+  "ckpt-every": s("checkpoint every N steps", "min(100, steps)"),
+  "keep-checkpoints": s("how many checkpoints to keep", "3"),
+  "knn-bank": s("training images in the kNN memory bank", "1000"),
+  "knn-queries": s("validation images scored by kNN", "500"),
+  workers: s("data loader worker threads (default: the loader's)"),
+  "stop-after": s("stop (checkpoint, resumable) after this step"),
+  json: b("print the summary as JSON on stdout"),
+  config: s("JSON file of flag values (flags given on the command line win)"),
+};
+
+const int = (min = 1) => num({ int: true, min });
+const prob = num({ min: 0, max: 1 });
+
+const trainSchema = z.object({
+  data: z.string().min(1).optional(),
+  method: oneOf(METHODS).optional(),
+  dilemmaProb: prob.optional(),
+  tokenDrop: num({ min: 0, max: 1, maxExclusive: true }).optional(),
+  dilemmaWeight: num({ min: 0 }).optional(),
+  model: z.string().min(1).optional(),
+  imgSize: int().optional(), patch: int().optional(), embedDim: int().optional(), depth: int().optional(), heads: int().optional(),
+  headHidden: int().optional(), headOut: int().optional(),
+  batch: int(2).optional(), epochs: num({ min: 0, minExclusive: true }).optional(), steps: int().optional(),
+  lr: num({ min: 0, minExclusive: true }).optional(), wd: num({ min: 0 }).optional(), warmup: int(0).optional(),
+  seed: int(0).optional(), engine: oneOf(ENGINES).optional(), out: z.string().min(1).optional(), resume: z.string().min(1).optional(),
+  quiet: bool().optional(), evalEvery: int().optional(), ckptEvery: int().optional(), keepCheckpoints: int().optional(),
+  knnBank: int(0).optional(), knnQueries: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(),
+  json: bool().optional(), positionals,
+}).superRefine((v, ctx) => {
+  if (v.steps !== undefined && v.epochs !== undefined) ctx.addIssue({ code: "custom", path: ["epochs"], message: "give --steps or --epochs, not both" });
+  if (v.resume) {
+    const allowed = new Set(["resume", "quiet", "engine", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals", "knnBank", "knnQueries"]);
+    for (const k of Object.keys(v)) {
+      if (!allowed.has(k) && (v as Record<string, unknown>)[k] !== undefined) {
+        ctx.addIssue({ code: "custom", path: [k], message: "cannot be changed when resuming (the run's config.json fixes it); start a new run with --out to change it" });
+      }
+    }
+  }
+});
+
+export const trainCommand: CommandDef<z.infer<typeof trainSchema>> = {
+  name: "train",
+  summary: "Pretrain a ViT with an SSL method + DILEMMA; writes a run directory (docs/run-format.md).",
+  usage: "dilemma-cli train [options]",
+  flags: trainFlags,
+  maxPositionals: 0,
+  examples: ["dilemma-cli train", "dilemma-cli train --data cifar10:./cifar-10-batches-bin --model tiny32 --epochs 10", "dilemma-cli train --resume runs/my-run"],
+  schema: trainSchema,
+};
+
+const evalSchema = z.object({
+  data: z.string().min(1).optional(), tokenDrop: num({ min: 0, max: 1, maxExclusive: true }).optional(), dilemmaProb: prob.optional(),
+  seed: int(0).optional(), trainImages: int().optional(), testImages: int().optional(), probeIterations: int().optional(), k: int().optional(),
+  engine: oneOf(ENGINES).optional(), json: bool().optional(), positionals,
+});
+
+export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
+  name: "eval",
+  summary: "kNN and linear-probe accuracy of a run's frozen encoder, and detection accuracy / AUROC, on held-out images.",
+  usage: "dilemma-cli eval <run|checkpoint> [options]",
+  positionals: ["<run|checkpoint>"], minPositionals: 1, maxPositionals: 1,
+  flags: {
+    data: s("dataset spec (default: the run's)"),
+    "token-drop": s("token drop of the detection corruption (default: the run's)"),
+    "dilemma-prob": s("corruption probability (default: the run's, or 0.2)"),
+    seed: s("seed of the detection corruptions", "0"),
+    "train-images": s("training images for the kNN bank and the probe", "2000"),
+    "test-images": s("held-out images scored", "1000"),
+    "probe-iterations": s("full-batch Adam iterations of the linear probe", "300"),
+    k: s("neighbours of the kNN classifier", "20"),
+    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    json: b("print the result as JSON"),
+    config: s("JSON file of flag values"),
+  },
+  schema: evalSchema,
+};
+
+const detectSchema = z.object({
+  out: z.string().min(1).optional(), tokenDrop: num({ min: 0, max: 1, maxExclusive: true }).optional(), dilemmaProb: prob.optional(),
+  seed: int(0).optional(), scale: int().optional(), engine: oneOf(ENGINES).optional(), json: bool().optional(), positionals,
+  swap: z.string().regex(/^\d+,\d+$/, { error: "expected two patch indices like 3,10" })
+    .transform((v) => v.split(",").map(Number) as [number, number]).optional(),
+});
+
+export const detectCommand: CommandDef<z.infer<typeof detectSchema>> = {
+  name: "detect",
+  summary: "Per-patch misplacement probabilities under a seeded (or --swap) corruption, as heatmap PNG + JSON.",
+  usage: "dilemma-cli detect <run|checkpoint> <image|dir> [options]",
+  positionals: ["<run|checkpoint>", "<image|dir>"], minPositionals: 2, maxPositionals: 2,
+  flags: {
+    out: s("output directory", "<run>/detect"),
+    "token-drop": s("token drop (default: the run's)"),
+    "dilemma-prob": s("corruption probability (default: the run's)"),
+    seed: s("seed of the corruption", "0"),
+    swap: s("instead of sampling: keep every patch and exchange the positions of patches i and j, e.g. --swap 3,10"),
+    scale: s("output pixels per image pixel", "256/img-size"),
+    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    json: b("print the results as JSON"),
+    config: s("JSON file of flag values"),
+  },
+  schema: detectSchema,
+};
+
+const benchSchema = z.object({
+  preset: oneOf(BENCH_PRESET_NAMES).optional(), engine: oneOf(ENGINES).optional(), steps: int().optional(), warmup: int(0).optional(),
+  embed: bool().optional(), reps: int().optional(), json: bool().optional(), positionals,
+});
+
+export const benchCommand: CommandDef<z.infer<typeof benchSchema>> = {
+  name: "bench",
+  summary: "Throughput of the full MoCo v3 + DILEMMA training step (same work as shared/bench/pytorch_bench.py), or --embed: the DilemmaEmbed op.",
+  usage: "dilemma-cli bench --preset tiny32|tiny32-dense-baseline|small32 [options]",
+  maxPositionals: 0,
+  flags: {
+    preset: s(BENCH_PRESET_NAMES.join(" | "), "tiny32"),
+    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    steps: s("timed steps", "10"),
+    warmup: s("untimed warm-up steps", "2"),
+    embed: b("micro-benchmark the DilemmaEmbed op instead"),
+    reps: s("repetitions per --embed measurement", "50"),
+    json: b("print one JSON object"),
+    config: s("JSON file of flag values"),
+  },
+  examples: ["dilemma-cli bench --preset tiny32 --steps 20 --json", "dilemma-cli bench --embed"],
+  schema: benchSchema,
+};
+
+const viewSchema = z.object({ host: z.string().min(1).optional(), port: num({ int: true, min: 0, max: 65535 }).optional(), positionals });
+
+const exportSchema = z.object({ engine: oneOf(ENGINES).optional(), positionals });
+export const exportCommand: CommandDef<z.infer<typeof exportSchema>> = {
+  name: "export",
+  summary: "Write a run's encoder (tfjs weights, timm names) + dilemma_head.* + config.json to a directory.",
+  usage: "dilemma-cli export <run|checkpoint> <dir>",
+  positionals: ["<run|checkpoint>", "<dir>"], minPositionals: 2, maxPositionals: 2,
+  flags: { engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"), config: s("JSON file of flag values") },
+  schema: exportSchema,
+};
+
+export const viewCommand: CommandDef<z.infer<typeof viewSchema>> = {
+  name: "view",
+  summary: "Serve the web viewer and the named runs (default: every run under ./runs) on 127.0.0.1.",
+  usage: "dilemma-cli view [run...] [options]",
+  positionals: ["[run...]"],
+  flags: { host: s("address to listen on", "127.0.0.1"), port: s("port (a free one is used when taken)", "5174"), config: s("JSON file of flag values") },
+  schema: viewSchema,
+};
+
+const dataSchema = z.object({ info: bool().optional(), imgSize: int().optional(), json: bool().optional(), positionals });
+export const dataCommand: CommandDef<z.infer<typeof dataSchema>> = {
+  name: "data",
+  summary: "Describe a dataset spec (splits, classes, skipped files).",
+  usage: "dilemma-cli data <spec> --info [options]",
+  positionals: ["<spec>"], minPositionals: 1, maxPositionals: 1,
+  flags: { info: b("print the dataset's description"), "img-size": s("image size", "32"), json: b("print JSON"), config: s("JSON file of flag values") },
+  schema: dataSchema,
+};
+
+export const COMMANDS = [trainCommand, evalCommand, detectCommand, benchCommand, viewCommand, exportCommand, dataCommand] as const;

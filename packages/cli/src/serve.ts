@@ -1,0 +1,173 @@
+// `dilemma-cli view`: a small static + run-file server for the web viewer. Only the named runs
+// are served, only allow-listed file types, and never anything outside a run directory.
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { createRequire } from "node:module";
+import { readJson } from "./atomic.js";
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Run directories to serve (default: every run under ./runs). */
+  runs?: string[];
+  host?: string;
+  /** Port (default 5174); when taken, a free port is used instead. */
+  port?: number;
+  /** Viewer files (default: @dilemma/web-viewer's dist). */
+  staticDir?: string;
+}
+
+/** A running server. */
+export interface Server { url: string; port: number; runs: { id: string; dir: string }[]; close(): Promise<void> }
+
+const RUN_EXT = new Set([".json", ".jsonl", ".bin", ".png"]);
+const MIME: Record<string, string> = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8", ".json": "application/json", ".jsonl": "application/x-ndjson; charset=utf-8",
+  ".bin": "application/octet-stream", ".png": "image/png", ".svg": "image/svg+xml", ".ico": "image/x-icon",
+  ".wasm": "application/wasm", ".map": "application/json", ".txt": "text/plain; charset=utf-8", ".woff2": "font/woff2",
+};
+
+/** The viewer's built files (throws with a fix when they are missing). */
+export function viewerDist(): string {
+  let dir: string;
+  try {
+    dir = path.join(path.dirname(createRequire(import.meta.url).resolve("@dilemma/web-viewer/package.json")), "dist");
+  } catch {
+    throw new Error("@dilemma/web-viewer is not installed; run npm ci at the repository root");
+  }
+  if (!fs.existsSync(path.join(dir, "index.html"))) throw new Error(`the viewer is not built (${dir}/index.html missing); run npm run build -w @dilemma/web-viewer`);
+  return dir;
+}
+
+/** Run directories under `root` (those with a config.json). */
+export function discoverRuns(root = "runs"): string[] {
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, "config.json")))
+    .map((e) => path.join(root, e.name)).sort();
+}
+
+/** Unique URL-safe ids for the runs (basename, suffixed on collision). */
+function assignIds(dirs: string[]): { id: string; dir: string }[] {
+  const used = new Set<string>();
+  return dirs.map((d) => {
+    const base = path.basename(path.resolve(d)).replace(/[^A-Za-z0-9._-]/g, "_") || "run";
+    let id = base;
+    for (let i = 2; used.has(id); i++) id = `${base}-${i}`;
+    used.add(id);
+    return { id, dir: fs.realpathSync(d) };
+  });
+}
+
+/**
+ * Resolves a request path inside `root`, or null when it would leave it: `..` segments (also
+ * percent-encoded), absolute paths, backslashes, NUL bytes and symlinks pointing outside.
+ */
+export function safeResolve(root: string, rel: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rel);
+  } catch {
+    return null;
+  }
+  if (decoded.includes("\0") || decoded.includes("\\") || path.isAbsolute(decoded) || decoded.startsWith("/")) return null;
+  const segs = decoded.split("/");
+  if (segs.some((s) => s === ".." || s === ".")) return null;
+  const full = path.resolve(root, decoded);
+  if (full !== root && !full.startsWith(root + path.sep)) return null;
+  let real: string;
+  try {
+    real = fs.realpathSync(full);
+  } catch {
+    return null;
+  }
+  if (real !== root && !real.startsWith(root + path.sep)) return null;
+  return real;
+}
+
+function send(res: http.ServerResponse, code: number, body: string | Buffer, type = "text/plain; charset=utf-8"): void {
+  res.writeHead(code, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+  res.end(body);
+}
+
+function sendFile(res: http.ServerResponse, file: string, method: string): void {
+  const st = fs.statSync(file);
+  if (!st.isFile()) return send(res, 404, "not found\n");
+  res.writeHead(200, {
+    "content-type": MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+    "content-length": st.size, "cache-control": "no-store", "x-content-type-options": "nosniff",
+  });
+  if (method === "HEAD") return void res.end();
+  fs.createReadStream(file).pipe(res);
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => { server.off("listening", onListening); reject(e); };
+    const onListening = () => { server.off("error", onError); resolve((server.address() as { port: number }).port); };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Starts the viewer server; resolves once it listens. */
+export async function serve(o: ServeOptions = {}): Promise<Server> {
+  const staticDir = fs.realpathSync(o.staticDir ?? viewerDist());
+  const dirs = o.runs ?? discoverRuns();
+  for (const d of dirs) if (!fs.existsSync(path.join(d, "config.json"))) throw new Error(`${d} is not a run directory (no config.json)`);
+  const runs = assignIds(dirs);
+  const byId = new Map(runs.map((r) => [r.id, r.dir]));
+  const server = http.createServer((req, res) => {
+    try {
+      const method = req.method ?? "GET";
+      if (method !== "GET" && method !== "HEAD") return send(res, 405, "method not allowed\n");
+      const url = new URL(req.url ?? "/", "http://x");
+      // Work on the raw path: URL parsing already collapsed literal "..", but not encoded ones.
+      const raw = (req.url ?? "/").split("?")[0].split("#")[0];
+      if (url.pathname === "/api/runs") {
+        const list = runs.map(({ id, dir }) => {
+          const read = (f: string) => { try { return readJson(path.join(dir, f)); } catch { return null; } };
+          return { id, name: path.basename(dir), config: read("config.json"), status: read("status.json") };
+        });
+        return send(res, 200, JSON.stringify(list), "application/json");
+      }
+      const m = /^\/runs\/([^/]+)\/(.+)$/.exec(raw);
+      if (m) {
+        const root = byId.get(decodeURIComponentSafe(m[1]));
+        const file = root ? safeResolve(root, m[2]) : null;
+        if (!file || !RUN_EXT.has(path.extname(file).toLowerCase())) return send(res, 404, "not found\n");
+        return sendFile(res, file, method);
+      }
+      if (raw.startsWith("/runs/") || raw.startsWith("/api/")) return send(res, 404, "not found\n");
+      const rel = raw === "/" ? "index.html" : raw.slice(1);
+      const file = safeResolve(staticDir, rel);
+      if (!file) return send(res, 404, "not found\n");
+      return sendFile(res, file, method);
+    } catch {
+      send(res, 500, "internal error\n");
+    }
+  });
+  const host = o.host ?? "127.0.0.1";
+  let port: number;
+  try {
+    port = await listen(server, host, o.port ?? 5174);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+    port = await listen(server, host, 0);
+  }
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`, port, runs,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return "";
+  }
+}
