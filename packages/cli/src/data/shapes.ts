@@ -69,7 +69,7 @@ function sdSegment(px: number, py: number, ax: number, ay: number, bx: number, b
   const bay = by - ay;
   let h = (pax * bax + pay * bay) / (bax * bax + bay * bay);
   h = h < 0 ? 0 : h > 1 ? 1 : h;
-  return Math.hypot(pax - bax * h, pay - bay * h) - r;
+  return Math.sqrt((pax - bax * h) ** 2 + (pay - bay * h) ** 2) - r;
 }
 
 function hsv(h: number, s: number, v: number): [number, number, number] {
@@ -118,7 +118,7 @@ export function renderShape(label: number, size: number, seed: number, split: nu
     for (let x = 0; x < S; x++) {
       const px = x + 0.5;
       const py = y + 0.5;
-      let t = radial ? Math.hypot(px - rcx, py - rcy) * rScale : 0.5 + (px - S / 2) * gx + (py - S / 2) * gy;
+      let t = radial ? Math.sqrt((px - rcx) ** 2 + (py - rcy) ** 2) * rScale : 0.5 + (px - S / 2) * gx + (py - S / 2) * gy;
       t = t < 0 ? 0 : t > 1 ? 1 : t;
       // Smooth bilinear value noise on a G x G lattice.
       const nx = (px / S) * G;
@@ -178,9 +178,9 @@ export function renderShape(label: number, size: number, seed: number, split: nu
   const lo = [cx - R * 1.1 - 1, cy - R * 1.1 - 1];
   const hi = [cx + R * 1.1 + 1, cy + R * 1.1 + 1];
   if (name === "circle") {
-    paint(img, S, col, lo[0], hi[0], lo[1], hi[1], (px, py) => Math.hypot(px - cx, py - cy) - 0.9 * R);
+    paint(img, S, col, lo[0], hi[0], lo[1], hi[1], (px, py) => Math.sqrt((px - cx) ** 2 + (py - cy) ** 2) - 0.9 * R);
   } else if (name === "ring") {
-    paint(img, S, col, lo[0], hi[0], lo[1], hi[1], (px, py) => Math.abs(Math.hypot(px - cx, py - cy) - 0.72 * R) - 0.22 * R);
+    paint(img, S, col, lo[0], hi[0], lo[1], hi[1], (px, py) => Math.abs(Math.sqrt((px - cx) ** 2 + (py - cy) ** 2) - 0.72 * R) - 0.22 * R);
   } else {
     const poly = POLYGONS[name];
     const v = new Float64Array(poly.length * 2);
