@@ -25,9 +25,21 @@ export interface Addon {
     a: Float32Array, b: Float32Array, out: Float32Array,
     batchA: number, batchB: number, batchOut: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, bias: Float32Array | null, biasLen: number, act: number, alpha: number,
+    idxA?: Int32Array, idxB?: Int32Array,
   ): void;
   sgemmBuiltin(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number,
     transA: boolean, transB: boolean): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: number[], aStrides: number[], bStrides: number[]): void;
+  addN(out: Float32Array, inputs: Float32Array[]): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, r: number, inner: number): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
+  geluErf(x: Float32Array, out: Float32Array): void;
+  geluErfGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, rows: number, d: number, eps: number): void;
+  layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array,
+    dBeta: Float32Array, rows: number, d: number, eps: number): void;
   [name: string]: unknown;
 }
 

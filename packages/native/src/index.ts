@@ -49,3 +49,4 @@ export function info(): NativeInfo {
 }
 
 export { addon } from "./addon.js";
+export { NATIVE_BACKEND, NativeBackend, registerNativeBackend, useNativeBackend, nativeKernelImpls } from "./backend.js";

@@ -1,3 +1,17 @@
 import { expect, it } from "vitest";
-import { isAvailable } from "../src/index.js";
-it("loads", () => expect(typeof isAvailable()).toBe("boolean"));
+import { info, isAvailable, loadError } from "../src/index.js";
+
+it("reports availability and, when loaded, its build info", () => {
+  if (!isAvailable()) {
+    expect(loadError()).toMatch(/addon|DILEMMA_NATIVE/);
+    return;
+  }
+  expect(loadError()).toBeNull();
+  const i = info();
+  expect(i.version).toMatch(/^\d+\.\d+\.\d+/);
+  expect(["openblas", "accelerate", "builtin"]).toContain(i.blas);
+  expect(i.threads).toBeGreaterThanOrEqual(1);
+  expect(typeof i.cuda.compiled).toBe("boolean");
+  expect(i.cuda.devices).toBeGreaterThanOrEqual(0);
+  if (i.cuda.compiled) expect(i.cuda.archs).toMatch(/80/);
+});

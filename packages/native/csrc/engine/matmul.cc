@@ -26,7 +26,9 @@ inline float ApplyAct(float v, int act, float alpha) {
   }
 }
 
-// matMul(a, b, out, batchA, batchB, batchOut, M, N, K, transA, transB, bias|null, biasLen, act, alpha)
+// matMul(a, b, out, batchA, batchB, batchOut, M, N, K, transA, transB, bias|null, biasLen, act, alpha
+//        [, idxA: Int32Array, idxB: Int32Array])  explicit operand batch per output batch (general
+//        broadcasting, e.g. [2,1] x [1,3]); without them the index is the output index mod batch.
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 15) {
@@ -48,10 +50,28 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const float* bias = OptF32Arg(info, 11, biasLen, "matMul bias");
   if (env.IsExceptionPending()) return env.Undefined();
 
+  const int32_t* idxA = nullptr;
+  const int32_t* idxB = nullptr;
+  if (info.Length() >= 17 && info[15].IsTypedArray() && info[16].IsTypedArray()) {
+    auto ia = info[15].As<Napi::Int32Array>();
+    auto ib = info[16].As<Napi::Int32Array>();
+    if (static_cast<int64_t>(ia.ElementLength()) < batchOut || static_cast<int64_t>(ib.ElementLength()) < batchOut) {
+      Napi::RangeError::New(env, "matMul: batch index arrays shorter than the output batch").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    idxA = ia.Data();
+    idxB = ib.Data();
+    for (int64_t bi = 0; bi < batchOut; ++bi) {
+      if (idxA[bi] < 0 || idxA[bi] >= batchA || idxB[bi] < 0 || idxB[bi] >= batchB) {
+        Napi::RangeError::New(env, "matMul: batch index out of range").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+    }
+  }
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
   for (int64_t bi = 0; bi < batchOut; ++bi) {
-    const float* ab = a + (bi % batchA) * M * K;
-    const float* bb = b + (bi % batchB) * K * N;
+    const float* ab = a + (idxA ? idxA[bi] : bi % batchA) * M * K;
+    const float* bb = b + (idxB ? idxB[bi] : bi % batchB) * K * N;
     float* ob = out + bi * M * N;
     if (K == 0) {
       std::fill(ob, ob + M * N, 0.f);

@@ -1,0 +1,97 @@
+/**
+ * The "native" tfjs backend: tfjs-backend-cpu's MathBackendCPU (same tensor storage, so every
+ * cpu kernel works unchanged) with the hot kernels replaced by the addon's BLAS / multithreaded
+ * C++ kernels. Kernels the addon does not cover, or dtypes/layouts it does not handle, run the
+ * cpu kernel.
+ */
+import "@dilemma/core"; // registers core's custom cpu kernels and all gradients before we copy them
+import * as tf from "@tensorflow/tfjs-core";
+import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import { addon, addonLoadError, type Addon } from "./addon.js";
+import { matMulImpl } from "./kernels/BatchMatMul.js";
+import { BINARY_OPS, addNImpl, binaryImpl } from "./kernels/binary.js";
+import { UNARY_OPS, unaryImpl } from "./kernels/unary.js";
+import { reduceImpl } from "./kernels/reduce.js";
+import { softmaxImpl } from "./kernels/Softmax.js";
+import { transposeImpl } from "./kernels/Transpose.js";
+import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
+import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
+import { nativeKernel, type NativeKernel } from "./kernels/util.js";
+import { DILEMMA_EMBED, DILEMMA_EMBED_GRAD, hasDilemmaKernels, registerDilemmaKernels } from "./dilemma/index.js";
+
+/** Name the backend is registered under. */
+export const NATIVE_BACKEND = "native";
+
+/** MathBackendCPU whose hot kernels run in the addon. */
+export class NativeBackend extends MathBackendCPU {}
+
+/** The kernels this package replaces, by tfjs kernel name. */
+export function nativeKernelImpls(): Record<string, NativeKernel> {
+  const impls: Record<string, NativeKernel> = {
+    BatchMatMul: matMulImpl,
+    _FusedMatMul: matMulImpl,
+    AddN: addNImpl,
+    Softmax: softmaxImpl,
+    Transpose: transposeImpl,
+    Sum: reduceImpl("Sum"),
+    Max: reduceImpl("Max"),
+    Min: reduceImpl("Min"),
+    Mean: reduceImpl("Mean"),
+    GeluErf: geluErfImpl,
+    GeluErfGrad: geluErfGradImpl,
+    LayerNorm: layerNormImpl,
+    LayerNormGrad: layerNormGradImpl,
+  };
+  for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(op);
+  for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(op);
+  return impls;
+}
+
+function registerKernelsFor(backendName: string, a: Addon, disabled: Set<string>): void {
+  tf.copyRegisteredKernels("cpu", backendName);
+  for (const [name, impl] of Object.entries(nativeKernelImpls())) {
+    if (disabled.has(name)) continue;
+    if (tf.getKernel(name, backendName) != null) tf.unregisterKernel(name, backendName);
+    tf.registerKernel(nativeKernel(name, backendName, impl, a));
+  }
+  if (hasDilemmaKernels()) {
+    // The copied cpu versions would shadow the native DILEMMA kernels (registration is idempotent).
+    for (const name of [DILEMMA_EMBED, DILEMMA_EMBED_GRAD]) {
+      if (tf.getKernel(name, backendName) != null) tf.unregisterKernel(name, backendName);
+    }
+    registerDilemmaKernels(backendName);
+  }
+}
+
+let registered = false;
+
+/**
+ * Registers the "native" backend (priority 3, above cpu's 1) and its kernels. Idempotent.
+ * Env DILEMMA_NATIVE_DISABLE=Name,Name keeps those kernels on the cpu implementation (for
+ * profiling and bisecting).
+ * @returns false (and registers nothing) when the addon is unavailable; see `loadError()`.
+ */
+export function registerNativeBackend(): boolean {
+  if (registered) return true;
+  const a = addon();
+  if (a === null) return false;
+  if (tf.findBackendFactory(NATIVE_BACKEND) == null) {
+    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);
+  }
+  const disabled = new Set((process.env.DILEMMA_NATIVE_DISABLE ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  registerKernelsFor(NATIVE_BACKEND, a, disabled);
+  registered = true;
+  return true;
+}
+
+/**
+ * Registers the backend and makes it the active tfjs backend.
+ * @throws Error naming why the addon is unavailable and how to build it.
+ */
+export async function useNativeBackend(): Promise<void> {
+  if (!registerNativeBackend()) {
+    throw new Error(`the native engine is unavailable: ${addonLoadError()}`);
+  }
+  const ok = await tf.setBackend(NATIVE_BACKEND);
+  if (!ok) throw new Error(`tf.setBackend("${NATIVE_BACKEND}") failed`);
+}
