@@ -77,6 +77,21 @@ describe("GeluErf", () => {
     });
   });
 
+  it("runs its kernel when registered and the composite when not", async () => {
+    const x = tf.randomNormal([4, 6], 0, 1, "float32", 4);
+    const names = async () => (await tf.profile(() => geluErf(x))).kernelNames;
+    expect(await names()).toEqual([GELU_ERF]);
+    const cfg = tf.getKernel(GELU_ERF, tf.getBackend())!;
+    tf.unregisterKernel(GELU_ERF, tf.getBackend());
+    try {
+      expect(await names()).not.toContain(GELU_ERF);
+      expect((await names()).length).toBeGreaterThan(1);
+    } finally {
+      tf.registerKernel(cfg);
+    }
+    x.dispose();
+  });
+
   it("falls back to the composite when the backend has no kernel", () => {
     tf.tidy(() => {
       const x = tf.randomNormal([4, 6], 0, 1, "float32", 4);

@@ -2,7 +2,9 @@
 // (fixture kind "vit_dilemma": cases vit_dilemma_forward_backward and vit_dense_forward).
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors, ViTConfig } from "../../src/api.js";
-import { DetectionHead, ViT, bceWithLogits } from "../../src/model/index.js";
+import {
+  DILEMMA_EMBED, DILEMMA_EMBED_GRAD, DetectionHead, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD, ViT, bceWithLogits,
+} from "../../src/model/index.js";
 import { closeness, type FixtureCase } from "../util/fixtures.js";
 import { registerKind } from "./index.js";
 
@@ -18,7 +20,27 @@ export function fixtureParams(c: FixtureCase): NamedTensors {
   return out;
 }
 
+const CUSTOM_KERNELS = [DILEMMA_EMBED, DILEMMA_EMBED_GRAD, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD];
+
+/** Runs `fn` with the custom kernels of the active backend unregistered: the composite path. */
+function withComposites<T>(fn: () => T): T {
+  const backend = tf.getBackend();
+  const saved = CUSTOM_KERNELS.map((n) => tf.getKernel(n, backend)).filter((k) => k != null);
+  for (const k of saved) tf.unregisterKernel(k.kernelName, backend);
+  try {
+    return fn();
+  } finally {
+    for (const k of saved) tf.registerKernel(k);
+  }
+}
+
+/** Both paths must match the reference: the backend's kernels and the tfjs composites. */
 function runVitDilemma(c: FixtureCase): void {
+  const errors = [compareVitDilemma(c, "kernels"), withComposites(() => compareVitDilemma(c, "composites"))].filter((e) => e);
+  if (errors.length) throw new Error(errors.join("\n"));
+}
+
+function compareVitDilemma(c: FixtureCase, mode: string): string | undefined {
   const tol = c.manifest.tolerance ?? { rtol: 1e-5, atol: 1e-7 };
   const cfg = vitConfigOf(c.manifest.config.vit);
   const failures: string[] = [];
@@ -65,7 +87,7 @@ function runVitDilemma(c: FixtureCase): void {
     });
     const missed = c.names.filter((n) => (n.startsWith("expected/") || n.startsWith("grad/")) && n !== "expected/ids_shuffle" && !compared.has(n));
     if (missed.length) failures.push(`not compared (add them to the runner): ${missed.join(", ")}`);
-    if (failures.length) throw new Error(`${c.name} (rtol ${tol.rtol}, atol ${tol.atol}):\n  ${failures.join("\n  ")}`);
+    return failures.length ? `${c.name} with ${mode} (rtol ${tol.rtol}, atol ${tol.atol}):\n  ${failures.join("\n  ")}` : undefined;
   } finally {
     vit.dispose();
     head.dispose();
