@@ -61,6 +61,10 @@ export function sampleDilemma(args: {
   batch: number; numPatches: number; tokenDrop: number; dilemmaProb: number; rng: RngState;
 }): DilemmaSample {
   const { batch: B, numPatches: L, tokenDrop, dilemmaProb, rng } = args;
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(L) || L < 1) {
+    throw new Error(`sampleDilemma: batch and numPatches must be positive integers, got ${B} and ${L}`);
+  }
+  if (!(dilemmaProb >= 0 && dilemmaProb <= 1)) throw new Error(`sampleDilemma: dilemmaProb must be in [0, 1], got ${dilemmaProb}`);
   const step = rng.counter;
   if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) {
     throw new Error(`rng.counter must be a uint32, got ${step}`);

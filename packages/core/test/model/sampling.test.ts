@@ -95,6 +95,13 @@ describe("sampleDilemma", () => {
     expect(Array.from(d.realPos)).not.toEqual(Array.from(a.realPos));
   });
 
+  it("rejects invalid arguments with a clear error", () => {
+    expect(() => draw(16, 0.5, 1.5)).toThrow(/dilemmaProb must be in \[0, 1\]/);
+    expect(() => draw(16, 0.5, 0.5, 1, -1)).toThrow(/rng.counter must be a uint32/);
+    expect(() => draw(16, 0.5, 0.5, -3)).toThrow(/seed must be a non-negative safe integer/);
+    expect(() => draw(0, 0.5, 0.5)).toThrow(/positive integers/);
+  });
+
   it("breaks ties by the lower index (stable argsort)", () => {
     const s = dilemmaPositions([0.5, 0.1, 0.5, 0.1], [0.9, 0.9], 1, 4, 2, 0.5);
     expect(Array.from(s.idsShuffle)).toEqual([1, 3, 0, 2]);
