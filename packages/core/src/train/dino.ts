@@ -97,21 +97,12 @@ export class DINO extends MethodBase {
     const d = this.dino;
     const teacherTemp = teacherTempAt(step, d.warmupTeacherTemp, d.teacherTemp, d.warmupTeacherSteps);
     const r = gradsWithAux((): DinoOutputs => {
-      const x = tf.concat(views, 0);
-      const view = positions[0] ? {
-        realPos: tf.concat(positions.map((p) => p!.realPos), 0),
-        inputPos: tf.concat(positions.map((p) => p!.inputPos), 0),
-        labels: tf.concat(positions.map((p) => p!.labels), 0),
-      } : undefined;
-      const { cls, dilemmaLoss, logits } = this.query(x, view);
-      const student = this.head.apply(cls);
+      const { cls, logits, dilemmaLosses } = this.queryViewsForward(views, positions);
+      const student = this.head.apply(tf.concat(cls, 0) as tf.Tensor2D);
       const sslLoss = dinoLoss(student, teacher, this.center, { nCrops: n, nGlobal: GLOBAL_CROPS, studentTemp: d.studentTemp, teacherTemp });
-      if (!dilemmaLoss) return { student, teacher, loss: sslLoss, sslLoss, dilemmaLogits: [] };
-      return {
-        student, teacher, sslLoss, dilemmaLoss,
-        loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)),
-        dilemmaLogits: tf.split(logits!, n, 0),
-      };
+      if (!dilemmaLosses) return { student, teacher, loss: sslLoss, sslLoss, dilemmaLogits: [] };
+      const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
+      return { student, teacher, sslLoss, dilemmaLoss, loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), dilemmaLogits: logits! };
     }, this.trainableParams());
     tf.tidy(() => this.center.assign(dinoCenterUpdate(this.center, r.out.teacher, d.centerMomentum)));
     return r;

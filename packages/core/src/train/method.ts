@@ -145,16 +145,50 @@ export abstract class MethodBase implements SSLMethod {
     return sampleDilemma({ batch, numPatches: this.encoder.numPatches, tokenDrop, dilemmaProb, rng });
   }
 
-  /** Base encoder on a query view: cls [B, D] and, when DILEMMA is on, the detection loss and logits. */
-  protected query(x: tf.Tensor4D, view?: ViewPositions): { cls: tf.Tensor2D; dilemmaLoss?: tf.Scalar; logits?: tf.Tensor2D } {
-    const { cls, patches } = this.encoder.forward(x, view);
-    if (!this.dilemmaHead || !view) return { cls };
-    const logits = this.dilemmaHead.logits(patches);
-    return { cls, logits, dilemmaLoss: bceWithLogits(logits, view.labels) };
+  /**
+   * Base encoder on query views (each [B, C, H, W], with its corruption or undefined = dense):
+   * cls [B, D] per view and, when DILEMMA is on, detection logits [B, K] and BCE loss per view.
+   * Views of one kind run as one batch (the ViT has no cross-sample coupling, so this equals
+   * per-view forwards with fewer, larger kernels).
+   */
+  protected queryViewsForward(xs: tf.Tensor4D[], views: (ViewPositions | undefined)[]): { cls: tf.Tensor2D[]; logits?: tf.Tensor2D[]; dilemmaLosses?: tf.Scalar[] } {
+    const n = xs.length;
+    const allDense = views.every((v) => !v);
+    const allSparse = views.every((v) => v && v.realPos.shape[1] === views[0]!.realPos.shape[1]);
+    if (n > 1 && (allDense || allSparse)) {
+      const view = allSparse ? {
+        realPos: tf.concat(views.map((v) => v!.realPos), 0) as tf.Tensor2D,
+        inputPos: tf.concat(views.map((v) => v!.inputPos), 0) as tf.Tensor2D,
+      } : undefined;
+      const { cls, patches } = this.encoder.forward(tf.concat(xs, 0), view);
+      const sizes = xs.map((x) => x.shape[0]);
+      const clsPerView = tf.split(cls, sizes, 0) as tf.Tensor2D[];
+      if (!this.dilemmaHead || !allSparse) return { cls: clsPerView };
+      const logits = tf.split(this.dilemmaHead.logits(patches), sizes, 0) as tf.Tensor2D[];
+      return { cls: clsPerView, logits, dilemmaLosses: logits.map((l, i) => bceWithLogits(l, views[i]!.labels)) };
+    }
+    const parts = xs.map((x, i) => {
+      const { cls, patches } = this.encoder.forward(x, views[i]);
+      const logits = this.dilemmaHead && views[i] ? this.dilemmaHead.logits(patches) : undefined;
+      return { cls, logits, loss: logits ? bceWithLogits(logits, views[i]!.labels) : undefined };
+    });
+    const cls = parts.map((p) => p.cls);
+    if (parts.some((p) => !p.logits)) return { cls };
+    return { cls, logits: parts.map((p) => p.logits!), dilemmaLosses: parts.map((p) => p.loss!) };
+  }
+
+  /** Mean of the per-view detection losses (all views have B*K tokens, so this is the token mean). */
+  protected static meanLoss(losses: tf.Scalar[]): tf.Scalar {
+    return tf.div(tf.addN(losses), losses.length) as tf.Scalar;
   }
 
   trainStep(views: tf.Tensor4D[], step: number, rng: RngState): StepResult {
     const nq = this.queryViews(views);
+    for (const v of views) {
+      if (v.rank !== 4 || !tf.util.arraysEqual(v.shape, views[0].shape)) {
+        throw new Error(`${this.config.method}: views must share one NCHW shape, got [${v.shape}] and [${views[0].shape}]`);
+      }
+    }
     const o = this.config.optim;
     const lr = cosineLr(step, o);
     this.beforeStep(step);

@@ -84,29 +84,28 @@ export class MoCoV3 extends MethodBase {
     emaUpdate(momentum, base, m);
   }
 
-  /** Momentum encoder + projector on a dense, uncorrupted view: k [B, dim] (no gradient). */
-  key(x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => this.momentumProjector.apply(this.momentumEncoder.forward(x).cls, true));
+  /** Momentum encoder + projector on dense, uncorrupted views: k [B, dim] per view (no gradient). */
+  keys(xs: tf.Tensor4D[]): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const cls = tf.split(this.momentumEncoder.forward(tf.concat(xs, 0)).cls, xs.map((x) => x.shape[0]), 0);
+      return cls.map((c) => this.momentumProjector.apply(c as tf.Tensor2D, true));
+    });
   }
 
   /** Query loss terms given precomputed keys (runs under the gradient tape). */
   private queryLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, k1: tf.Tensor2D, k2: tf.Tensor2D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
     const T = this.config.temperature;
-    const a = this.query(x1, view1);
-    const b = this.query(x2, view2);
-    const q1 = this.predictor.apply(this.projector.apply(a.cls, true), true);
-    const q2 = this.predictor.apply(this.projector.apply(b.cls, true), true);
+    const { cls, logits, dilemmaLosses } = this.queryViewsForward([x1, x2], [view1, view2]);
+    // projector and predictor per view: their BatchNorm statistics are per view, as in MoCo v3
+    const [q1, q2] = cls.map((c) => this.predictor.apply(this.projector.apply(c, true), true));
     const conLoss = tf.add(contrastiveLoss(q1, k2, T), contrastiveLoss(q2, k1, T)) as tf.Scalar;
-    const out: MoCoOutputs = { q1, q2, k1, k2, conLoss, loss: conLoss, sslLoss: conLoss, dilemmaLogits: [] };
-    if (a.dilemmaLoss && b.dilemmaLoss) {
-      const dil = tf.div(tf.add(a.dilemmaLoss, b.dilemmaLoss), 2) as tf.Scalar;
-      Object.assign(out, {
-        dilemmaLoss1: a.dilemmaLoss, dilemmaLoss2: b.dilemmaLoss, dilemmaLoss: dil,
-        dilemmaLogits: [a.logits!, b.logits!],
-        loss: tf.add(conLoss, tf.mul(dil, this.config.dilemmaWeight)),
-      });
-    }
-    return out;
+    if (!dilemmaLosses) return { q1, q2, k1, k2, conLoss, loss: conLoss, sslLoss: conLoss, dilemmaLogits: [] };
+    const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
+    return {
+      q1, q2, k1, k2, conLoss, sslLoss: conLoss, dilemmaLoss,
+      dilemmaLoss1: dilemmaLosses[0], dilemmaLoss2: dilemmaLosses[1], dilemmaLogits: logits!,
+      loss: tf.add(conLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)),
+    };
   }
 
   /**
@@ -115,14 +114,16 @@ export class MoCoV3 extends MethodBase {
    * dense, correct positions). No momentum update, no optimizer step.
    */
   forwardLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
-    return tf.tidy(() => this.queryLoss(x1, x2, this.key(x1), this.key(x2), view1, view2) as unknown as tf.TensorContainer) as unknown as MoCoOutputs;
+    return tf.tidy(() => {
+      const [k1, k2] = this.keys([x1, x2]);
+      return this.queryLoss(x1, x2, k1, k2, view1, view2) as unknown as tf.TensorContainer;
+    }) as unknown as MoCoOutputs;
   }
 
   /** {@link forwardLoss} plus the gradients of `loss` w.r.t. the trainable params (run-format names). */
   lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[]): { out: MoCoOutputs; grads: Map<string, tf.Tensor> } {
     const [x1, x2] = views;
-    const k1 = this.key(x1);
-    const k2 = this.key(x2);
+    const [k1, k2] = this.keys([x1, x2]);
     // k1, k2 enter the tape as constants and come back (moved) in the outputs
     return gradsWithAux(() => this.queryLoss(x1, x2, k1, k2, positions[0], positions[1]), this.trainableParams());
   }

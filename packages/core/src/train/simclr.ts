@@ -48,21 +48,12 @@ export class SimCLR extends MethodBase {
   /** Loss terms for explicit views (both given or both undefined = dense); for tests and advanced use. */
   forwardLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, view1?: ViewPositions, view2?: ViewPositions): SimCLROutputs {
     if (!view1 !== !view2) throw new Error("SimCLR.forwardLoss: give both views' positions or neither");
-    const x = tf.concat([x1, x2], 0);
-    const view = view1 && view2 ? {
-      realPos: tf.concat([view1.realPos, view2.realPos], 0),
-      inputPos: tf.concat([view1.inputPos, view2.inputPos], 0),
-      labels: tf.concat([view1.labels, view2.labels], 0),
-    } : undefined;
-    const { cls, dilemmaLoss, logits } = this.query(x, view);
-    const z = this.projector.apply(cls, true);
+    const { cls, logits, dilemmaLosses } = this.queryViewsForward([x1, x2], [view1, view2]);
+    const z = this.projector.apply(tf.concat(cls, 0) as tf.Tensor2D, true);
     const sslLoss = ntXentLoss(z, this.config.temperature);
-    if (!dilemmaLoss) return { z, loss: sslLoss, sslLoss, dilemmaLogits: [] };
-    return {
-      z, sslLoss, dilemmaLoss,
-      loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)),
-      dilemmaLogits: tf.split(logits!, 2, 0),
-    };
+    if (!dilemmaLosses) return { z, loss: sslLoss, sslLoss, dilemmaLogits: [] };
+    const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
+    return { z, sslLoss, dilemmaLoss, loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), dilemmaLogits: logits! };
   }
 
   lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[]): { out: SimCLROutputs; grads: Map<string, tf.Tensor> } {
