@@ -44,13 +44,17 @@ console.log(`shapes render 32px: ${median(renders).toFixed(0)} img/s (median of 
 
 for (const workers of [0, 1, 2]) {
   const rates = [];
+  const cpuPerImg = [];
   for (let r = 0; r < repeats; r++) {
     const loader = new mod.Loader(ds, { split: "train", batchSize: 64, imageSize: 32, recipe: "mocov3", seed: r, workers, startStep: r * 1000 });
     for (let i = 0; i < 2; i++) await loader.next(); // warm-up: thread start, JIT
     const t = performance.now();
+    const cpu0 = process.cpuUsage(); // counts all threads: shows cost per image on a busy machine
     for (let i = 0; i < batches; i++) await loader.next();
     rates.push((batches * 64) / ((performance.now() - t) / 1000));
+    const cpu = process.cpuUsage(cpu0);
+    cpuPerImg.push((cpu.user + cpu.system) / 1000 / (batches * 64));
     await loader.close();
   }
-  console.log(`loader shapes 32px batch 64 mocov3 workers=${workers}: ${median(rates).toFixed(0)} img/s (median of ${repeats}; runs ${rates.map((x) => x.toFixed(0)).join(", ")})`);
+  console.log(`loader shapes 32px batch 64 mocov3 workers=${workers}: ${median(rates).toFixed(0)} img/s (median of ${repeats}; runs ${rates.map((x) => x.toFixed(0)).join(", ")}); CPU ${median(cpuPerImg).toFixed(3)} ms/img`);
 }

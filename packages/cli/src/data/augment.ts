@@ -104,7 +104,7 @@ function colorJitter(rng: Rng, img: Float32Array, o: number, n: number): void {
 }
 
 /** Rotates hue by `h` turns (HSV round trip, as torchvision's adjust_hue). */
-function shiftHue(img: Float32Array, o: number, n: number, h: number): void {
+export function shiftHue(img: Float32Array, o: number, n: number, h: number): void {
   for (let i = 0; i < n; i++) {
     const r = img[o + i];
     const g = img[o + n + i];
@@ -150,7 +150,7 @@ function grayscale(img: Float32Array, o: number, n: number): void {
 }
 
 /** Separable Gaussian blur with edge clamping, in place on each plane. */
-function gaussianBlur(img: Float32Array, o: number, size: number, sigma: number): void {
+export function gaussianBlur(img: Float32Array, o: number, size: number, sigma: number): void {
   const radius = Math.min(size - 1, Math.max(1, Math.ceil(3 * sigma)));
   const k = new Float32Array(2 * radius + 1);
   let sum = 0;

@@ -3,6 +3,8 @@
  * so downscaling averages instead of aliasing (like PIL's antialiased bilinear).
  */
 
+const clampIdx = (i: number, n: number): number => (i < 0 ? 0 : i >= n ? n - 1 : i);
+
 /** Per-output-pixel filter taps along one axis. */
 interface Taps {
   start: Int32Array;
@@ -21,11 +23,12 @@ function makeTaps(srcLen: number, x0: number, w: number, n: number): Taps {
   const weights = new Float32Array(n * maxTaps);
   for (let i = 0; i < n; i++) {
     const center = x0 + ((i + 0.5) * w) / n - 0.5;
-    let lo = Math.floor(center - scale) + 1;
-    let hi = Math.ceil(center + scale) - 1;
+    // Taps outside the image are dropped and the rest renormalised (as PIL does), rather than
+    // repeating the edge pixel, which would overweight it when shrinking.
+    let lo = Math.max(0, Math.floor(center - scale) + 1);
+    let hi = Math.min(srcLen - 1, Math.ceil(center + scale) - 1);
     if (hi - lo + 1 > maxTaps) hi = lo + maxTaps - 1;
-    if (hi < lo) hi = lo;
-    lo = Math.max(lo, -srcLen);
+    if (hi < lo) lo = hi = clampIdx(Math.round(center), srcLen);
     let sum = 0;
     const base = i * maxTaps;
     for (let j = lo; j <= hi; j++) {
@@ -34,8 +37,8 @@ function makeTaps(srcLen: number, x0: number, w: number, n: number): Taps {
       sum += wt;
     }
     if (sum <= 0) {
-      // Degenerate (should not happen): take the nearest pixel.
-      lo = hi = Math.round(center);
+      // Degenerate (all weights zero): take the nearest pixel.
+      lo = hi = clampIdx(Math.round(center), srcLen);
       weights[base] = 1;
       sum = 1;
     }
@@ -45,8 +48,6 @@ function makeTaps(srcLen: number, x0: number, w: number, n: number): Taps {
   }
   return { start, count, weights, maxTaps };
 }
-
-const clampIdx = (i: number, n: number): number => (i < 0 ? 0 : i >= n ? n - 1 : i);
 
 /** A crop rectangle in source pixel units (may be fractional). */
 export interface Rect {
