@@ -32,7 +32,14 @@ function makeChart(spec: ChartSpec, data: (number | null)[][], host: HTMLElement
     height: 200,
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: false } },
+    scales: {
+      x: { time: false },
+      // Fractions stay within [0, 1] with some headroom, and a flat line still gets a readable range.
+      ...(spec.unit === "percent" ? { y: { range: (_u: uPlot, lo: number, hi: number): uPlot.Range.MinMax => {
+        const a = Math.max(0, Math.floor((lo - 0.02) * 10) / 10), b = Math.min(1, Math.ceil((hi + 0.02) * 10) / 10);
+        return [a, Math.max(b, a + 0.1)];
+      } } } : {}),
+    },
     axes: [{ ...axis, label: "step", labelSize: 18 }, { ...axis, size: 56, ...(yFmt ? { values: yFmt } : {}) }],
     series: [
       { label: "step" },
@@ -64,7 +71,7 @@ export function curvesPanel(run: RunInfo, onStatus: (s: RunStatus | undefined) =
   const renderConfig = (config: unknown) => {
     const rows = flattenConfig(config);
     replace(configBox, h("summary", {}, "Configuration"),
-      rows.length ? h("table", {}, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, v)))))
+      rows.length ? h("dl", {}, rows.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v))))
         : notice("empty", "No config.json", "This run has no readable configuration."));
   };
 

@@ -96,7 +96,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   const pSlider = slider("p (corrupt)", 0, 1, 0.05, () => state.dilemmaProb, (v) => { state.dilemmaProb = v; }, (v) => v.toFixed(2));
   const seedInput = h("input", { type: "number", min: 0, step: 1, value: 0, class: "seed", "aria-label": "seed" });
   seedInput.addEventListener("change", () => { state.seed = Math.max(0, Math.floor(Number(seedInput.value) || 0)); resample(); });
-  const dice = h("button", { type: "button", class: "btn", title: "new random draw" }, "🎲 new draw");
+  const dice = h("button", { type: "button", class: "btn", title: "new random draw" }, "↻ New draw");
   dice.addEventListener("click", () => { state.seed = (state.seed + 1) >>> 0; seedInput.value = String(state.seed); resample(); });
 
   function keptCount(drop: number) {
@@ -239,7 +239,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
         };
         const nWrong = pos.labels.reduce((a, b) => a + b, 0);
         s.card.dataset.state = "ready";
-        s.card.dataset.probs = JSON.stringify(Array.from(probs, (p) => +p.toFixed(5)));
+        s.card.dataset.probs = JSON.stringify(Array.from(probs));
         s.card.dataset.acc = String(acc);
         replace(s.info,
           h("div", { class: "acc" }, h("span", { class: "big" }, pct(acc)), " detection accuracy"),

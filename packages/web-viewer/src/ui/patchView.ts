@@ -20,6 +20,19 @@ export interface PatchView {
   draw(s: PatchViewState): void;
 }
 
+function hatch(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, y, w, h);
+  ctx.clip();
+  ctx.strokeStyle = "rgba(255, 255, 255, 0.13)";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let d = -h; d < w; d += 6) { ctx.moveTo(x + d, y + h); ctx.lineTo(x + d + h, y); }
+  ctx.stroke();
+  ctx.restore();
+}
+
 /** CSS px of the drawing; the backing store is scaled by devicePixelRatio for crisp lines. */
 const SIZE = 384;
 
@@ -58,8 +71,10 @@ export function patchView(onPatch: (index: number) => void, onHover: (text: stri
         const r = patchRect(s.grid, i, SIZE);
         const slot = slots ? slots[i] : i;
         if (slot < 0) {
+          // Dropped: dimmed and hatched, so it never reads as a low-probability patch.
           ctx.fillStyle = "rgba(12, 14, 20, 0.72)";
           ctx.fillRect(r.x, r.y, r.w, r.h);
+          hatch(ctx, r.x, r.y, r.w, r.h);
         } else if (s.heatmap && s.probs && slot < s.probs.length) {
           ctx.fillStyle = cssColor(heatColor(s.probs[slot]));
           ctx.fillRect(r.x, r.y, r.w, r.h);

@@ -1,0 +1,293 @@
+/* global process, console, setTimeout, clearTimeout, document, window, getComputedStyle */
+// End-to-end tests of the viewer in a real browser (Debian's chromium via playwright-core):
+// a short real training run, served like `dilemma-cli view` does, then curves, live updates,
+// the inspector (swapping two patches must change the probabilities), the checkpoint comparison,
+// the static export mode and the empty / error states. Screenshots go to <repo>/artifacts/.
+//   npm run e2e -w @dilemma/web-viewer      (DILEMMA_E2E_RUN=<run dir> reuses an existing run)
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { makeExport, startServer } from "./server.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkg = path.resolve(here, "..");
+const repo = path.resolve(pkg, "../..");
+const cliBin = path.join(repo, "packages/cli/dist/bin.js");
+const artifacts = path.join(repo, "artifacts");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "viewer-e2e-"));
+const CHROMIUM = process.env.DILEMMA_CHROMIUM ?? "/usr/bin/chromium";
+const t0 = Date.now();
+const cleanups = [];
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+
+// A hard cap so a hung browser or server never blocks CI.
+const watchdog = setTimeout(() => { console.log("e2e: timed out after 240 s\n0 passed, 1 failed"); process.exit(1); }, 240_000);
+
+function cliHas(command) {
+  if (!fs.existsSync(cliBin)) return false;
+  const r = spawnSync(process.execPath, [cliBin, "--help"], { encoding: "utf8", timeout: 20_000 });
+  return new RegExp(`^\\s*${command}\\b`, "m").test(`${r.stdout}\n${r.stderr}`);
+}
+
+// ---- 1. a short real training run ----
+async function makeRun() {
+  if (process.env.DILEMMA_E2E_RUN) return { dir: path.resolve(process.env.DILEMMA_E2E_RUN), by: "existing run (DILEMMA_E2E_RUN)" };
+  const dir = path.join(tmp, "e2e-run");
+  if (cliHas("train")) {
+    const args = ["train", "--steps", "20", "--model", "micro32", "--embed-dim", "48", "--depth", "2", "--heads", "3",
+      "--head-hidden", "64", "--head-out", "32", "--batch", "8", "--token-drop", "0.5", "--dilemma-prob", "0.25",
+      "--eval-every", "10", "--ckpt-every", "10", "--knn-bank", "64", "--knn-queries", "32", "--quiet", "--out", dir];
+    const r = spawnSync(process.execPath, [cliBin, ...args], { encoding: "utf8", timeout: 150_000, cwd: repo });
+    if (r.status !== 0) throw new Error(`dilemma-cli train failed (${r.status}): ${r.stderr || r.stdout}`);
+    return { dir, by: "dilemma-cli train" };
+  }
+  const r = spawnSync(process.execPath, [path.join(here, "make-run.mjs"), dir, "20"], { encoding: "utf8", timeout: 150_000, cwd: pkg });
+  if (r.status !== 0) throw new Error(`e2e/make-run.mjs failed (${r.status}): ${r.stderr || r.stdout}`);
+  return { dir, by: "e2e/make-run.mjs (dilemma-cli train not available)" };
+}
+
+// ---- 2. the server ----
+async function serveRun(runDir) {
+  if (cliHas("view")) {
+    const child = spawn(process.execPath, [cliBin, "view", runDir, "--port", "0"], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    cleanups.push(() => child.kill("SIGINT"));
+    const url = await new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`dilemma-cli view printed no URL: ${out}`)), 20_000);
+      const onData = (d) => {
+        out += d;
+        const m = /https?:\/\/[^\s)]+/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[0].endsWith("/") ? m[0] : `${m[0]}/`); }
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      child.on("exit", (code) => reject(new Error(`dilemma-cli view exited (${code}): ${out}`)));
+    });
+    return { url, id: path.basename(runDir), by: "dilemma-cli view" };
+  }
+  const s = await startServer({ staticDir: path.join(pkg, "dist"), runs: [{ id: path.basename(runDir), dir: runDir }] });
+  cleanups.push(s.close);
+  return { url: s.url, id: path.basename(runDir), by: "e2e/server.mjs (dilemma-cli view not available)" };
+}
+
+// ---- helpers run in the page ----
+/** Non-blank pixels and distinct colours of a canvas (proves something was drawn). */
+async function canvasInk(locator) {
+  return locator.evaluate((c) => {
+    const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+    let ink = 0;
+    const colours = new Set();
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0) { ink++; if (colours.size < 64) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]); }
+    }
+    return { ink, colours: colours.size, total: data.length / 4 };
+  });
+}
+
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+const results = [];
+async function test(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    results.push(true);
+    log(`✓ ${name} (${Date.now() - t} ms)`);
+  } catch (e) {
+    results.push(false);
+    log(`✗ ${name}: ${e.stack || e}`);
+  }
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(pkg, "dist", "index.html"))) throw new Error("the viewer is not built: npm run build -w @dilemma/web-viewer");
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM} (apt-get install chromium, or set DILEMMA_CHROMIUM)`);
+  fs.mkdirSync(artifacts, { recursive: true });
+
+  const run = await makeRun();
+  log(`run: ${run.dir} — made by ${run.by}`);
+  const config = JSON.parse(fs.readFileSync(path.join(run.dir, "config.json"), "utf8"));
+  const side = config.model.imgSize / config.model.patchSize;
+  const server = await serveRun(run.dir);
+  log(`server: ${server.url} — ${server.by}`);
+
+  const exportDir = path.join(tmp, "export");
+  makeExport(run.dir, exportDir);
+  const broken = path.join(tmp, "broken");
+  makeExport(run.dir, broken);
+  fs.truncateSync(path.join(broken, "weights.bin"), 100);
+  const staticSite = await startServer({ staticDir: path.join(pkg, "dist"), mounts: { "/export/": exportDir, "/broken/": broken } });
+  cleanups.push(staticSite.close);
+  const emptySite = await startServer({ staticDir: path.join(pkg, "dist"), runs: [] });
+  cleanups.push(emptySite.close);
+
+  const profile = fs.mkdtempSync(path.join(tmp, "profile-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1360, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  cleanups.unshift(() => browser.close());
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+
+  // Live updates need a running run: mark it so, then finish it at the end of that test.
+  const statusFile = path.join(run.dir, "status.json");
+  const finalStatus = fs.readFileSync(statusFile, "utf8");
+  fs.writeFileSync(statusFile, JSON.stringify({ ...JSON.parse(finalStatus), state: "running" }));
+
+  await test("page loads the run from /api/runs", async () => {
+    await page.goto(`${server.url}?run=${encodeURIComponent(server.id)}#curves`);
+    const picker = page.getByTestId("run-picker");
+    await picker.waitFor();
+    assert((await picker.inputValue()) === server.id, `run picker shows ${await picker.inputValue()}`);
+  });
+
+  await test("training curves render", async () => {
+    const losses = page.locator('[data-chart="losses"]');
+    await losses.waitFor({ timeout: 15_000 });
+    for (const id of ["losses", "detection", "lr"]) {
+      const canvas = page.locator(`[data-chart="${id}"] canvas`).first();
+      const ink = await canvasInk(canvas);
+      assert(ink.ink > 500 && ink.colours > 2, `chart ${id} looks empty: ${JSON.stringify(ink)}`);
+    }
+    const points = Number(await losses.getAttribute("data-points"));
+    assert(points >= 10, `losses chart has ${points} points`);
+    await page.screenshot({ path: path.join(artifacts, "viewer-curves.png"), fullPage: true });
+  });
+
+  await test("live update: appends new lines, waits for a partial last line", async () => {
+    const curves = page.getByTestId("curves");
+    const before = Number(await curves.getAttribute("data-records"));
+    const metricsFile = path.join(run.dir, "metrics.jsonl");
+    const line = JSON.stringify({ kind: "train", step: 9999, loss: 0.5, sslLoss: 0.4, dilemmaLoss: 0.1, lr: 1e-5, imgPerSec: 10 });
+    fs.appendFileSync(metricsFile, line.slice(0, 20));
+    await page.waitForTimeout(2600);
+    const mid = Number(await curves.getAttribute("data-records"));
+    assert(mid === before, `a partial line was parsed (${before} -> ${mid})`);
+    fs.appendFileSync(metricsFile, `${line.slice(20)}\n`);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="curves"]')?.getAttribute("data-records")) === n + 1, before, { timeout: 6000 });
+    fs.writeFileSync(statusFile, finalStatus);
+    await page.waitForFunction(() => document.querySelector('[data-testid="curves"]')?.getAttribute("data-live") === "false", null, { timeout: 6000 });
+  });
+
+  const view = (i) => page.locator(".view").nth(i);
+  const probsOf = async (i) => JSON.parse((await view(i).getAttribute("data-probs")) ?? "null");
+  await test("inspector runs the model in the browser", async () => {
+    await page.getByRole("tab", { name: "Detection inspector" }).click();
+    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-state") === "ready", null, { timeout: 30_000 });
+    const probs = await probsOf(0);
+    const kept = JSON.parse(await page.getByTestId("inspector").getAttribute("data-kept"));
+    assert(Array.isArray(probs) && probs.length === kept.length, `probabilities ${probs?.length} vs kept ${kept.length}`);
+    assert(probs.every((p) => p >= 0 && p <= 1), "probabilities outside [0, 1]");
+    const ink = await canvasInk(view(0).locator("canvas"));
+    assert(ink.colours > 8, `heatmap canvas looks empty: ${JSON.stringify(ink)}`);
+  });
+
+  await test("swapping two patches changes the heatmap", async () => {
+    const inspector = page.getByTestId("inspector");
+    const kept = JSON.parse(await inspector.getAttribute("data-kept"));
+    const labels0 = JSON.parse(await inspector.getAttribute("data-labels"));
+    // Two kept patches that are currently in place.
+    const [a, b] = kept.filter((_, i) => labels0[i] === 0);
+    const before = await probsOf(0);
+    const canvas = view(0).locator("canvas");
+    const box = await canvas.boundingBox();
+    const click = (p) => canvas.click({ position: { x: ((p % side) + 0.5) * (box.width / side), y: (Math.floor(p / side) + 0.5) * (box.height / side) } });
+    await page.locator('[data-tool="swap"]').click();
+    await click(a);
+    await click(b);
+    await page.waitForFunction((prev) => {
+      const v = document.querySelector(".view");
+      return v?.getAttribute("data-state") === "ready" && v.getAttribute("data-probs") !== prev;
+    }, JSON.stringify(before), { timeout: 20_000 });
+    const after = await probsOf(0);
+    const labels = JSON.parse(await inspector.getAttribute("data-labels"));
+    const [ia, ib] = [kept.indexOf(a), kept.indexOf(b)];
+    assert(labels[ia] === 1 && labels[ib] === 1, `swapped patches not labelled misplaced: ${labels[ia]}, ${labels[ib]}`);
+    const diff = Math.max(Math.abs(after[ia] - before[ia]), Math.abs(after[ib] - before[ib]));
+    // A 20-step model barely reacts, but its output must move (full float32 precision is exposed).
+    assert(diff > 1e-7, `probabilities of the swapped patches did not change (max diff ${diff})`);
+    await page.screenshot({ path: path.join(artifacts, "viewer-inspector.png"), fullPage: true });
+  });
+
+  await test("side-by-side comparison of two checkpoints", async () => {
+    const selB = page.locator(".model-select").nth(1);
+    const options = await selB.locator("option").evaluateAll((os) => os.map((o) => o.value));
+    const other = options.find((v) => v !== "" && v !== "0") ?? "init";
+    await selB.selectOption(other);
+    await page.waitForFunction(() => [...document.querySelectorAll(".view")].length === 2
+      && [...document.querySelectorAll(".view")].every((v) => v.getAttribute("data-state") === "ready"), null, { timeout: 30_000 });
+    const [pa, pb] = [await probsOf(0), await probsOf(1)];
+    assert(pa.length === pb.length, "views disagree on the kept tokens");
+    assert(pa.some((p, i) => Math.abs(p - pb[i]) > 1e-6), "two different checkpoints gave identical probabilities");
+    await page.screenshot({ path: path.join(artifacts, "viewer-compare.png"), fullPage: true });
+  });
+
+  await test("dark mode and a narrow screen", async () => {
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.waitForTimeout(300);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert(bg !== "rgb(245, 246, 248)", `background did not switch: ${bg}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `page scrolls sideways by ${overflow}px on a narrow screen`);
+    await page.screenshot({ path: path.join(artifacts, "viewer-mobile-dark.png"), fullPage: true });
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.getByRole("tab", { name: "Training" }).click();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(artifacts, "viewer-curves-dark.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  await test("static site: ?weights=<export dir>", async () => {
+    await page.goto(`${staticSite.url}?weights=${encodeURIComponent(`${staticSite.url}export/`)}`);
+    await page.waitForFunction(() => document.querySelector(".model-select option") || document.querySelector(".notice-error"), null, { timeout: 30_000 });
+    assert(await page.locator(".notice-error").count() === 0, `error: ${await page.locator(".notice-error").first().textContent().catch(() => "")}`);
+    assert(!(await page.getByRole("tab", { name: "Training" }).isVisible()), "an export should not offer training curves");
+    // No samples in an export: drop an image of our own.
+    await page.locator("#image-file").setInputFiles(path.join(run.dir, "samples", fs.readdirSync(path.join(run.dir, "samples")).find((f) => f.endsWith(".png"))));
+    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-probs"), null, { timeout: 30_000 });
+    await page.screenshot({ path: path.join(artifacts, "viewer-static-export.png"), fullPage: true });
+  });
+
+  await test("error state: weights that fail to load", async () => {
+    await page.goto(`${staticSite.url}?weights=${encodeURIComponent(`${staticSite.url}broken/`)}`);
+    await page.locator("#image-file").setInputFiles(path.join(run.dir, "samples", fs.readdirSync(path.join(run.dir, "samples")).find((f) => f.endsWith(".png"))));
+    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-state") === "error", null, { timeout: 30_000 });
+    const text = await page.locator(".view .notice-error").textContent();
+    assert(/weights failed to load/.test(text), `unexpected error text: ${text}`);
+    await page.screenshot({ path: path.join(artifacts, "viewer-error.png") });
+  });
+
+  await test("empty state: no runs", async () => {
+    await page.goto(emptySite.url);
+    await page.getByText("No runs yet").waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(artifacts, "viewer-empty.png") });
+  });
+
+  await test("no uncaught page errors", async () => {
+    assert(pageErrors.length === 0, pageErrors.join("\n"));
+  });
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  console.log(`e2e setup failed: ${e.stack || e}`);
+  results.push(false);
+} finally {
+  for (const c of cleanups) await Promise.resolve().then(c).catch(() => undefined);
+  if (!process.env.DILEMMA_E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+  clearTimeout(watchdog);
+  const passed = results.filter(Boolean).length;
+  const failed = results.length - passed;
+  code = failed ? 1 : 0;
+  console.log(`${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(process.cwd(), artifacts) || "."}/viewer-*.png)`);
+}
+process.exit(code);
