@@ -32,11 +32,12 @@ export interface DilemmaView {
 }
 
 /** Encoder outputs: all final-normed tokens (cls first), the cls output and the patch outputs. */
-export interface ViTOutput {
+// A type alias (not an interface) so that tf.tidy accepts it as a TensorContainer.
+export type ViTOutput = {
   tokens: tf.Tensor3D;
   cls: tf.Tensor2D;
   patches: tf.Tensor3D;
-}
+};
 
 /**
  * Vision Transformer encoder (timm `VisionTransformer`, `no_embed_class=True`, no head).
@@ -161,7 +162,7 @@ export class ViT {
   encode(embedded: tf.Tensor3D): ViTOutput {
     const [B, K, D] = embedded.shape;
     if (D !== this.embedDim) throw new Error(`ViT: embedded tokens must have width ${this.embedDim}, got [${embedded.shape}]`);
-    return tf.tidy((): tf.TensorContainer => {
+    return tf.tidy((): ViTOutput => {
       const N = K + 1;
       const cls = tf.tile(this.p("cls_token"), [B, 1, 1]);
       let x = tf.reshape(tf.concat([cls, embedded], 1), [B * N, D]) as tf.Tensor2D;
@@ -171,8 +172,8 @@ export class ViT {
         tokens,
         cls: tf.reshape(tf.slice(tokens, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D,
         patches: tf.slice(tokens, [0, 1, 0], [B, K, D]),
-      } satisfies ViTOutput as unknown as tf.TensorContainer;
-    }) as unknown as ViTOutput;
+      };
+    });
   }
 
   /**
@@ -180,7 +181,7 @@ export class ViT {
    * own positions). With `view`: the DILEMMA path (K tokens, realPos content, inputPos position).
    */
   forward(images: tf.Tensor4D, view?: DilemmaView): ViTOutput {
-    return tf.tidy(() => this.encode(this.embed(images, view)) as unknown as tf.TensorContainer) as unknown as ViTOutput;
+    return tf.tidy(() => this.encode(this.embed(images, view)));
   }
 
   private block(x: tf.Tensor2D, blk: BlockParams, B: number, N: number): tf.Tensor2D {
