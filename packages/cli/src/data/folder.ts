@@ -15,6 +15,8 @@ import { checkIndex, checkSplit, type Dataset, type Sample, type Split } from ".
 
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
 const MAX_EXAMPLES = 5;
+/** Decoded images kept in memory per dataset copy; beyond it only the disk cache helps. */
+const MEMORY_BUDGET_BYTES = 1 << 30;
 const LAYOUT_HELP = "put JPEG/PNG/WebP files in it, one sub-folder per class (dir/cat/1.jpg) or directly in it for unlabelled data";
 
 interface Entry {
@@ -136,6 +138,7 @@ export async function openFolder(
   }
 
   const memory = new Map<string, Uint8Array>();
+  let memoryBytes = 0;
   if (cacheDir) mkdirSync(cacheDir, { recursive: true });
   const diskPath = (e: Entry): string =>
     join(cacheDir!, createHash("sha1").update(`${e.path}\0${e.mtimeMs}\0${e.bytes}\0${imageSize}`).digest("hex") + ".rgb");
@@ -158,7 +161,10 @@ export async function openFolder(
         renameSync(tmp, cached);
       }
     }
-    memory.set(e.path, px);
+    if (memoryBytes + px.length <= MEMORY_BUDGET_BYTES) {
+      memory.set(e.path, px);
+      memoryBytes += px.length;
+    }
     return px;
   };
   const failed = new Set<string>();
@@ -194,6 +200,7 @@ export async function openFolder(
     },
     async close() {
       memory.clear();
+      memoryBytes = 0;
     },
   };
 }

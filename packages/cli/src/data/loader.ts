@@ -21,7 +21,7 @@ export interface LoaderOptions {
   startStep?: number;
   /** Worker threads; 0 renders on the calling thread. Default: cores - 1, at most 4. */
   workers?: number;
-  /** Batches rendered ahead (with workers); default 2 per worker. */
+  /** Batches rendered ahead of the one being taken (workers > 0 only); default 2 per worker. */
   prefetch?: number;
   /** Drop the last incomplete batch of each epoch; default true when shuffling, else false. */
   dropLast?: boolean;
@@ -80,7 +80,8 @@ export class Loader {
     if (this.closed) return Promise.reject(new Error("data loader is closed"));
     const step = this.cursor++;
     if (this.workers === 0) return this.renderInline(step);
-    while (this.scheduled < this.cursor + this.prefetch - 1 || this.scheduled <= step) this.schedule(this.scheduled++);
+    // Keep this step and `prefetch` later ones in flight.
+    while (this.scheduled <= step + this.prefetch) this.schedule(this.scheduled++);
     const p = this.pending.get(step)!;
     this.pending.delete(step);
     return p;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Batch, BatchConfig } from "./batch.js";
 import type { Dataset, OpenOptions, Sample, Split } from "./types.js";
@@ -61,7 +61,7 @@ async function bundleWorker(ts: string): Promise<URL> {
     await esbuild.build({ entryPoints: [ts], bundle: true, platform: "node", format: "esm", packages: "external", outfile: tmp, logLevel: "silent" });
     renameSync(tmp, out); // atomic: parallel test files may bundle at once
   }
-  return new URL(`file://${out}`);
+  return pathToFileURL(out);
 }
 
 interface Pending {
