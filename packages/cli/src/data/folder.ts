@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
-import sharp from "sharp";
+import type { Sharp, SharpOptions } from "sharp";
 import { heldOutSplit, hashString } from "./split.js";
 import { checkOptions, numOption } from "./spec.js";
 import { checkIndex, checkSplit, type Dataset, type Sample, type Split } from "./types.js";
@@ -18,6 +18,13 @@ const MAX_EXAMPLES = 5;
 /** Decoded images kept in memory per dataset copy; beyond it only the disk cache helps. */
 const MEMORY_BUDGET_BYTES = 1 << 30;
 const LAYOUT_HELP = "put JPEG/PNG/WebP files in it, one sub-folder per class (dir/cat/1.jpg) or directly in it for unlabelled data";
+
+/** sharp, loaded on first use so threads rendering other datasets do not pay its start-up. */
+let sharpLib: ((input: string, options?: SharpOptions) => Sharp) | undefined;
+async function sharp(input: string, options?: SharpOptions): Promise<Sharp> {
+  sharpLib ??= (await import("sharp")).default;
+  return sharpLib(input, options);
+}
 
 interface Entry {
   path: string;
@@ -54,7 +61,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
 
 /** Decodes one image to `size` x `size` RGB bytes (cover crop, EXIF orientation applied). */
 export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
-  const { data, info } = await sharp(path, { failOn: "error" })
+  const { data, info } = await (await sharp(path, { failOn: "error" }))
     .rotate()
     .resize(size, size, { fit: "cover", position: "centre" })
     .removeAlpha()
@@ -110,7 +117,7 @@ export async function openFolder(
   const metas = await mapLimit(files, 16, async (f) => {
     try {
       const st = statSync(f.path);
-      const m = await sharp(f.path).metadata();
+      const m = await (await sharp(f.path)).metadata();
       return { ...f, w: m.width ?? 0, h: m.height ?? 0, mtimeMs: st.mtimeMs, bytes: st.size };
     } catch (e) {
       skip(f.path, (e as Error).message.split("\n")[0]);
