@@ -1,0 +1,72 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseCommand } from "../src/args.js";
+import { main } from "../src/cli.js";
+import { benchCommand, trainCommand, viewCommand } from "../src/commands.js";
+import { tmpDir } from "./helpers.js";
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "";
+  const code = await main(argv, { out: (s) => { out += s + "\n"; }, err: (s) => { err += s + "\n"; } });
+  return { code, out, err };
+}
+
+describe("argument validation", () => {
+  it("names the flag and the allowed values for a bad enum", async () => {
+    const r = await run(["train", "--method", "byol"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--method");
+    expect(r.err).toContain("mocov3, simclr, dino");
+  });
+
+  it("rejects out-of-range and non-numeric numbers with the flag name", () => {
+    expect(() => parseCommand(trainCommand, ["--dilemma-prob", "1.5"])).toThrow(/--dilemma-prob: must be <= 1/);
+    expect(() => parseCommand(trainCommand, ["--token-drop", "1"])).toThrow(/--token-drop: must be < 1/);
+    expect(() => parseCommand(trainCommand, ["--batch", "abc"])).toThrow(/--batch: expected a number/);
+    expect(() => parseCommand(trainCommand, ["--steps", "2.5"])).toThrow(/--steps: expected an integer/);
+    expect(() => parseCommand(viewCommand, ["--port", "70000"])).toThrow(/--port: must be <= 65535/);
+    expect(() => parseCommand(benchCommand, ["--preset", "huge"])).toThrow(/allowed: tiny32, tiny32-dense-baseline, small32/);
+  });
+
+  it("rejects unknown flags, stray arguments and unknown commands", async () => {
+    expect((await run(["train", "--lr-max", "1"])).err).toMatch(/Unknown option '--lr-max'[\s\S]*dilemma-cli train --help/);
+    expect((await run(["train", "extra"])).err).toMatch(/expected no arguments/);
+    const r = await run(["fit"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown command "fit"; commands: train, eval/);
+    expect((await run(["eval"])).err).toMatch(/expected <run\|checkpoint>, got none/);
+  });
+
+  it("refuses --steps with --epochs, and training flags with --resume", () => {
+    expect(() => parseCommand(trainCommand, ["--steps", "5", "--epochs", "2"])).toThrow(/--epochs: give --steps or --epochs, not both/);
+    expect(() => parseCommand(trainCommand, ["--resume", "runs/x", "--lr", "0.1"])).toThrow(/--lr: cannot be changed when resuming/);
+    expect(parseCommand(trainCommand, ["--resume", "runs/x", "--quiet"])).toMatchObject({ resume: "runs/x", quiet: true });
+  });
+
+  it("parses values to numbers and merges --config under the flags", () => {
+    const dir = tmpDir("args");
+    const file = path.join(dir, "c.json");
+    fs.writeFileSync(file, JSON.stringify({ "dilemma-prob": 0.3, batch: 16, method: "dino" }));
+    const o = parseCommand(trainCommand, ["--config", file, "--batch", "32"])!;
+    expect(o).toMatchObject({ dilemmaProb: 0.3, batch: 32, method: "dino" });
+    fs.writeFileSync(file, JSON.stringify({ learningRate: 1 }));
+    expect(() => parseCommand(trainCommand, ["--config", file])).toThrow(/unknown key "learningRate"; allowed: data, method/);
+    fs.writeFileSync(file, JSON.stringify({ batch: "x" }));
+    expect(() => parseCommand(trainCommand, ["--config", file])).toThrow(/--batch: expected a number/);
+    expect(() => parseCommand(trainCommand, ["--config", path.join(dir, "missing.json")])).toThrow(/file not found/);
+  });
+
+  it("prints per-command help", async () => {
+    const r = await run(["train", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--dilemma-prob <value>.*\(default: 0\.2\)/);
+    expect((await run(["--help"])).out).toMatch(/bench\s+Throughput/);
+  });
+
+  it("reports a missing run directory clearly", async () => {
+    const r = await run(["eval", path.join(tmpDir("args"), "nope")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/does not exist; pass a run directory/);
+  });
+});
