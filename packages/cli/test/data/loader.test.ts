@@ -95,6 +95,12 @@ describe("Loader", () => {
     expect(a).toEqual((await run(folder, { workers: 0, batchSize: 8 }, 4)).map(digest));
   });
 
+  it("loads mnist in a worker thread identically", async () => {
+    const ds = await openDataset("mnist", { imageSize: 16 });
+    const opts = { split: "test", recipe: "eval", batchSize: 32 } as const;
+    expect((await run(ds, { ...opts, workers: 1 }, 2)).map(digest)).toEqual((await run(ds, { ...opts, workers: 0 }, 2)).map(digest));
+  });
+
   it("reports a worker-side failure from next(), and bad options at construction", async () => {
     const dir = join(tmp, "vanishing");
     mkdirSync(dir);
