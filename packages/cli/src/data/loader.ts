@@ -37,6 +37,7 @@ function checkInt(name: string, v: number, min: number): void {
 export class Loader {
   /** Batches per pass over the split. */
   readonly stepsPerEpoch: number;
+  private readonly split: Split;
   private readonly config: BatchConfig;
   private readonly prefetch: number;
   private readonly workers: number;
@@ -54,6 +55,7 @@ export class Loader {
     checkInt("batchSize", opts.batchSize, 1);
     checkInt("imageSize", opts.imageSize, 1);
     viewCount(opts.recipe); // throws on an unknown recipe
+    if (!Number.isSafeInteger(opts.seed)) throw new Error(`loader option seed=${opts.seed} is invalid: use a whole number`);
     const shuffle = opts.shuffle ?? opts.split === "train";
     const dropLast = opts.dropLast ?? shuffle;
     const n = ds.size(opts.split);
@@ -72,8 +74,6 @@ export class Loader {
     checkInt("prefetch", this.prefetch, 1);
     this.split = opts.split;
   }
-
-  private readonly split: Split;
 
   /** The batch of the next step (steps count up from `startStep`). */
   next(): Promise<Batch> {
