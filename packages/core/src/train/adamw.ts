@@ -1,6 +1,7 @@
 // AdamW with torch.optim.AdamW semantics (amsgrad=False), state as named tensors for resume.
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors } from "../api.js";
+import { variableFrom } from "./util.js";
 
 export interface AdamWOptions {
   lr: number;
@@ -47,8 +48,8 @@ export class AdamW {
     const decay = opts.decay ?? decaysByDefault;
     this.decays = new Map([...params].map(([n, p]) => [n, decay(n, p)]));
     for (const [n, p] of params) {
-      this.expAvg.set(n, tf.variable(tf.zerosLike(p), false));
-      this.expAvgSq.set(n, tf.variable(tf.zerosLike(p), false));
+      this.expAvg.set(n, variableFrom(tf.zerosLike(p), false));
+      this.expAvgSq.set(n, variableFrom(tf.zerosLike(p), false));
     }
   }
 

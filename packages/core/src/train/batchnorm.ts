@@ -1,5 +1,6 @@
 // BatchNorm1d with PyTorch semantics (MoCo v3 projector / predictor).
 import * as tf from "@tensorflow/tfjs-core";
+import { variableFrom } from "./util.js";
 
 export interface BatchNormOptions {
   /** Learnable scale and shift (PyTorch `affine`); default true. */
@@ -30,11 +31,11 @@ export class BatchNorm1d {
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
     if (opts.affine ?? true) {
-      this.weight = tf.variable(tf.ones([numFeatures]), opts.trainable ?? true);
-      this.bias = tf.variable(tf.zeros([numFeatures]), opts.trainable ?? true);
+      this.weight = variableFrom(tf.ones([numFeatures]), opts.trainable ?? true);
+      this.bias = variableFrom(tf.zeros([numFeatures]), opts.trainable ?? true);
     }
-    this.runningMean = tf.variable(tf.zeros([numFeatures]), false);
-    this.runningVar = tf.variable(tf.ones([numFeatures]), false);
+    this.runningMean = variableFrom(tf.zeros([numFeatures]), false);
+    this.runningVar = variableFrom(tf.ones([numFeatures]), false);
   }
 
   /** Trainable parameters by PyTorch name ("weight", "bias"); empty when not affine. */

@@ -7,6 +7,7 @@ import { DinoHead } from "./dino_head.js";
 import { dinoCenterUpdate, dinoLoss } from "./losses.js";
 import { copyParams, emaUpdate, gradsWithAux, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
 import { momentumAt, teacherTempAt } from "./schedule.js";
+import { variableFrom } from "./util.js";
 
 const GLOBAL_CROPS = 2;
 
@@ -43,7 +44,7 @@ export class DINO extends MethodBase {
     this.momentumHead = new DinoHead(D, config.headHidden, bottleneck, config.headOut, { seed: config.seed + 303, trainable: false });
     copyParams(this.momentumEncoder.params, this.encoder.params);
     copyParams(this.momentumHead.params, this.head.params);
-    this.center = tf.variable(tf.zeros([1, config.headOut]), false);
+    this.center = variableFrom(tf.zeros([1, config.headOut]), false);
     this.initOptimizer();
   }
 
@@ -67,7 +68,7 @@ export class DINO extends MethodBase {
     ]);
   }
 
-  protected override queryViews(views: tf.Tensor4D[]): number {
+  protected override numQueryViews(views: tf.Tensor4D[]): number {
     if (views.length < GLOBAL_CROPS) throw new Error(`dino: trainStep needs at least ${GLOBAL_CROPS} views (global crops first), got ${views.length}`);
     return views.length;
   }

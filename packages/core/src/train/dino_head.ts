@@ -4,6 +4,7 @@ import { geluErf } from "../model/index.js";
 import { linear } from "../model/vit.js";
 import { l2Normalize } from "./losses.js";
 import { linearWeight } from "./mlp.js";
+import { variableFrom } from "./util.js";
 
 /**
  * DINO's `DINOHead` (nlayers 3, no BN, norm_last_layer): `mlp` = Linear(in, hidden) -> GELU ->
@@ -22,7 +23,7 @@ export class DinoHead {
     this.params = new Map();
     dims.forEach(([o, i], l) => {
       this.params.set(`mlp.${2 * l}.weight`, linearWeight(o, i, seed + l, trainable));
-      this.params.set(`mlp.${2 * l}.bias`, tf.variable(tf.zeros([o]), trainable));
+      this.params.set(`mlp.${2 * l}.bias`, variableFrom(tf.zeros([o]), trainable));
     });
     this.params.set("last_layer.weight_v", linearWeight(outDim, bottleneck, seed + 3, trainable));
   }

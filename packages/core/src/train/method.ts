@@ -124,7 +124,7 @@ export abstract class MethodBase implements SSLMethod {
   /** Loss terms and gradients of the trainable params for explicit views and corruptions. */
   abstract lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[], step: number): { out: LossTerms; grads: Map<string, tf.Tensor> };
   /** How many of the views get query (sampled, possibly corrupted) positions. */
-  protected queryViews(views: tf.Tensor4D[]): number {
+  protected numQueryViews(views: tf.Tensor4D[]): number {
     if (views.length !== 2) throw new Error(`${this.config.method}: trainStep needs exactly 2 views, got ${views.length}`);
     return 2;
   }
@@ -183,7 +183,7 @@ export abstract class MethodBase implements SSLMethod {
   }
 
   trainStep(views: tf.Tensor4D[], step: number, rng: RngState): StepResult {
-    const nq = this.queryViews(views);
+    const nq = this.numQueryViews(views);
     for (const v of views) {
       if (v.rank !== 4 || !tf.util.arraysEqual(v.shape, views[0].shape)) {
         throw new Error(`${this.config.method}: views must share one NCHW shape, got [${v.shape}] and [${views[0].shape}]`);

@@ -2,11 +2,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { linear } from "../model/vit.js";
 import { BatchNorm1d } from "./batchnorm.js";
+import { variableFrom } from "./util.js";
 
 /** PyTorch's default Linear init, U(-1/sqrt(in), 1/sqrt(in)), as a `[out, in]` variable. */
 export function linearWeight(outDim: number, inDim: number, seed: number, trainable = true): tf.Variable {
   const bound = 1 / Math.sqrt(inDim);
-  return tf.variable(tf.randomUniform([outDim, inDim], -bound, bound, "float32", seed), trainable);
+  return variableFrom(tf.randomUniform([outDim, inDim], -bound, bound, "float32", seed), trainable);
 }
 
 /**

@@ -1,0 +1,31 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { createMethod } from "../../src/train/create.js";
+import { images, rngAt, tinyConfig } from "./tiny.js";
+
+describe("method lifecycle", () => {
+  for (const method of ["mocov3", "simclr", "dino"] as const) {
+    it(`${method}: create, step and dispose release every tensor`, () => {
+      const [x1, x2] = [images(4, 1), images(4, 2)];
+      const before = tf.memory().numTensors;
+      // dilemmaProb 0 keeps the detection head (model/, tested there) out of this count
+      const m = createMethod(tinyConfig({ method, dilemmaProb: 0, tokenDrop: 0.5 }));
+      m.trainStep([x1, x2], 0, rngAt());
+      m.dispose();
+      expect(tf.memory().numTensors - before).toBe(0);
+      tf.dispose([x1, x2]);
+    });
+  }
+
+  it("rejects bad configurations and views with clear errors", () => {
+    expect(() => createMethod(tinyConfig({ tokenDrop: 0.99 }))).toThrow(/keeps no patch/);
+    expect(() => createMethod(tinyConfig({ dilemmaProb: 1.5 }))).toThrow(/dilemmaProb must be in \[0, 1\]/);
+    expect(() => createMethod(tinyConfig({ method: "byol" as never }))).toThrow(/unknown method "byol"/);
+    const m = createMethod(tinyConfig());
+    const [x1, x2] = [images(4, 1), images(2, 2)];
+    expect(() => m.trainStep([x1], 0, rngAt())).toThrow(/exactly 2 views/);
+    expect(() => m.trainStep([x1, x2], 0, rngAt())).toThrow(/share one NCHW shape/);
+    tf.dispose([x1, x2]);
+    m.dispose();
+  });
+});
