@@ -33,14 +33,26 @@ interface Entry {
   bytes: number;
 }
 
-/** All image files under `dir` (recursively), sorted, skipping hidden names. */
+/** The checked file list, passed to worker threads so they skip the scan. */
+interface Prepared {
+  dir: string;
+  key: string;
+  classDirs: string[];
+  labelled: boolean;
+  items: Record<Split, Entry[]>;
+  skipped: { count: number; examples: string[] };
+}
+
+/** All image files under `dir` (recursively, following links), sorted, skipping hidden names. */
 function listImages(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...listImages(p));
-    else if (e.isFile() && IMAGE_EXT.test(e.name)) out.push(p);
+    const st = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+    if (!st) continue;
+    if (st.isDirectory()) out.push(...listImages(p));
+    else if (st.isFile() && IMAGE_EXT.test(e.name)) out.push(p);
   }
   return out.sort();
 }
@@ -75,27 +87,8 @@ export async function decodeImage(path: string, size: number): Promise<Uint8Arra
   return out;
 }
 
-/**
- * Options: val (held-out fraction, 0.1), test (fraction, 0), minSize (smallest accepted width or
- * height in pixels, default 8 — use the model's patch size or more).
- */
-export async function openFolder(
-  spec: string,
-  dirArg: string,
-  options: Record<string, string>,
-  imageSize: number,
-  cacheDir?: string,
-): Promise<Dataset> {
-  checkOptions("folder", options, ["val", "test", "minSize"]);
-  const val = numOption(options, "val", 0.1, 0, 0.9);
-  const test = numOption(options, "test", 0, 0, 0.9);
-  const minSize = numOption(options, "minSize", 8, 1, 1e6, true);
-  if (val + test >= 1) throw new Error(`folder options val=${val} and test=${test} leave no training images: keep val + test < 1`);
-  const dir = resolve(dirArg);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`image folder ${dir} does not exist or is not a directory: create it and ${LAYOUT_HELP}`);
-  }
-
+/** Lists the images, checks every header once, and assigns the splits. */
+async function scanFolder(dir: string, dirArg: string, key: string, val: number, test: number, minSize: number): Promise<Prepared> {
   // Class layout when any sub-folder holds images; otherwise flat and unlabelled.
   const classDirs = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith("."))
@@ -144,6 +137,42 @@ export async function openFolder(
     );
   }
 
+  return { dir, key, classDirs, labelled, items, skipped };
+}
+
+/**
+ * Options: val (held-out fraction, 0.1), test (fraction, 0), minSize (smallest accepted width or
+ * height in pixels, default 8 — use the model's patch size or more).
+ */
+export async function openFolder(
+  spec: string,
+  dirArg: string,
+  options: Record<string, string>,
+  imageSize: number,
+  cacheDir?: string,
+  prepared?: unknown,
+): Promise<Dataset> {
+  checkOptions("folder", options, ["val", "test", "minSize"]);
+  const val = numOption(options, "val", 0.1, 0, 0.9);
+  const test = numOption(options, "test", 0, 0, 0.9);
+  const minSize = numOption(options, "minSize", 8, 1, 1e6, true);
+  if (val + test >= 1) throw new Error(`folder options val=${val} and test=${test} leave no training images: keep val + test < 1`);
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new Error(`image folder ${dir} does not exist or is not a directory: create it and ${LAYOUT_HELP}`);
+  }
+
+  const key = JSON.stringify([val, test, minSize]);
+  const given = prepared as Prepared | undefined;
+  const p = given?.dir === dir && given.key === key ? given : await scanFolder(dir, dirArg, key, val, test, minSize);
+  const { classDirs, labelled, items } = p;
+  // A copy: skips found later by this copy must not alter the shared list.
+  const skipped = { count: p.skipped.count, examples: [...p.skipped.examples] };
+  const skip = (path: string, why: string): void => {
+    skipped.count++;
+    if (skipped.examples.length < MAX_EXAMPLES) skipped.examples.push(`${path} (${why})`);
+  };
+
   const memory = new Map<string, Uint8Array>();
   let memoryBytes = 0;
   if (cacheDir) mkdirSync(cacheDir, { recursive: true });
@@ -177,6 +206,7 @@ export async function openFolder(
   const failed = new Set<string>();
 
   return {
+    openOptions: { imageSize, cacheDir, prepared: p },
     spec,
     name: "folder",
     numClasses: labelled ? classDirs.length : 0,

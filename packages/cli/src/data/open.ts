@@ -31,10 +31,10 @@ export async function openDataset(spec: string, opts: OpenOptions): Promise<Data
       ds = openCifar(p.kind, spec, p.path!, p.options, imageSize);
       break;
     case "folder":
-      ds = await openFolder(spec, p.path!, p.options, imageSize, opts.cacheDir);
+      ds = await openFolder(spec, p.path!, p.options, imageSize, opts.cacheDir, opts.prepared);
       break;
   }
-  ds.openOptions = { ...opts };
+  ds.openOptions = { ...opts, prepared: ds.openOptions?.prepared ?? opts.prepared };
   return ds;
 }
 

@@ -19,6 +19,11 @@ export interface OpenOptions {
   imageSize: number;
   seed?: number;
   cacheDir?: string;
+  /**
+   * Internal: what a dataset found when it was first opened (e.g. a folder's checked file list),
+   * handed to worker threads so they do not scan again. Leave unset.
+   */
+  prepared?: unknown;
 }
 
 /** A source of square RGB images at `imageSize`, split into train/val/test. */

@@ -91,6 +91,10 @@ describe("Loader", () => {
       await sharp({ create: { width: 20 + i, height: 24, channels: 3, background: bg } }).png().toFile(join(dir, i % 2 ? "a" : "b", `${i}.png`));
     }
     const folder = await openDataset(`folder:${dir}?val=0`, { imageSize: 16 });
+    // Files added after opening must not change what the threads see: they reuse the checked list.
+    for (let i = 0; i < 6; i++) {
+      await sharp({ create: { width: 20, height: 20, channels: 3, background: "white" } }).png().toFile(join(dir, "a", `late${i}.png`));
+    }
     const a = (await run(folder, { workers: 2, batchSize: 8 }, 4)).map(digest);
     expect(a).toEqual((await run(folder, { workers: 0, batchSize: 8 }, 4)).map(digest));
   });
