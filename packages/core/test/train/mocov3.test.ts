@@ -141,6 +141,24 @@ describe("MoCo v3 + DILEMMA", () => {
     m.dispose();
   });
 
+  it("trainStep's loss is forwardLoss on the views it draws (view 1 -> x1, view 2 -> x2)", () => {
+    const [a, b] = [new MoCoV3(tinyConfig()), new MoCoV3(tinyConfig())];
+    const [x1, x2] = [images(B, 1), images(B, 2)];
+    // step 0: the momentum encoder equals the base encoder, so the momentum update is the identity
+    const rngB = rngAt(21);
+    const [s1, s2] = [b.sampleView(B, rngB)!, b.sampleView(B, rngB)!];
+    const [v1, v2] = [sampleToTensors(s1), sampleToTensors(s2)];
+    const out = b.forwardLoss(x1, x2, v1, v2);
+    const swapped = b.forwardLoss(x1, x2, v2, v1);
+    const r = a.trainStep([x1, x2], 0, rngAt(21));
+    expect(r.loss).toBeCloseTo(out.loss.dataSync()[0], 5);
+    expect(Math.abs(r.loss - swapped.loss.dataSync()[0])).toBeGreaterThan(1e-4);
+    tf.dispose([x1, x2, ...Object.values(v1), ...Object.values(v2)]);
+    tf.dispose([out, swapped] as unknown as tf.TensorContainer);
+    a.dispose();
+    b.dispose();
+  });
+
   it("resumes exactly: weights + optimizer state after n steps give identical next losses", () => {
     const cfg = tinyConfig();
     const a = createMethod(cfg);
