@@ -25,6 +25,8 @@ export interface DinoOutputs extends LossTerms {
  * {@link DinoHead}), teacher `momentum_encoder.<timm>` + `momentum_dino_head.*` (EMA of the
  * student with the cosine momentum schedule, updated after each optimizer step),
  * `dino_center` [1, out], `dilemma_head.*`. The DINO head's bottleneck is min(256, headHidden).
+ * Not included from the DINO recipe: freezing the last layer in the first epoch, and local crops
+ * at a lower resolution.
  */
 export class DINO extends MethodBase {
   readonly head: DinoHead;

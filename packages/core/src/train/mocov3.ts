@@ -111,7 +111,8 @@ export class MoCoV3 extends MethodBase {
   /**
    * The full forward for explicit views (for tests and advanced use): keys from the momentum
    * encoder on the dense views, queries from the base encoder on `view1` / `view2` (undefined =
-   * dense, correct positions). No momentum update, no optimizer step.
+   * dense, correct positions). No momentum update, no optimizer step; the BatchNorm running
+   * statistics update as in any train-mode forward.
    */
   forwardLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
     return tf.tidy(() => {
