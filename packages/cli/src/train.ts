@@ -257,6 +257,9 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     let lastSaved = startStep;
     let step = startStep;
     for (; step < total && !stopRequested; ) {
+      // A macrotask turn per step: with an in-thread loader every await is a microtask, and
+      // signal handlers (Ctrl-C) only run when the event loop gets a turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = await loader.next();
       if (batch.step !== step) throw new Error(`data loader returned the batch of step ${batch.step}, expected ${step}`);
       const ts = Date.now();

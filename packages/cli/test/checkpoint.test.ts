@@ -1,0 +1,45 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeFileAtomic } from "../src/atomic.js";
+import { listCheckpoints, resolveCheckpoint } from "../src/checkpoint.js";
+import { train } from "../src/train.js";
+import { tmpDir, TINY } from "./helpers.js";
+
+describe("atomic checkpoints", () => {
+  it("an interrupted checkpoint write leaves the previous checkpoint usable", async () => {
+    const out = path.join(tmpDir("atomic"), "run");
+    await train({ ...TINY, out, steps: 6, stopAfter: 4 });
+    const root = path.join(out, "checkpoints");
+    // What a crash mid-save leaves behind: a half-written temporary directory of the next step
+    // with a truncated weights file, and a stray temporary file next to latest.json.
+    const tmp = path.join(root, ".tmp-step-000006-999999");
+    fs.mkdirSync(tmp);
+    fs.copyFileSync(path.join(root, "step-000004", "model.json"), path.join(tmp, "model.json"));
+    fs.writeFileSync(path.join(tmp, "weights.bin"), Buffer.alloc(10));
+    fs.writeFileSync(path.join(root, ".latest.json.tmp-999999-0"), '{"step": 6, "di');
+    // A step directory without state.json (never published) is not a checkpoint either.
+    fs.mkdirSync(path.join(root, "step-000008"));
+    expect(resolveCheckpoint(out)).toMatchObject({ step: 4 });
+    expect(listCheckpoints(root).map((c) => c.step)).toEqual([2, 4]);
+    // latest.json pointing at a vanished directory: fall back to the newest complete one.
+    fs.writeFileSync(path.join(root, "latest.json"), JSON.stringify({ step: 8, dir: "step-000008" }));
+    expect(resolveCheckpoint(out)).toMatchObject({ step: 4 });
+
+    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    expect(r).toMatchObject({ state: "done", step: 6 });
+    expect(fs.existsSync(tmp)).toBe(false); // stale temporaries are cleaned up by the next save
+    expect(JSON.parse(fs.readFileSync(path.join(root, "latest.json"), "utf8"))).toEqual({ step: 6, dir: "step-000006" });
+  });
+
+  it("writeFileAtomic replaces whole files and leaves no temporaries", () => {
+    const dir = tmpDir("atomicfile");
+    const f = path.join(dir, "a.json");
+    writeFileAtomic(f, "one");
+    writeFileAtomic(f, "two");
+    expect(fs.readFileSync(f, "utf8")).toBe("two");
+    expect(fs.readdirSync(dir)).toEqual(["a.json"]);
+    expect(() => writeFileAtomic(path.join(dir, "missing", "b.json"), "x")).toThrow();
+    expect(fs.readdirSync(dir)).toEqual(["a.json"]);
+  });
+});
