@@ -34,8 +34,12 @@ function cliHas(command) {
 
 // ---- 1. a short real training run ----
 async function makeRun() {
-  if (process.env.DILEMMA_E2E_RUN) return { dir: path.resolve(process.env.DILEMMA_E2E_RUN), by: "existing run (DILEMMA_E2E_RUN)" };
   const dir = path.join(tmp, "e2e-run");
+  if (process.env.DILEMMA_E2E_RUN) {
+    // A copy: the live-update test appends to metrics.jsonl and rewrites status.json.
+    fs.cpSync(path.resolve(process.env.DILEMMA_E2E_RUN), dir, { recursive: true });
+    return { dir, by: `a copy of ${process.env.DILEMMA_E2E_RUN} (DILEMMA_E2E_RUN)` };
+  }
   if (cliHas("train")) {
     const args = ["train", "--steps", "20", "--model", "micro32", "--embed-dim", "48", "--depth", "2", "--heads", "3",
       "--head-hidden", "64", "--head-out", "32", "--batch", "8", "--token-drop", "0.5", "--dilemma-prob", "0.25",
@@ -131,7 +135,7 @@ async function main() {
       "--disable-sync", "--no-first-run", "--disable-quic"],
   });
   cleanups.unshift(() => browser.close());
-  const page = browser.pages()[0] ?? (await browser.newPage());
+  let page = browser.pages()[0] ?? (await browser.newPage());
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
 
@@ -149,7 +153,7 @@ async function main() {
 
   await test("training curves render", async () => {
     const losses = page.locator('[data-chart="losses"]');
-    await losses.waitFor({ timeout: 15_000 });
+    await losses.waitFor({ timeout: 15_000, polling: 200 });
     for (const id of ["losses", "detection", "lr"]) {
       const canvas = page.locator(`[data-chart="${id}"] canvas`).first();
       const ink = await canvasInk(canvas);
@@ -170,16 +174,16 @@ async function main() {
     const mid = Number(await curves.getAttribute("data-records"));
     assert(mid === before, `a partial line was parsed (${before} -> ${mid})`);
     fs.appendFileSync(metricsFile, `${line.slice(20)}\n`);
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="curves"]')?.getAttribute("data-records")) === n + 1, before, { timeout: 6000 });
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="curves"]')?.getAttribute("data-records")) === n + 1, before, { timeout: 6000, polling: 200 });
     fs.writeFileSync(statusFile, finalStatus);
-    await page.waitForFunction(() => document.querySelector('[data-testid="curves"]')?.getAttribute("data-live") === "false", null, { timeout: 6000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="curves"]')?.getAttribute("data-live") === "false", null, { timeout: 6000, polling: 200 });
   });
 
   const view = (i) => page.locator(".view").nth(i);
   const probsOf = async (i) => JSON.parse((await view(i).getAttribute("data-probs")) ?? "null");
   await test("inspector runs the model in the browser", async () => {
     await page.getByRole("tab", { name: "Detection inspector" }).click();
-    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-state") === "ready", null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-state") === "ready", null, { timeout: 30_000, polling: 200 });
     const probs = await probsOf(0);
     const kept = JSON.parse(await page.getByTestId("inspector").getAttribute("data-kept"));
     assert(Array.isArray(probs) && probs.length === kept.length, `probabilities ${probs?.length} vs kept ${kept.length}`);
@@ -204,7 +208,7 @@ async function main() {
     await page.waitForFunction((prev) => {
       const v = document.querySelector(".view");
       return v?.getAttribute("data-state") === "ready" && v.getAttribute("data-probs") !== prev;
-    }, JSON.stringify(before), { timeout: 20_000 });
+    }, JSON.stringify(before), { timeout: 20_000, polling: 200 });
     const after = await probsOf(0);
     const labels = JSON.parse(await inspector.getAttribute("data-labels"));
     const [ia, ib] = [kept.indexOf(a), kept.indexOf(b)];
@@ -221,7 +225,7 @@ async function main() {
     const other = options.find((v) => v !== "" && v !== "0") ?? "init";
     await selB.selectOption(other);
     await page.waitForFunction(() => [...document.querySelectorAll(".view")].length === 2
-      && [...document.querySelectorAll(".view")].every((v) => v.getAttribute("data-state") === "ready"), null, { timeout: 30_000 });
+      && [...document.querySelectorAll(".view")].every((v) => v.getAttribute("data-state") === "ready"), null, { timeout: 30_000, polling: 200 });
     const [pa, pb] = [await probsOf(0), await probsOf(1)];
     assert(pa.length === pb.length, "views disagree on the kept tokens");
     assert(pa.some((p, i) => Math.abs(p - pb[i]) > 1e-6), "two different checkpoints gave identical probabilities");
@@ -244,29 +248,44 @@ async function main() {
     await page.emulateMedia({ colorScheme: "light" });
   });
 
+  // The remaining pages are other origins: a fresh tab each, as a user would open them.
+  const fresh = async () => {
+    await page.close();
+    page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+  };
+
   await test("static site: ?weights=<export dir>", async () => {
+    await fresh();
     await page.goto(`${staticSite.url}?weights=${encodeURIComponent(`${staticSite.url}export/`)}`);
-    await page.waitForFunction(() => document.querySelector(".model-select option") || document.querySelector(".notice-error"), null, { timeout: 30_000 });
-    assert(await page.locator(".notice-error").count() === 0, `error: ${await page.locator(".notice-error").first().textContent().catch(() => "")}`);
-    assert(!(await page.getByRole("tab", { name: "Training" }).isVisible()), "an export should not offer training curves");
+    await page.waitForFunction(() => document.querySelector(".model-select option") || document.querySelector(".notice-error"), null, { timeout: 30_000, polling: 200 });
+    const shown = await page.evaluate(() => ({
+      error: document.querySelector(".notice-error")?.textContent ?? "",
+      training: !document.querySelector('[data-tab="curves"]')?.hidden,
+    }));
+    assert(!shown.error, `error: ${shown.error}`);
+    assert(!shown.training, "an export should not offer training curves");
     // No samples in an export: drop an image of our own.
     await page.locator("#image-file").setInputFiles(path.join(run.dir, "samples", fs.readdirSync(path.join(run.dir, "samples")).find((f) => f.endsWith(".png"))));
-    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-probs"), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-probs"), null, { timeout: 30_000, polling: 200 });
+    log(`  export probabilities ready (backend ${await page.getByTestId("inspector").getAttribute("data-backend")})`);
     await page.screenshot({ path: path.join(artifacts, "viewer-static-export.png"), fullPage: true });
   });
 
   await test("error state: weights that fail to load", async () => {
+    await fresh();
     await page.goto(`${staticSite.url}?weights=${encodeURIComponent(`${staticSite.url}broken/`)}`);
     await page.locator("#image-file").setInputFiles(path.join(run.dir, "samples", fs.readdirSync(path.join(run.dir, "samples")).find((f) => f.endsWith(".png"))));
-    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-state") === "error", null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-state") === "error", null, { timeout: 30_000, polling: 200 });
     const text = await page.locator(".view .notice-error").textContent();
     assert(/weights failed to load/.test(text), `unexpected error text: ${text}`);
     await page.screenshot({ path: path.join(artifacts, "viewer-error.png") });
   });
 
   await test("empty state: no runs", async () => {
+    await fresh();
     await page.goto(emptySite.url);
-    await page.getByText("No runs yet").waitFor({ timeout: 10_000 });
+    await page.getByText("No runs yet").waitFor({ timeout: 10_000, polling: 200 });
     await page.screenshot({ path: path.join(artifacts, "viewer-empty.png") });
   });
 

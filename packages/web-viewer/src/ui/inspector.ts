@@ -1,6 +1,7 @@
 // The detection inspector: pick an image and a corruption (random as in training, or manual
 // swaps / wrong positions), run one or two checkpoints in the browser and show per-patch
 // misplacement probabilities.
+import * as tf from "@tensorflow/tfjs-core";
 import { sampleDilemma } from "@dilemma/core";
 import { legendGradient } from "../lib/colormap.js";
 import { applyEdits, detectionAccuracy, type Edit, type Positions } from "../lib/corruption.js";
@@ -140,10 +141,11 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   selA.addEventListener("change", () => { slots[0].choice = selA.value; void recompute(); });
   selB.addEventListener("change", () => { slots[1].choice = selB.value; void recompute(); });
 
+  const backendBadge = h("span", { class: "pill", title: "tfjs backend running the model" });
   const legend = h("div", { class: "legend" },
     h("span", {}, "p(misplaced)"), h("span", { class: "legend-bar", style: `background:${legendGradient()}` }),
     h("span", { class: "legend-ticks" }, h("span", {}, "0"), h("span", {}, "0.5"), h("span", {}, "1")),
-    h("span", { class: "legend-key outline" }, "really misplaced"), h("span", { class: "legend-key dropped" }, "dropped"));
+    h("span", { class: "legend-key outline" }, "really misplaced"), h("span", { class: "legend-key dropped" }, "dropped"), backendBadge);
 
   const controls = h("aside", { class: "card controls" },
     h("h3", {}, "Image ", imageName), thumbs, drop, fileInput,
@@ -228,6 +230,8 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
       if (s.choice === "") return;
       try {
         const det = await detectorFor(s.choice);
+        el.dataset.backend = tf.getBackend();
+        backendBadge.textContent = tf.getBackend() === "webgl" ? "WebGL" : tf.getBackend().toUpperCase();
         const probs = await det.detect(pixels, pos);
         if (gen !== state.generation || disposed) return;
         s.probs = probs;

@@ -65,7 +65,11 @@ export function patchView(onPatch: (index: number) => void, onHover: (text: stri
       if (!s.image) return;
       // Training images are tiny (e.g. 32 px): show their real pixels rather than a blur.
       ctx.imageSmoothingEnabled = false;
+      // Under the heatmap the image goes grey so the colours read as probabilities, not pixels.
+      const tinted = s.heatmap && s.probs !== null;
+      ctx.filter = tinted ? "grayscale(1) contrast(0.8)" : "none";
       ctx.drawImage(s.image, 0, 0, SIZE, SIZE);
+      ctx.filter = "none";
       const slots = s.pos ? slotsByPatch(s.pos) : null;
       for (let i = 0; i < s.grid.numPatches; i++) {
         const r = patchRect(s.grid, i, SIZE);
