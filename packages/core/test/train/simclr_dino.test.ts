@@ -70,4 +70,20 @@ describe("DINO + DILEMMA", () => {
     tf.dispose([x1, x2]);
     m.dispose();
   });
+
+  it("resumes exactly (teacher, center and optimizer state included)", () => {
+    const cfg = tinyConfig({ method: "dino", momentum: 0.9 });
+    const a = createMethod(cfg);
+    const [x1, x2] = [images(4, 1), images(4, 2)];
+    const rng = rngAt();
+    for (let s = 0; s < 2; s++) a.trainStep([x1, x2], s, rng);
+    const b = createMethod({ ...cfg, seed: 77 });
+    b.setWeights(a.getWeights());
+    b.setOptimizerState(a.getOptimizerState());
+    const rngB = { ...rng };
+    for (let s = 2; s < 4; s++) expect(b.trainStep([x1, x2], s, rngB).loss).toBe(a.trainStep([x1, x2], s, rng).loss);
+    tf.dispose([x1, x2]);
+    a.dispose();
+    b.dispose();
+  });
 });
