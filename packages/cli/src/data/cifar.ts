@@ -3,7 +3,7 @@
  * 32x32 RGB. Train files become train + a held-out val fraction (`val`, default 0.1, fixed hash of
  * the record index); the test file is the test split.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { resizeCoverRgb } from "./resample.js";
 import { heldOutSplit } from "./split.js";
@@ -47,8 +47,8 @@ const LAYOUTS: Record<"cifar10" | "cifar100", Layout> = {
   },
 };
 
-/** Reads one batch file, checking its size is a whole number of records. */
-function readBatch(file: string, recordSize: number, standardRecords: number): Buffer {
+/** Checks a batch file's size is a whole number of records. */
+function checkBatch(file: string, recordSize: number, standardRecords: number): number {
   const size = statSync(file).size;
   if (size === 0 || size % recordSize !== 0) {
     throw new Error(
@@ -56,14 +56,37 @@ function readBatch(file: string, recordSize: number, standardRecords: number): B
         `any whole number of records is accepted): the file is truncated or not the CIFAR binary version — download and extract it again`,
     );
   }
-  return readFileSync(file);
+  return size;
 }
 
-/** Options: val (held-out fraction of the training files, 0.1). */
-export function openCifar(kind: "cifar10" | "cifar100", spec: string, dir: string, options: Record<string, string>, imageSize: number): Dataset {
-  checkOptions(kind, options, ["val"]);
-  const val = numOption(options, "val", 0.1, 0, 0.9);
+/** Reads a file into shared memory, so worker threads get the bytes without a copy. */
+function readShared(file: string, size: number): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(size));
+  const fd = openSync(file, "r");
+  try {
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, out, off, size - off, off);
+      if (n <= 0) throw new Error(`${file} ended after ${off} of ${size} bytes while reading: is it being written?`);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/** The file bytes a dataset hands its worker threads. */
+interface Prepared {
+  specDir: string;
+  train: Uint8Array[];
+  test: Uint8Array;
+  classNames: string[];
+}
+
+/** Checks the folder and files, then reads them (into shared memory) with the class names. */
+function readCifar(kind: "cifar10" | "cifar100", specDir: string): Prepared {
   const L = LAYOUTS[kind];
+  let dir = specDir;
   const fix = `download the binary version (${L.url}) and extract it: tar xzf ${L.url.split("/").pop()} (gives ${L.sub}/), then use ${kind}:<that folder>`;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${kind} directory ${dir} does not exist: ${fix}`);
   // Accept the parent of the extracted folder too.
@@ -73,16 +96,10 @@ export function openCifar(kind: "cifar10" | "cifar100", spec: string, dir: strin
 
   const recordSize = L.labelBytes + PIXELS;
   const standard = (f: string): number => L.recordsPerFile[f.replace(/(_\d+)?\.bin$/, "")] ?? 10000;
-  const trainBufs = L.trainFiles.map((f) => readBatch(join(dir, f), recordSize, standard(f)));
-  const testBuf = readBatch(join(dir, L.testFile), recordSize, standard(L.testFile));
-
-  // Each split is a list of (buffer, byte offset) pairs.
-  const items: Record<Split, { buf: Buffer; off: number }[]> = { train: [], val: [], test: [] };
-  let k = 0;
-  for (const buf of trainBufs) {
-    for (let off = 0; off < buf.length; off += recordSize, k++) items[heldOutSplit(k, val, 0)].push({ buf, off });
-  }
-  for (let off = 0; off < testBuf.length; off += recordSize) items.test.push({ buf: testBuf, off });
+  // Check every size before reading anything, so a bad file fails at once.
+  const all = [...L.trainFiles, L.testFile];
+  const sizes = all.map((f) => checkBatch(join(dir, f), recordSize, standard(f)));
+  const bufs = all.map((f, i) => readShared(join(dir, f), sizes[i]));
 
   const namesPath = join(dir, L.namesFile);
   let classNames = existsSync(namesPath)
@@ -91,9 +108,37 @@ export function openCifar(kind: "cifar10" | "cifar100", spec: string, dir: strin
   if (classNames.length !== L.numClasses) {
     classNames = kind === "cifar10" ? CIFAR10_NAMES : Array.from({ length: L.numClasses }, (_, i) => `class_${i}`);
   }
+  return { specDir, train: bufs.slice(0, -1), test: bufs[bufs.length - 1], classNames };
+}
+
+/** Options: val (held-out fraction of the training files, 0.1). */
+export function openCifar(
+  kind: "cifar10" | "cifar100",
+  spec: string,
+  dir: string,
+  options: Record<string, string>,
+  imageSize: number,
+  prepared?: unknown,
+): Dataset {
+  checkOptions(kind, options, ["val"]);
+  const val = numOption(options, "val", 0.1, 0, 0.9);
+  const L = LAYOUTS[kind];
+  const given = prepared as Prepared | undefined;
+  const files = given?.specDir === dir && given.train.length === L.trainFiles.length ? given : readCifar(kind, dir);
+  const recordSize = L.labelBytes + PIXELS;
+
+  // Each split is a list of (buffer, byte offset) pairs.
+  const items: Record<Split, { buf: Uint8Array; off: number }[]> = { train: [], val: [], test: [] };
+  let k = 0;
+  for (const buf of files.train) {
+    for (let off = 0; off < buf.length; off += recordSize, k++) items[heldOutSplit(k, val, 0)].push({ buf, off });
+  }
+  for (let off = 0; off < files.test.length; off += recordSize) items.test.push({ buf: files.test, off });
+  const classNames = files.classNames;
   const labelOffset = L.labelBytes - 1; // cifar-100: coarse byte, then fine byte
 
   return {
+    openOptions: { imageSize, prepared: files },
     spec,
     name: kind,
     numClasses: L.numClasses,

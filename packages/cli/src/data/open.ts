@@ -24,11 +24,11 @@ export async function openDataset(spec: string, opts: OpenOptions): Promise<Data
       ds = openShapes(spec, p.options, imageSize, opts.seed ?? 0);
       break;
     case "mnist":
-      ds = openMnist(spec, p.options, imageSize);
+      ds = openMnist(spec, p.options, imageSize, opts.prepared);
       break;
     case "cifar10":
     case "cifar100":
-      ds = openCifar(p.kind, spec, p.path!, p.options, imageSize);
+      ds = openCifar(p.kind, spec, p.path!, p.options, imageSize, opts.prepared);
       break;
     case "folder":
       ds = await openFolder(spec, p.path!, p.options, imageSize, opts.cacheDir, opts.prepared);

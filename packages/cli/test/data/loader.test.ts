@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -97,6 +97,23 @@ describe("Loader", () => {
     }
     const a = (await run(folder, { workers: 2, batchSize: 8 }, 4)).map(digest);
     expect(a).toEqual((await run(folder, { workers: 0, batchSize: 8 }, 4)).map(digest));
+  });
+
+  it("hands CIFAR bytes to the threads in shared memory (no re-read)", async () => {
+    const dir = join(tmp, "cifar");
+    mkdirSync(dir);
+    const batch = (records: number, salt: number): Buffer => {
+      const b = Buffer.alloc(records * 3073);
+      for (let i = 0; i < b.length; i++) b[i] = (i * 7 + salt) % 251;
+      for (let r = 0; r < records; r++) b[r * 3073] = (r + salt) % 10;
+      return b;
+    };
+    for (let k = 1; k <= 5; k++) writeFileSync(join(dir, `data_batch_${k}.bin`), batch(8, k));
+    writeFileSync(join(dir, "test_batch.bin"), batch(8, 0));
+    const ds = await openDataset(`cifar10:${dir}?val=0`, { imageSize: 16 });
+    const inline = (await run(ds, { workers: 0 }, 3)).map(digest);
+    rmSync(dir, { recursive: true }); // a thread that re-read the files would fail now
+    expect((await run(ds, { workers: 1 }, 3)).map(digest)).toEqual(inline);
   });
 
   it("loads mnist in a worker thread identically", async () => {
