@@ -10,11 +10,14 @@ export class DetectionHead {
 
   constructor(readonly embedDim: number, opts: { seed?: number } = {}) {
     const w = truncNormal([1, embedDim], 0.02, (opts.seed ?? 0) * 7919 + 104729);
+    const b = tf.zeros([1]);
+    // tf.variable copies its initial value: release the initialisers so the head owns 2 tensors.
     this.params = new Map([
       ["weight", tf.variable(w)],
-      ["bias", tf.variable(tf.zeros([1]))],
+      ["bias", tf.variable(b)],
     ]);
     w.dispose();
+    b.dispose();
   }
 
   /** Misplacement logits [B, K] for patch outputs [B, K, D]. */

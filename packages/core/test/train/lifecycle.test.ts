@@ -4,12 +4,11 @@ import { createMethod } from "../../src/train/create.js";
 import { images, rngAt, tinyConfig } from "./tiny.js";
 
 describe("method lifecycle", () => {
-  for (const method of ["mocov3", "simclr", "dino"] as const) {
-    it(`${method}: create, step and dispose release every tensor`, () => {
+  for (const [method, dilemmaProb] of [["mocov3", 0], ["mocov3", 0.25], ["simclr", 0.25], ["dino", 0.25]] as const) {
+    it(`${method} (dilemmaProb ${dilemmaProb}): create, step and dispose release every tensor`, () => {
       const [x1, x2] = [images(4, 1), images(4, 2)];
       const before = tf.memory().numTensors;
-      // dilemmaProb 0 keeps the detection head (model/, tested there) out of this count
-      const m = createMethod(tinyConfig({ method, dilemmaProb: 0, tokenDrop: 0.5 }));
+      const m = createMethod(tinyConfig({ method, dilemmaProb, tokenDrop: 0.5 }));
       m.trainStep([x1, x2], 0, rngAt());
       m.dispose();
       expect(tf.memory().numTensors - before).toBe(0);
