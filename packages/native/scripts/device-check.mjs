@@ -1,3 +1,4 @@
+/* global console, process */
 // DILEMMA CUDA device check (bundled by device-check.sh into .device/check.mjs; plain Node, no
 // node_modules). For each shape: every CUDA kernel (sampler, embed forward, backward, atomic
 // backward) on random inputs with NaN-poisoned outputs vs the CPU reference, cudaEvent timings

@@ -43,16 +43,16 @@ __global__ void embed_fwd_kernel(const V* __restrict__ tokens, const V* __restri
 // memory, then writes each dTokens row exactly once (zeros or a copy of dy) - no zero-fill pass.
 constexpr int kTile = 32;
 template <class V>
-__global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L, int K,
-                                         int DV, V* __restrict__ dTokens, int32_t* err) {
-  __shared__ int slot[kTile];
-  const int b = blockIdx.x, l0 = blockIdx.y * kTile;
+__device__ __forceinline__ void dtokens_block(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L,
+                                              int K, int DV, V* __restrict__ dTokens, int32_t* err, int b, int tileY,
+                                              int* slot) {
+  const int l0 = tileY * kTile;
   for (int t = threadIdx.x; t < kTile; t += blockDim.x) slot[t] = -1;
   __syncthreads();
   for (int i = threadIdx.x; i < K; i += blockDim.x) {
     const int r = __ldg(realPos + static_cast<int64_t>(b) * K + i);
     if (static_cast<unsigned>(r) >= static_cast<unsigned>(L)) {
-      if (blockIdx.y == 0) flag(err, 1);
+      if (tileY == 0) flag(err, 1);
     } else if (r >= l0 && r < l0 + kTile) {
       if (atomicCAS(&slot[r - l0], -1, i) != -1) flag(err, 2);
     }
@@ -72,6 +72,13 @@ __global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t
   }
 }
 
+template <class V>
+__global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L, int K,
+                                         int DV, V* __restrict__ dTokens, int32_t* err) {
+  __shared__ int slot[kTile];
+  dtokens_block<V>(dy, realPos, L, K, DV, dTokens, err, blockIdx.x, blockIdx.y, slot);
+}
+
 // dPos, deterministic: block (position l, column tile). The block scans inputPos in chunks, compacts
 // the matching flat rows n (in increasing order) into shared memory with a block prefix sum, and
 // each thread adds its column of those dy rows in that order: the same order as embed_bwd_cpu, so
@@ -79,16 +86,14 @@ __global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t
 constexpr int kDposThreads = 128;
 constexpr int kDposPerThread = 16;
 constexpr int kDposChunk = kDposThreads * kDposPerThread;
+// Needs blockDim.x == kDposThreads; shared: list[kDposChunk], warpTotal[kDposThreads / 32].
 template <class V>
-__global__ void __launch_bounds__(kDposThreads)
-    embed_bwd_dpos_kernel(const V* __restrict__ dy, const int32_t* __restrict__ inputPos, int64_t N, int L, int DV,
-                          V* __restrict__ dPos, int32_t* err) {
-  __shared__ int list[kDposChunk];
-  __shared__ int warpTotal[kDposThreads / 32];
-  const int l = blockIdx.x;
-  const int col = blockIdx.y * kDposThreads + threadIdx.x;
+__device__ __forceinline__ void dpos_block(const V* __restrict__ dy, const int32_t* __restrict__ inputPos, int64_t N,
+                                           int L, int DV, V* __restrict__ dPos, int32_t* err, int l, int tileY,
+                                           int* list, int* warpTotal) {
+  const int col = tileY * kDposThreads + threadIdx.x;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const bool checker = blockIdx.x == 0 && blockIdx.y == 0;
+  const bool checker = l == 0 && tileY == 0;
   V acc = vzero<V>();
   for (int64_t base = 0; base < N; base += kDposChunk) {
     // Each thread owns kDposPerThread consecutive entries, so thread order == entry order.
@@ -127,18 +132,40 @@ __global__ void __launch_bounds__(kDposThreads)
     if (col < DV) {
       const V* src = dy + base * DV + col;
       int j = 0;
-      for (; j + 4 <= total; j += 4) {  // issue 4 loads, then add in order
-        const V a0 = __ldg(src + static_cast<int64_t>(list[j]) * DV);
-        const V a1 = __ldg(src + static_cast<int64_t>(list[j + 1]) * DV);
-        const V a2 = __ldg(src + static_cast<int64_t>(list[j + 2]) * DV);
-        const V a3 = __ldg(src + static_cast<int64_t>(list[j + 3]) * DV);
-        acc = vadd(vadd(vadd(vadd(acc, a0), a1), a2), a3);
+      for (; j + 8 <= total; j += 8) {  // issue 8 loads, then add them in order
+        V a[8];
+#pragma unroll
+        for (int u = 0; u < 8; ++u) a[u] = __ldg(src + static_cast<int64_t>(list[j + u]) * DV);
+#pragma unroll
+        for (int u = 0; u < 8; ++u) acc = vadd(acc, a[u]);
       }
       for (; j < total; ++j) acc = vadd(acc, __ldg(src + static_cast<int64_t>(list[j]) * DV));
     }
     __syncthreads();  // list and warpTotal are rewritten by the next chunk
   }
   if (col < DV) dPos[static_cast<int64_t>(l) * DV + col] = acc;
+}
+
+// Backward in one launch: the first L * dposTiles blocks do dPos (latency-bound, few blocks: they
+// start first), the rest dTokens (bandwidth-bound), so dPos hides behind the dTokens traffic.
+template <class V>
+__global__ void __launch_bounds__(kDposThreads)
+    embed_bwd_fused_kernel(const V* __restrict__ dy, const int32_t* __restrict__ realPos,
+                           const int32_t* __restrict__ inputPos, int B, int L, int K, int DV, int dposTiles,
+                           V* __restrict__ dTokens, V* __restrict__ dPos, int32_t* err) {
+  __shared__ int list[kDposChunk];
+  __shared__ int warpTotal[kDposThreads / 32];
+  const int64_t nDpos = static_cast<int64_t>(L) * dposTiles;
+  const int64_t blk = blockIdx.x;
+  if (blk < nDpos) {
+    dpos_block<V>(dy, inputPos, static_cast<int64_t>(B) * K, L, DV, dPos, err, static_cast<int>(blk % L),
+                  static_cast<int>(blk / L), list, warpTotal);
+  } else {
+    const int64_t t = blk - nDpos;
+    const int tiles = (L + kTile - 1) / kTile;
+    dtokens_block<V>(dy, realPos, L, K, DV, dTokens, err, static_cast<int>(t / tiles), static_cast<int>(t % tiles),
+                     list);
+  }
 }
 
 // dPos, atomic alternative: one warp per dy row, float atomicAdd per element into a zeroed dPos.
@@ -192,17 +219,18 @@ cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t*
 cudaError_t embed_bwd_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L, int K,
                            int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
   if (B == 0 || D == 0) return cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
-  const int64_t N = static_cast<int64_t>(B) * K;
+  const int64_t tiles = (L + kTile - 1) / kTile;
   if (vec4(dy, dTokens, D) && reinterpret_cast<uintptr_t>(dPos) % 16 == 0) {
-    launch_dtokens<float4>(dy, realPos, B, L, K, D, dTokens, err, stream);
-    const int DV = D / 4;
-    const dim3 grid(L, (DV + kDposThreads - 1) / kDposThreads);
-    embed_bwd_dpos_kernel<float4><<<grid, kDposThreads, 0, stream>>>(reinterpret_cast<const float4*>(dy), inputPos, N,
-                                                                     L, DV, reinterpret_cast<float4*>(dPos), err);
+    const int DV = D / 4, dposTiles = (DV + kDposThreads - 1) / kDposThreads;
+    const int64_t blocks = static_cast<int64_t>(L) * dposTiles + static_cast<int64_t>(B) * tiles;
+    embed_bwd_fused_kernel<float4><<<static_cast<unsigned>(blocks), kDposThreads, 0, stream>>>(
+        reinterpret_cast<const float4*>(dy), realPos, inputPos, B, L, K, DV, dposTiles,
+        reinterpret_cast<float4*>(dTokens), reinterpret_cast<float4*>(dPos), err);
   } else {
-    launch_dtokens<float>(dy, realPos, B, L, K, D, dTokens, err, stream);
-    const dim3 grid(L, (D + kDposThreads - 1) / kDposThreads);
-    embed_bwd_dpos_kernel<float><<<grid, kDposThreads, 0, stream>>>(dy, inputPos, N, L, D, dPos, err);
+    const int dposTiles = (D + kDposThreads - 1) / kDposThreads;
+    const int64_t blocks = static_cast<int64_t>(L) * dposTiles + static_cast<int64_t>(B) * tiles;
+    embed_bwd_fused_kernel<float><<<static_cast<unsigned>(blocks), kDposThreads, 0, stream>>>(
+        dy, realPos, inputPos, B, L, K, D, dposTiles, dTokens, dPos, err);
   }
   return cudaGetLastError();
 }
