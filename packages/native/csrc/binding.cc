@@ -75,6 +75,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dilemma::RegisterTranspose(env, exports);
   dilemma::RegisterGeluErf(env, exports);
   dilemma::RegisterLayerNorm(env, exports);
+  dilemma::RegisterStridedCopy(env, exports);
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   InitDilemma(env, exports);
 #endif

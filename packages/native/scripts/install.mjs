@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // Builds the @dilemma/native addon with cmake-js at install time. Never fails `npm install`:
 // on any error it prints one warning (why, and that the pure-JS engine will be used) and exits 0.
 //   DILEMMA_NATIVE=off   skip building (and loading) the addon

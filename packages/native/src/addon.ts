@@ -40,6 +40,8 @@ export interface Addon {
   layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, rows: number, d: number, eps: number): void;
   layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array,
     dBeta: Float32Array, rows: number, d: number, eps: number): void;
+  stridedCopy(src: Float32Array, dst: Float32Array, shape: number[], srcOffset: number, srcStrides: number[],
+    dstOffset: number, dstStrides: number[]): void;
   [name: string]: unknown;
 }
 

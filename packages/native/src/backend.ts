@@ -4,8 +4,11 @@
  * C++ kernels. Kernels the addon does not cover, or dtypes/layouts it does not handle, run the
  * cpu kernel.
  */
-import "@dilemma/core"; // registers core's custom cpu kernels and all gradients before we copy them
+// tfjs-core must load before @dilemma/core: core's bundled gradients carry their own copy of
+// tfjs-core, and whichever copy loads first creates the global engine (its Tensor class must be
+// the real one, with ops attached).
 import * as tf from "@tensorflow/tfjs-core";
+import "@dilemma/core"; // registers core's custom cpu kernels and all gradients before we copy them
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { addon, addonLoadError, type Addon } from "./addon.js";
 import { matMulImpl } from "./kernels/BatchMatMul.js";
@@ -16,6 +19,7 @@ import { softmaxImpl } from "./kernels/Softmax.js";
 import { transposeImpl } from "./kernels/Transpose.js";
 import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
 import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
+import { concatImpl, padImpl, sliceImpl, splitVImpl } from "./kernels/copy.js";
 import { nativeKernel, type NativeKernel } from "./kernels/util.js";
 import { DILEMMA_EMBED, DILEMMA_EMBED_GRAD, hasDilemmaKernels, registerDilemmaKernels } from "./dilemma/index.js";
 
@@ -41,6 +45,10 @@ export function nativeKernelImpls(): Record<string, NativeKernel> {
     GeluErfGrad: geluErfGradImpl,
     LayerNorm: layerNormImpl,
     LayerNormGrad: layerNormGradImpl,
+    Slice: sliceImpl,
+    SplitV: splitVImpl,
+    Concat: concatImpl,
+    PadV2: padImpl,
   };
   for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(op);
   for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(op);

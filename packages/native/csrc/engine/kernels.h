@@ -12,4 +12,5 @@ void RegisterSoftmax(Napi::Env env, Napi::Object exports);
 void RegisterTranspose(Napi::Env env, Napi::Object exports);
 void RegisterGeluErf(Napi::Env env, Napi::Object exports);
 void RegisterLayerNorm(Napi::Env env, Napi::Object exports);
+void RegisterStridedCopy(Napi::Env env, Napi::Object exports);
 }  // namespace dilemma

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/* global process, console */
+// Training-step throughput of @dilemma/native (and optionally tfjs cpu and PyTorch) side by side.
+//   node scripts/bench-step.mjs [--preset tiny32] [--steps 10] [--warmup 2] [--engines native,cpu] [--torch]
+// --torch runs /work/shared/bench/pytorch_bench.py (or $DILEMMA_TORCH_BENCH) right after, on
+// the same machine, and prints the ratio. Build first: npm run build -w @dilemma/native.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { benchTrainStep } from "../dist/index.js";
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const preset = opt("preset", "tiny32");
+const steps = Number(opt("steps", "10"));
+const warmup = Number(opt("warmup", "2"));
+const engines = opt("engines", "native").split(",");
+const results = [];
+for (const engine of engines) {
+  const r = await benchTrainStep({ preset, engine, steps, warmup });
+  results.push({ engine, imagesPerSecond: r.imagesPerSecond, stepSecondsMedian: r.stepSecondsMedian, min: r.stepSecondsMin, max: r.stepSecondsMax, loss: r.lastLoss });
+  console.log(`${preset} ${engine}: ${r.imagesPerSecond.toFixed(1)} img/s (median step ${r.stepSecondsMedian.toFixed(3)} s, min ${r.stepSecondsMin.toFixed(3)}, max ${r.stepSecondsMax.toFixed(3)}, cpu ${r.cpuSecondsMedian.toFixed(2)} s/step, batch ${r.batch}, loss ${r.lastLoss.toFixed(4)})`);
+}
+if (args.includes("--torch")) {
+  const script = process.env.DILEMMA_TORCH_BENCH ?? "/work/shared/bench/pytorch_bench.py";
+  if (!existsSync(script)) {
+    console.log(`PyTorch reference not found at ${script}; set DILEMMA_TORCH_BENCH`);
+  } else {
+    const py = spawnSync("/usr/bin/python3", [script, "--config", preset, "--steps", String(steps), "--no-micro"], { encoding: "utf8" });
+    const text = py.stdout ?? "";
+    const m = text.match(/"images_per_s(?:ec(?:ond)?)?"\s*:\s*([0-9.]+)/);
+    if (py.status !== 0 || !m) {
+      console.log(`PyTorch bench failed (status ${py.status}): ${(py.stderr ?? "").slice(-500)}\n${text.slice(-500)}`);
+    } else {
+      const torch = Number(m[1]);
+      console.log(`${preset} pytorch: ${torch.toFixed(1)} img/s`);
+      for (const r of results) console.log(`ratio ${r.engine}/pytorch = ${(r.imagesPerSecond / torch).toFixed(2)}x`);
+    }
+  }
+}
