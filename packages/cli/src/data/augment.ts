@@ -4,7 +4,7 @@
  * function of its key and the source image.
  */
 import { Rng } from "./prng.js";
-import { cropResizeToPlanar, type Rect } from "./resample.js";
+import { centreSquare, cropResizeToPlanar, type Rect } from "./resample.js";
 import type { Sample } from "./types.js";
 
 /** Which views a batch carries. */
@@ -213,11 +213,12 @@ export function renderView(
   out: Float32Array,
   offset: number,
 ): void {
+  if (view < 0 || view >= viewCount(recipe)) throw new Error(`view ${view} does not exist in recipe "${recipe}" (${viewCount(recipe)} views)`);
   const params = RECIPES[recipe];
   const n = size * size;
-  if (params === null || params === undefined) {
-    if (params === undefined) viewCount(recipe); // throws the clear error
-    cropResizeToPlanar(sample.pixels, sample.width, sample.height, { x: 0, y: 0, w: sample.width, h: sample.height }, size, size, false, out, offset);
+  if (params === null) {
+    // eval: centre square, resized; no randomness.
+    cropResizeToPlanar(sample.pixels, sample.width, sample.height, centreSquare(sample.width, sample.height), size, size, false, out, offset);
     normalize(out, offset, n);
     return;
   }
