@@ -32,10 +32,27 @@ export async function selectEngine(name: EngineName): Promise<EngineChoice> {
     mod = undefined;
   }
   if (mod?.selectEngine) return mod.selectEngine(name);
-  if (name !== "auto" && name !== "cpu") {
-    throw new Error(`--engine ${name} is not available in this build (no engine selector); use --engine cpu or auto`);
+  return fallbackSelectEngine(name);
+}
+
+/** Without src/engine.ts: @dilemma/native's backend when it loads, else tfjs' cpu backend. */
+async function fallbackSelectEngine(name: EngineName): Promise<EngineChoice> {
+  if (name === "tensorflow") throw new Error("--engine tensorflow is not available in this build; use --engine auto, native or cpu");
+  let why = "not requested";
+  if (name === "auto" || name === "native") {
+    try {
+      const native = (await import("@dilemma/native")) as { useNativeBackend(): Promise<void> };
+      await native.useNativeBackend();
+      tf.enableProdMode();
+      return { name: "native", reason: "@dilemma/native addon" };
+    } catch (e) {
+      why = (e as Error).message;
+      if (name === "native") throw new Error(`--engine native: ${why}; use --engine cpu, or build it (npm run build -w @dilemma/native)`);
+    }
   }
   await import("@tensorflow/tfjs-backend-cpu");
   await tf.setBackend("cpu");
-  return { name: "cpu", reason: "tfjs cpu backend (engine selector not built)" };
+  // Production mode: skips tfjs debug checks and its "install tfjs-node" console banner.
+  tf.enableProdMode();
+  return { name: "cpu", reason: name === "cpu" ? "requested" : `tfjs cpu backend (native engine: ${why})` };
 }

@@ -10,7 +10,7 @@ import { detectionEval, knnEval, labelled } from "./evaluate.js";
 import { readSplit, type Normalize } from "./images.js";
 import { Progress } from "./progress.js";
 import {
-  appendMetrics, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
+  appendMetrics, readConfig, readMetrics, readStatus, truncateMetrics, writeConfig, writeSamples, writeStatus,
   type EvalLine, type RunConfig,
 } from "./run-dir.js";
 
@@ -85,8 +85,8 @@ export class TrainError extends Error {
 
 const DEFAULTS = {
   data: "shapes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.75, dilemmaWeight: 1,
-  model: "micro32", batch: 64, steps: 300, lr: 5e-4, wd: 0.05, seed: 0, engine: "auto" as EngineName,
-  keepCheckpoints: 3, knnBank: 1000, knnQueries: 500,
+  model: "micro32", batch: 32, steps: 120, lr: 5e-4, wd: 0.05, seed: 0, engine: "auto" as EngineName,
+  keepCheckpoints: 3, knnBank: 500, knnQueries: 250,
 };
 
 function runName(method: string, dataSpec: string): string {
@@ -196,8 +196,8 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       config.optim.warmupSteps = o.warmup ?? Math.min(50, Math.floor(steps / 10));
       config.stepsPerEpoch = spe;
       config.data = { spec: config.data.spec, numClasses: ds.numClasses, classNames: ds.classNames };
-      config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 4));
-      config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(100, steps));
+      config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 2));
+      config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(50, steps));
       fs.mkdirSync(runDir, { recursive: true });
       method = methodForRun(config);
       const mc = method.config;
@@ -309,6 +309,13 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       runDir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - t0) / 1000, engine: engine.name, losses,
       knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detAuroc: lastEval?.detAuroc,
     };
+  } catch (e) {
+    // Any other failure after the run exists: say so in status.json (the checkpoints stay).
+    if (!(e instanceof TrainError) && fs.existsSync(path.join(runDir, "config.json"))) {
+      const st = readStatus(runDir);
+      writeStatus(runDir, { state: "failed", step: st?.step ?? 0, totalSteps: config.optim.steps, engine: engine.name, message: (e as Error).message });
+    }
+    throw e;
   } finally {
     if (sigint) process.off("SIGINT", sigint);
     method?.dispose();
