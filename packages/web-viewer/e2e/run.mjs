@@ -119,7 +119,14 @@ async function main() {
   log(`server: ${server.url} — ${server.by}`);
 
   const exportDir = path.join(tmp, "export");
-  makeExport(run.dir, exportDir);
+  if (cliHas("export")) {
+    const r = spawnSync(process.execPath, [cliBin, "export", run.dir, exportDir], { encoding: "utf8", timeout: 60_000, cwd: repo });
+    if (r.status !== 0) throw new Error(`dilemma-cli export failed (${r.status}): ${r.stderr || r.stdout}`);
+    log("export: dilemma-cli export");
+  } else {
+    makeExport(run.dir, exportDir);
+    log("export: e2e/server.mjs makeExport (dilemma-cli export not available)");
+  }
   const broken = path.join(tmp, "broken");
   makeExport(run.dir, broken);
   fs.truncateSync(path.join(broken, "weights.bin"), 100);

@@ -23,6 +23,13 @@ describe("parseConfig", () => {
     expect(c.model.depth).toBe(4);
     expect(c.mean).toEqual([0.5, 0.5, 0.5]);
   });
+  it("reads a `dilemma-cli export` config (vit + normalize)", () => {
+    const c = parseConfig({ format: "dilemma-export", vit: runConfig.model, preset: "micro32", dilemma: runConfig.dilemma,
+      normalize: { mean: [0.1, 0.2, 0.3], std: [1, 1, 1] } });
+    expect(c.model.embedDim).toBe(96);
+    expect(c.preset).toBe("micro32");
+    expect(c.mean).toEqual([0.1, 0.2, 0.3]);
+  });
   it("names the missing field", () => {
     expect(() => parseConfig({ model: { imgSize: 32 } })).toThrow(/model.patchSize/);
   });

@@ -36,8 +36,8 @@ const triple = (v: unknown): [number, number, number] | undefined =>
 /** Throws with a message naming the missing field when the model section is unusable. */
 export function parseConfig(json: unknown): ViewerConfig {
   const raw = obj(json);
-  // Exports may put the architecture at the top level; runs nest it under "model".
-  const m = Object.keys(obj(raw.model)).length ? obj(raw.model) : raw;
+  // Runs nest the architecture under "model", `dilemma-cli export` under "vit" (preset beside it).
+  const m = Object.keys(obj(raw.model)).length ? obj(raw.model) : Object.keys(obj(raw.vit)).length ? { preset: raw.preset, ...obj(raw.vit) } : raw;
   const need = (k: string): number => {
     const v = num(m[k]);
     if (v === undefined) throw new Error(`config.json: model.${k} is missing or not a number`);
