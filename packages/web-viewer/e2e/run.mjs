@@ -175,7 +175,8 @@ async function main() {
     const curves = page.getByTestId("curves");
     const before = Number(await curves.getAttribute("data-records"));
     const metricsFile = path.join(run.dir, "metrics.jsonl");
-    const line = JSON.stringify({ kind: "train", step: 9999, loss: 0.5, sslLoss: 0.4, dilemmaLoss: 0.1, lr: 1e-5, imgPerSec: 10 });
+    const lastStep = Math.max(...fs.readFileSync(metricsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l).step));
+    const line = JSON.stringify({ kind: "train", step: lastStep + 1, loss: 0.5, sslLoss: 0.4, dilemmaLoss: 0.1, lr: 1e-6, imgPerSec: 10 });
     fs.appendFileSync(metricsFile, line.slice(0, 20));
     await page.waitForTimeout(2600);
     const mid = Number(await curves.getAttribute("data-records"));
@@ -237,6 +238,13 @@ async function main() {
     assert(pa.length === pb.length, "views disagree on the kept tokens");
     assert(pa.some((p, i) => Math.abs(p - pb[i]) > 1e-6), "two different checkpoints gave identical probabilities");
     await page.screenshot({ path: path.join(artifacts, "viewer-compare.png"), fullPage: true });
+    // "Stretch to range" recolours the same probabilities.
+    const pixels = () => view(0).locator("canvas").evaluate((c) => Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 97 === 0)).join());
+    const absolute = await pixels();
+    await page.locator(".scale-select").selectOption("rel");
+    assert((await pixels()) !== absolute, "stretching the colour scale did not change the heatmap");
+    await page.screenshot({ path: path.join(artifacts, "viewer-compare-stretch.png"), fullPage: true });
+    await page.locator(".scale-select").selectOption("abs");
   });
 
   await test("dark mode and a narrow screen", async () => {

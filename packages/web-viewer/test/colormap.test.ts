@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { cssColor, heatColor, legendGradient } from "../src/lib/colormap.js";
+import { cssColor, heatColor, legendGradient, rescale } from "../src/lib/colormap.js";
 
 const lum = ([r, g, b]: number[]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 
 describe("heatColor", () => {
   it("hits the ramp's end points", () => {
-    expect(heatColor(0).slice(0, 3)).toEqual([0, 0, 4]);
+    expect(heatColor(0).slice(0, 3)).toEqual([66, 10, 104]);
     expect(heatColor(1).slice(0, 3)).toEqual([252, 255, 164]);
   });
   it("gets brighter and more opaque as p grows", () => {
@@ -23,6 +23,12 @@ describe("heatColor", () => {
   });
   it("formats CSS", () => {
     expect(cssColor([1, 2, 3, 0.5])).toBe("rgba(1, 2, 3, 0.5)");
-    expect(legendGradient(2)).toMatch(/^linear-gradient\(to right, rgb\(0, 0, 4\) 0.0%, .*100.0%\)$/);
+    expect(legendGradient(2)).toMatch(/^linear-gradient\(to right, rgb\(66, 10, 104\) 0.0%, .*100.0%\)$/);
+  });
+  it("rescales to a view's range", () => {
+    expect(rescale(0.45, 0.4, 0.5)).toBeCloseTo(0.5);
+    expect(rescale(0.3, 0.4, 0.5)).toBe(0);
+    expect(rescale(0.9, 0.4, 0.5)).toBe(1);
+    expect(rescale(0.4, 0.4, 0.4)).toBe(0.5);
   });
 });

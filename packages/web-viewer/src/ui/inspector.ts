@@ -46,6 +46,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     pixels: null as Float32Array | null,
     pos: null as Positions | null,
     heatmap: true,
+    scale: "abs" as "abs" | "rel",
     generation: 0,
   };
   let checkpoints: CheckpointRef[] = [];
@@ -112,6 +113,9 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   const editList = h("ol", { class: "edits" });
   const clearBtn = h("button", { type: "button", class: "btn", "data-testid": "clear-edits" }, "Clear edits");
   clearBtn.addEventListener("click", () => { state.edits = []; state.pending = -1; updatePositions(); });
+  const scaleSelect = h("select", { class: "scale-select", "aria-label": "colour scale" },
+    h("option", { value: "abs" }, "scale 0–1"), h("option", { value: "rel" }, "stretch to range"));
+  scaleSelect.addEventListener("change", () => { state.scale = scaleSelect.value as "abs" | "rel"; redraw(); });
   const heatToggle = h("input", { type: "checkbox", checked: true });
   heatToggle.addEventListener("change", () => { state.heatmap = heatToggle.checked; redraw(); });
 
@@ -141,10 +145,11 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   selA.addEventListener("change", () => { slots[0].choice = selA.value; void recompute(); });
   selB.addEventListener("change", () => { slots[1].choice = selB.value; void recompute(); });
 
+  const legendTicks = h("span", { class: "legend-ticks" });
   const backendBadge = h("span", { class: "pill", title: "tfjs backend running the model" });
   const legend = h("div", { class: "legend" },
     h("span", {}, "p(misplaced)"), h("span", { class: "legend-bar", style: `background:${legendGradient()}` }),
-    h("span", { class: "legend-ticks" }, h("span", {}, "0"), h("span", {}, "0.5"), h("span", {}, "1")),
+    legendTicks,
     h("span", { class: "legend-key outline" }, "really misplaced"), h("span", { class: "legend-key dropped" }, "dropped"), backendBadge);
 
   const controls = h("aside", { class: "card controls" },
@@ -152,7 +157,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     h("h3", {}, "Random corruption (as in training)"), dropSlider.row, pSlider.row,
     h("div", { class: "row" }, h("label", { class: "slider" }, h("span", {}, "seed"), seedInput), dice),
     h("h3", {}, "Manual edits"), h("div", { class: "segmented" }, toolButtons), message, editList,
-    h("div", { class: "row" }, clearBtn, h("label", { class: "check" }, heatToggle, " heatmap")),
+    h("div", { class: "row" }, clearBtn, h("label", { class: "check" }, heatToggle, " heatmap"), scaleSelect),
     h("h3", {}, "Models"), h("label", { class: "field" }, h("span", {}, "model"), selA), h("label", { class: "field" }, h("span", {}, "compare with"), selB));
 
   replace(el, controls, h("div", { class: "inspector-main" }, viewsBox, legend, hover));
@@ -259,9 +264,16 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   }
 
   function redraw() {
+    // "Stretch" shares one range across the views so side-by-side colours stay comparable.
+    let range: [number, number] = [0, 1];
+    if (state.scale === "rel") {
+      const all = slots.filter((s) => s.choice !== "" && s.probs).flatMap((s) => Array.from(s.probs!));
+      if (all.length) range = [Math.min(...all), Math.max(...all)];
+    }
+    legendTicks.replaceChildren(...[range[0], (range[0] + range[1]) / 2, range[1]].map((v) => h("span", {}, +v.toFixed(range[1] - range[0] < 0.1 ? 3 : 2))));
     for (const s of slots) {
       if (s.choice === "") continue;
-      s.view.draw({ image: state.image, grid, pos: state.pos, probs: s.probs, heatmap: state.heatmap, selected: state.pending });
+      s.view.draw({ image: state.image, grid, pos: state.pos, probs: s.probs, heatmap: state.heatmap, selected: state.pending, range });
     }
   }
 

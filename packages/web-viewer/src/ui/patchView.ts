@@ -1,6 +1,6 @@
 // One image panel: the image, its patch grid, dropped patches dimmed, each kept patch tinted by
 // its misplacement probability, truly misplaced patches outlined, and click -> patch index.
-import { cssColor, heatColor } from "../lib/colormap.js";
+import { cssColor, heatColor, rescale } from "../lib/colormap.js";
 import { slotsByPatch, type Positions } from "../lib/corruption.js";
 import { patchAt, patchLabel, patchRect, type Grid } from "../lib/grid.js";
 import { h } from "./dom.js";
@@ -13,6 +13,8 @@ export interface PatchViewState {
   heatmap: boolean;
   /** Patch highlighted as the first half of a pending edit. */
   selected: number;
+  /** Probability range mapped onto the colour ramp ([0, 1] = absolute). */
+  range: [number, number];
 }
 
 export interface PatchView {
@@ -80,7 +82,7 @@ export function patchView(onPatch: (index: number) => void, onHover: (text: stri
           ctx.fillRect(r.x, r.y, r.w, r.h);
           hatch(ctx, r.x, r.y, r.w, r.h);
         } else if (s.heatmap && s.probs && slot < s.probs.length) {
-          ctx.fillStyle = cssColor(heatColor(s.probs[slot]));
+          ctx.fillStyle = cssColor(heatColor(rescale(s.probs[slot], s.range[0], s.range[1])));
           ctx.fillRect(r.x, r.y, r.w, r.h);
         }
       }
