@@ -2,23 +2,18 @@
 // /work/shared/bench/pytorch_bench.py) and a micro-benchmark of the DilemmaEmbed op.
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { dilemmaEmbed, type MethodConfig, type ViTConfig } from "@dilemma/core";
+import { dilemmaEmbed } from "@dilemma/core";
 import { coreModel, selectEngine, type EngineName } from "./deps.js";
 
 /** The reference benchmark's presets (names shared with pytorch_bench.py). */
-export const BENCH_PRESETS = {
-  tiny32: { vit: [32, 4, 192, 6, 3], batch: 64, tokenDrop: 0.75, dilemmaProb: 0.2 },
-  "tiny32-dense-baseline": { vit: [32, 4, 192, 6, 3], batch: 64, tokenDrop: 0, dilemmaProb: 0 },
-  small32: { vit: [32, 4, 384, 12, 6], batch: 32, tokenDrop: 0.75, dilemmaProb: 0.2 },
-} as const;
-export type BenchPreset = keyof typeof BENCH_PRESETS;
-export const BENCH_PRESET_NAMES = Object.keys(BENCH_PRESETS) as [BenchPreset, ...BenchPreset[]];
+export const BENCH_PRESET_NAMES = ["tiny32", "tiny32-dense-baseline", "small32"] as const;
+export type BenchPreset = (typeof BENCH_PRESET_NAMES)[number];
 
 /** Result of {@link benchTrain}. */
 export interface BenchResult {
   preset: BenchPreset; engine: string; engineReason: string; batch: number;
   imagesPerSecond: number; stepSecondsMedian: number; stepSecondsMin: number; stepSecondsMax: number;
-  steps: number; warmup: number; lossFirstLast: [number, number]; numTrainableParams?: number;
+  steps: number; warmup: number; lastLoss: number;
   cpu: string; threads: number; node: string;
 }
 
@@ -28,49 +23,31 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** The MethodConfig of a bench preset: MoCo v3 + DILEMMA, projector 1024 / 256, T 0.2, AdamW. */
-export function benchMethodConfig(preset: BenchPreset): MethodConfig {
-  const p = BENCH_PRESETS[preset];
-  const [imgSize, patchSize, embedDim, depth, numHeads] = p.vit;
-  const vit: ViTConfig = { imgSize, patchSize, inChans: 3, embedDim, depth, numHeads, mlpRatio: 4 };
-  return coreModel.defaultMethodConfig({
-    method: "mocov3", vit, tokenDrop: p.tokenDrop, dilemmaProb: p.dilemmaProb, dilemmaWeight: 1,
-    headHidden: 1024, headOut: 256, temperature: 0.2, momentum: 0.99, seed: 0,
-    optim: { lr: 1.5e-4, weightDecay: 0.1, warmupSteps: 0, totalSteps: 1_000_000 },
-  });
+interface NativeBench {
+  benchTrainStep(o: { preset: string; engine: string; steps: number; warmup: number; onStep?: (sec: number, warmup: boolean) => void }):
+    Promise<{ batch: number; imagesPerSecond: number; stepSecondsMedian: number; stepSecondsMin: number; stepSecondsMax: number; lastLoss: number }>;
 }
 
 /**
- * Times `warmup + steps` full training steps on two fixed random views; images/s = batch /
- * median step time after warm-up.
+ * Times `warmup + steps` full MoCo v3 + DILEMMA training steps on two fixed random views on the
+ * selected engine; images/s = batch / median step time after warm-up. The step loop is
+ * @dilemma/native's `benchTrainStep` (one implementation for the package and the cli).
  */
 export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; steps?: number; warmup?: number; onStep?: (i: number, sec: number) => void }): Promise<BenchResult> {
   const engine = await selectEngine(o.engine ?? "auto");
-  const steps = o.steps ?? 10, warmup = o.warmup ?? 2;
-  const cfg = benchMethodConfig(o.preset);
-  const B = BENCH_PRESETS[o.preset].batch, S = cfg.vit.imgSize;
-  const method = coreModel.createMethod(cfg);
-  const views = [tf.randomNormal([B, 3, S, S], 0, 1, "float32", 1), tf.randomNormal([B, 3, S, S], 0, 1, "float32", 2)] as tf.Tensor4D[];
-  const rng = { seed: 0, counter: 0 };
-  const times: number[] = [], losses: number[] = [];
+  let native: NativeBench;
   try {
-    for (let i = 0; i < warmup + steps; i++) {
-      const t = process.hrtime.bigint();
-      const r = method.trainStep(views, i, rng); // ends with a host read: the step is complete
-      const sec = Number(process.hrtime.bigint() - t) / 1e9;
-      o.onStep?.(i, sec);
-      if (i >= warmup) { times.push(sec); losses.push(r.loss); }
-    }
-  } finally {
-    tf.dispose(views);
-    method.dispose();
+    native = (await import("@dilemma/native")) as unknown as NativeBench;
+  } catch (e) {
+    throw new Error(`bench needs @dilemma/native's benchTrainStep (${(e as Error).message}); run npm ci at the repository root`);
   }
-  const med = median(times);
+  const steps = o.steps ?? 10, warmup = o.warmup ?? 2;
+  let i = 0;
+  const r = await native.benchTrainStep({ preset: o.preset, engine: engine.name, steps, warmup, onStep: (sec) => o.onStep?.(i++, sec) });
   return {
-    preset: o.preset, engine: engine.name, engineReason: engine.reason, batch: B,
-    imagesPerSecond: B / med, stepSecondsMedian: med, stepSecondsMin: Math.min(...times), stepSecondsMax: Math.max(...times),
-    steps, warmup, lossFirstLast: [losses[0], losses[losses.length - 1]],
-    cpu: os.cpus()[0]?.model ?? "unknown", threads: os.availableParallelism(), node: process.version,
+    preset: o.preset, engine: engine.name, engineReason: engine.reason, batch: r.batch,
+    imagesPerSecond: r.imagesPerSecond, stepSecondsMedian: r.stepSecondsMedian, stepSecondsMin: r.stepSecondsMin, stepSecondsMax: r.stepSecondsMax,
+    steps, warmup, lastLoss: r.lastLoss, cpu: os.cpus()[0]?.model ?? "unknown", threads: os.availableParallelism(), node: process.version,
   };
 }
 

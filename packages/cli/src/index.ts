@@ -6,7 +6,7 @@ export { evaluate, type EvalOptions, type EvalResult } from "./run-eval.js";
 export { detect, type DetectOptions, type DetectResult } from "./detect.js";
 export { exportRun, type ExportConfig } from "./export.js";
 export { serve, safeResolve, discoverRuns, type ServeOptions, type Server } from "./serve.js";
-export { benchTrain, benchEmbed, BENCH_PRESETS, type BenchPreset, type BenchResult } from "./bench.js";
+export { benchTrain, benchEmbed, BENCH_PRESET_NAMES, type BenchPreset, type BenchResult } from "./bench.js";
 export { knnAccuracy, linearProbeAccuracy, detectionScores } from "./metrics.js";
 export { resolveCheckpoint, listCheckpoints, type CheckpointState } from "./checkpoint.js";
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.js";

@@ -220,7 +220,6 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       truncateMetrics(runDir, startStep);
       progress.log(`resuming ${runDir} at step ${startStep}/${total}`);
     }
-    progress.log(`engine: ${engine.name} (${engine.reason})`);
     const norm: Normalize = NORMALIZE;
     const bank = labelled(await readSplit(ds, "train", o.knnBank ?? DEFAULTS.knnBank));
     const queries = labelled(await readSplit(ds, "val", o.knnQueries ?? DEFAULTS.knnQueries));
