@@ -227,6 +227,28 @@ async function main() {
     await page.screenshot({ path: path.join(artifacts, "viewer-inspector.png"), fullPage: true });
   });
 
+  await test("giving a patch a wrong position labels it and re-runs the model", async () => {
+    const inspector = page.getByTestId("inspector");
+    const kept = JSON.parse(await inspector.getAttribute("data-kept"));
+    const labels0 = JSON.parse(await inspector.getAttribute("data-labels"));
+    const slot = labels0.findIndex((l) => l === 0);
+    const target = Array.from({ length: side * side }, (_, i) => i).find((i) => !kept.includes(i));
+    const before = await view(0).getAttribute("data-probs");
+    const canvas = view(0).locator("canvas");
+    const box = await canvas.boundingBox();
+    const click = (p) => canvas.click({ position: { x: ((p % side) + 0.5) * (box.width / side), y: (Math.floor(p / side) + 0.5) * (box.height / side) } });
+    await page.locator('[data-tool="assign"]').click();
+    await click(kept[slot]);
+    await click(target);
+    await page.waitForFunction((prev) => {
+      const v = document.querySelector(".view");
+      return v?.getAttribute("data-state") === "ready" && v.getAttribute("data-probs") !== prev;
+    }, before, { timeout: 20_000, polling: 200 });
+    const labels = JSON.parse(await inspector.getAttribute("data-labels"));
+    assert(labels[slot] === 1, `patch ${kept[slot]} given position ${target} is not labelled misplaced`);
+    assert(/→ position/.test(await page.locator(".edits").textContent()), "the edit is not listed");
+  });
+
   await test("side-by-side comparison of two checkpoints", async () => {
     const selB = page.locator(".model-select").nth(1);
     const options = await selB.locator("option").evaluateAll((os) => os.map((o) => o.value));

@@ -150,14 +150,15 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   const legend = h("div", { class: "legend" },
     h("span", {}, "p(misplaced)"), h("span", { class: "legend-bar", style: `background:${legendGradient()}` }),
     legendTicks,
-    h("span", { class: "legend-key outline" }, "really misplaced"), h("span", { class: "legend-key dropped" }, "dropped"), backendBadge);
+    h("span", { class: "legend-key outline" }, "really misplaced"), h("span", { class: "legend-key dropped" }, "dropped"),
+    h("label", { class: "check" }, heatToggle, " heatmap"), scaleSelect, backendBadge);
 
   const controls = h("aside", { class: "card controls" },
     h("h3", {}, "Image ", imageName), thumbs, drop, fileInput,
     h("h3", {}, "Random corruption (as in training)"), dropSlider.row, pSlider.row,
     h("div", { class: "row" }, h("label", { class: "slider" }, h("span", {}, "seed"), seedInput), dice),
     h("h3", {}, "Manual edits"), h("div", { class: "segmented" }, toolButtons), message, editList,
-    h("div", { class: "row" }, clearBtn, h("label", { class: "check" }, heatToggle, " heatmap"), scaleSelect),
+    h("div", { class: "row" }, clearBtn),
     h("h3", {}, "Models"), h("label", { class: "field" }, h("span", {}, "model"), selA), h("label", { class: "field" }, h("span", {}, "compare with"), selB));
 
   replace(el, controls, h("div", { class: "inspector-main" }, viewsBox, legend, hover));
