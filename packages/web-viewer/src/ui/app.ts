@@ -39,10 +39,10 @@ export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
   if (runs.length === 0) {
     header.classList.add("bare");
     replace(main, notice("empty", "No runs yet", h("span", {},
-      "Train one with ", h("code", {}, "npx dilemma-cli train"), " and reopen this page; runs appear here as soon as they start.")));
+      "Train one with ", h("code", {}, "npx dilemma-cli train"), ", then serve it with ", h("code", {}, "npx dilemma-cli view"), " (every run under ./runs) or ", h("code", {}, "npx dilemma-cli view runs/<name>"), ".")));
     return;
   }
-  for (const r of runs) picker.append(h("option", { value: r.id }, r.name));
+  for (const r of runs) picker.append(h("option", { value: r.id }, r.status?.state ? `${r.name} · ${r.status.state}` : r.name));
   picker.disabled = runs.length < 2 && mode.kind !== "server";
 
   const params = new URLSearchParams(location.search);
