@@ -30,7 +30,7 @@ export interface RunStatus { state: RunState; step: number; totalSteps: number; 
 
 export interface TrainLine {
   kind: "train"; step: number; epoch: number; time: number; lr: number; loss: number; sslLoss: number;
-  dilemmaLoss: number; detAcc?: number; imgPerSec: number;
+  dilemmaLoss: number; detAcc?: number; detAuroc?: number; imgPerSec: number;
 }
 export interface EvalLine { kind: "eval"; step: number; time: number; knnAcc?: number; detAcc?: number; detAuroc?: number }
 export type MetricsLine = TrainLine | EvalLine;

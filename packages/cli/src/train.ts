@@ -283,7 +283,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       losses.push({ step, loss: res.loss });
       appendMetrics(runDir, {
         kind: "train", step, epoch, time: (Date.now() - t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
-        dilemmaLoss: res.dilemmaLoss, ...(res.detection ? { detAcc: res.detection.accuracy } : {}), imgPerSec: B / dt,
+        dilemmaLoss: res.dilemmaLoss, ...(res.detection ? { detAcc: res.detection.accuracy, ...(Number.isFinite(res.detection.auroc) ? { detAuroc: res.detection.auroc } : {}) } : {}), imgPerSec: B / dt,
       });
       if (step % config.evalEvery === 0 && step < total) {
         lastEval = evaluateNow(step);

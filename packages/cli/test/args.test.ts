@@ -69,4 +69,14 @@ describe("argument validation", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/does not exist; pass a run directory/);
   });
+
+  it("data --info describes a spec, and names a bad spec", async () => {
+    const r = await run(["data", "shapes:n=100,val=20,test=0", "--info"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/train 100, val 20/);
+    expect(r.out).toMatch(/classes: 8 \(circle/);
+    const bad = await run(["data", "imagenet", "--info"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/unknown data spec "imagenet"/);
+  });
 });
