@@ -130,7 +130,7 @@ async function main() {
   const broken = path.join(tmp, "broken");
   makeExport(run.dir, broken);
   fs.truncateSync(path.join(broken, "weights.bin"), 100);
-  const staticSite = await startServer({ staticDir: path.join(pkg, "dist"), mounts: { "/export/": exportDir, "/broken/": broken } });
+  const staticSite = await startServer({ staticDir: path.join(pkg, "dist"), mounts: { "/export/": exportDir, "/broken/": broken, "/run/": run.dir } });
   cleanups.push(staticSite.close);
   const emptySite = await startServer({ staticDir: path.join(pkg, "dist"), runs: [] });
   cleanups.push(emptySite.close);
@@ -307,6 +307,14 @@ async function main() {
     await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-probs"), null, { timeout: 30_000, polling: 200 });
     log(`  export probabilities ready (backend ${await page.getByTestId("inspector").getAttribute("data-backend")})`);
     await page.screenshot({ path: path.join(artifacts, "viewer-static-export.png"), fullPage: true });
+  });
+
+  await test("static site: ?run=<run folder>", async () => {
+    await fresh();
+    await page.goto(`${staticSite.url}?run=${encodeURIComponent(`${staticSite.url}run/`)}#curves`);
+    await page.locator('[data-chart="losses"] canvas').first().waitFor({ timeout: 15_000 });
+    const ink = await canvasInk(page.locator('[data-chart="losses"] canvas').first());
+    assert(ink.ink > 500, `chart looks empty: ${JSON.stringify(ink)}`);
   });
 
   await test("error state: weights that fail to load", async () => {

@@ -172,6 +172,14 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   }
 
   function updatePositions() {
+    try {
+      positionsNow();
+    } catch (e) {
+      message.textContent = (e as Error).message;
+    }
+  }
+
+  function positionsNow() {
     const s = sampleDilemma({ batch: 1, numPatches: L, tokenDrop: state.tokenDrop, dilemmaProb: state.dilemmaProb, rng: { seed: state.seed, counter: 0 } });
     const base: Positions = { numPatches: L, realPos: s.realPos, inputPos: s.inputPos, labels: s.labels };
     state.pos = applyEdits(base, state.edits);
