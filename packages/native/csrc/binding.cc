@@ -17,6 +17,11 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <cstdlib>
+
 #ifndef DILEMMA_VERSION
 #define DILEMMA_VERSION "0.0.0"
 #endif
@@ -63,10 +68,24 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tfjs allocates a fresh typed array for every kernel output and frees it only at GC. glibc
+// serves big blocks with mmap, so each output costs page faults on first touch (half a step
+// on large activations). Keeping big blocks in the heap lets them be reused. Opt out with
+// DILEMMA_MALLOC_TUNE=0.
+void TuneMalloc() {
+#if defined(__GLIBC__)
+  const char* env = std::getenv("DILEMMA_MALLOC_TUNE");
+  if (env != nullptr && std::string(env) == "0") return;
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TuneMalloc();
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setBlasThreads", Napi::Function::New(env, SetThreads, "setBlasThreads"));
-  dilemma::SetBlasThreads(dilemma::NumThreads());
+  dilemma::SetBlasThreads(1);  // our pool parallelizes around BLAS (see engine/matmul.cc)
   dilemma::RegisterMatMul(env, exports);
   dilemma::RegisterBinary(env, exports);
   dilemma::RegisterUnary(env, exports);

@@ -15,6 +15,7 @@ const preset = opt("preset", "tiny32");
 const engine = opt("engine", "native");
 const steps = Number(opt("steps", "2"));
 const top = Number(opt("top", "30"));
+const detail = opt("detail", "").split(",").filter(Boolean);
 if (engine === "native" && !registerNativeBackend()) throw new Error("native addon unavailable");
 
 const stats = new Map();
@@ -54,4 +55,10 @@ const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top
 for (const [name, s] of rows) {
   const worst = [...s.shapes.entries()].sort((a, b) => b[1] - a[1])[0];
   console.log(`${name.padEnd(22)} ${(s.ms / steps).toFixed(1).padStart(9)} ms/step ${String(s.calls / steps).padStart(6)} calls  ${(100 * s.ms / total).toFixed(1).padStart(5)}%   top: ${worst[0]} ${(worst[1] / steps).toFixed(1)} ms`);
+}
+for (const name of detail) {
+  const s = stats.get(name);
+  if (!s) continue;
+  console.log(`-- ${name} by input shapes`);
+  for (const [sig, ms] of [...s.shapes.entries()].sort((a, b) => b[1] - a[1])) console.log(`   ${(ms / steps).toFixed(1).padStart(9)} ms/step  ${sig}`);
 }

@@ -69,14 +69,37 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     }
   }
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
-  for (int64_t bi = 0; bi < batchOut; ++bi) {
+  // Threading lives in our pool, BLAS runs single-threaded inside it (SetBlasThreads(1) at
+  // init): one set of threads, no BLAS workers spinning against the elementwise kernels.
+  // Many small matrices (attention) -> split the batch; few large ones -> split rows of C.
+  const int threads = NumThreads();
+  auto gemm = [&](int64_t bi, int64_t r0, int64_t r1) {
     const float* ab = a + (idxA ? idxA[bi] : bi % batchA) * M * K;
     const float* bb = b + (idxB ? idxB[bi] : bi % batchB) * K * N;
     float* ob = out + bi * M * N;
     if (K == 0) {
-      std::fill(ob, ob + M * N, 0.f);
-    } else {
-      Sgemm(transA, transB, M, N, K, ab, lda, bb, ldb, 0.f, ob, N);
+      std::fill(ob + r0 * N, ob + r1 * N, 0.f);
+      return;
+    }
+    // Rows r0..r1 of op(A): row-major A advances by lda per row; transposed A by one column.
+    const float* arows = transA ? ab + r0 : ab + r0 * lda;
+    Sgemm(transA, transB, r1 - r0, N, K, arows, lda, bb, ldb, 0.f, ob + r0 * N, N);
+  };
+  if (batchOut >= threads || threads == 1) {
+    ParallelFor(batchOut, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t bi = b0; bi < b1; ++bi) gemm(bi, 0, M);
+    });
+  } else {
+    // Split rows in multiples of 16 so each block keeps BLAS's micro-kernel full.
+    const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(threads, M / 16));
+    const int64_t step = ((M + blocks - 1) / blocks + 15) / 16 * 16;
+    for (int64_t bi = 0; bi < batchOut; ++bi) {
+      ParallelFor(blocks, 1, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k) {
+          const int64_t r0 = std::min(M, k * step), r1 = std::min(M, r0 + step);
+          if (r0 < r1) gemm(bi, r0, r1);
+        }
+      });
     }
   }
   if (bias != nullptr || act != kLinear) {

@@ -11,6 +11,9 @@
 namespace dilemma {
 namespace {
 
+// Set while a thread runs a pool task: nested ParallelFor calls then run inline (no deadlock).
+thread_local bool tls_in_task = false;
+
 class Pool {
  public:
   explicit Pool(int n) : n_(n) {
@@ -51,7 +54,10 @@ class Pool {
     for (;;) {
       int c = next_.fetch_add(1);
       if (c >= chunks_.load()) break;
+      const bool was = tls_in_task;
+      tls_in_task = true;
       (*task_)(c);
+      tls_in_task = was;
       if (pending_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lk(mu_);
         done_cv_.notify_all();
@@ -108,7 +114,7 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
   Pool& pool = GetPool();
   int64_t maxChunks = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));
   int chunks = static_cast<int>(std::min<int64_t>(pool.size(), maxChunks));
-  if (chunks <= 1) {
+  if (chunks <= 1 || tls_in_task) {
     fn(0, n);
     return;
   }
