@@ -56,7 +56,7 @@ describe("chartData", () => {
       { kind: "train", step: 10, detAcc: 0.6 },
       { kind: "train", step: 10, detAcc: 0.65 },
     ]);
-    expect(data).toEqual([[0, 10], [0.5, 0.65], [null, 0.7], [null, 0.8]]);
+    expect(data).toEqual([[0, 10], [0.5, 0.65], [null, null], [null, 0.7], [null, 0.8]]);
   });
 });
 

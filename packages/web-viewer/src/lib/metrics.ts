@@ -12,6 +12,7 @@ export interface TrainRecord {
   sslLoss?: number;
   dilemmaLoss?: number;
   detAcc?: number;
+  detAuroc?: number;
   imgPerSec?: number;
 }
 
@@ -26,7 +27,7 @@ export interface EvalRecord {
 
 export type MetricRecord = TrainRecord | EvalRecord;
 
-const TRAIN_FIELDS = ["epoch", "time", "lr", "loss", "sslLoss", "dilemmaLoss", "detAcc", "imgPerSec"] as const;
+const TRAIN_FIELDS = ["epoch", "time", "lr", "loss", "sslLoss", "dilemmaLoss", "detAcc", "detAuroc", "imgPerSec"] as const;
 const EVAL_FIELDS = ["time", "knnAcc", "detAcc", "detAuroc"] as const;
 
 /** One line -> a record, or null for blank / malformed / unknown-kind lines (readers skip them). */

@@ -23,6 +23,7 @@ export const CHARTS: ChartSpec[] = [
     id: "detection", title: "Misplacement detection", kind: "both", unit: "percent",
     series: [
       { key: "detAcc", label: "train acc", source: "train", color: "#e8793b" },
+      { key: "detAuroc", label: "train AUROC", source: "train", color: "#f2b441" },
       { key: "detAcc", label: "eval acc", source: "eval", color: "#b14fd6" },
       { key: "detAuroc", label: "eval AUROC", source: "eval", color: "#d6336c" },
     ],

@@ -60,6 +60,9 @@ export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
     statusPill.textContent = s ? `${s.state}${s.state === "running" && s.totalSteps ? ` · ${Math.round((100 * (s.step ?? 0)) / s.totalSteps)}%` : ""}` : current?.kind === "export" ? "export" : "";
     statusPill.className = `pill ${s?.state ?? ""}`;
     statusPill.title = s?.message ?? "";
+    // Keep the picker's label in step with the live status.
+    const opt = current ? [...picker.options].find((o) => o.value === current!.id) : undefined;
+    if (opt && s?.state) opt.textContent = `${current!.name} · ${s.state}`;
   };
 
   function showTab(t: Tab) {

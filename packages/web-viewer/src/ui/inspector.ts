@@ -46,6 +46,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     pixels: null as Float32Array | null,
     pos: null as Positions | null,
     heatmap: true,
+    arrows: false,
     scale: "abs" as "abs" | "rel",
     generation: 0,
   };
@@ -116,6 +117,9 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   const scaleSelect = h("select", { class: "scale-select", "aria-label": "colour scale" },
     h("option", { value: "abs" }, "scale 0–1"), h("option", { value: "rel" }, "stretch to range"));
   scaleSelect.addEventListener("change", () => { state.scale = scaleSelect.value as "abs" | "rel"; redraw(); });
+  // Off by default: with a random draw the arrows crowd the heatmap; they shine for manual edits.
+  const arrowToggle = h("input", { type: "checkbox", checked: false });
+  arrowToggle.addEventListener("change", () => { state.arrows = arrowToggle.checked; redraw(); });
   const heatToggle = h("input", { type: "checkbox", checked: true });
   heatToggle.addEventListener("change", () => { state.heatmap = heatToggle.checked; redraw(); });
 
@@ -151,7 +155,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     h("span", {}, "p(misplaced)"), h("span", { class: "legend-bar", style: `background:${legendGradient()}` }),
     legendTicks,
     h("span", { class: "legend-key outline" }, "really misplaced"), h("span", { class: "legend-key dropped" }, "dropped"),
-    h("label", { class: "check" }, heatToggle, " heatmap"), scaleSelect, backendBadge);
+    h("label", { class: "check" }, heatToggle, " heatmap"), h("label", { class: "check", title: "arrow from each misplaced patch to the position it claims" }, arrowToggle, " arrows"), scaleSelect, backendBadge);
 
   const controls = h("aside", { class: "card controls" },
     h("h3", {}, "Image ", imageName), thumbs, drop, fileInput,
@@ -282,7 +286,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     legendTicks.replaceChildren(...[range[0], (range[0] + range[1]) / 2, range[1]].map((v) => h("span", {}, +v.toFixed(range[1] - range[0] < 0.1 ? 3 : 2))));
     for (const s of slots) {
       if (s.choice === "") continue;
-      s.view.draw({ image: state.image, grid, pos: state.pos, probs: s.probs, heatmap: state.heatmap, selected: state.pending, range });
+      s.view.draw({ image: state.image, grid, pos: state.pos, probs: s.probs, heatmap: state.heatmap, selected: state.pending, range, arrows: state.arrows });
     }
   }
 

@@ -13,6 +13,8 @@ export interface PatchViewState {
   heatmap: boolean;
   /** Patch highlighted as the first half of a pending edit. */
   selected: number;
+  /** Draw an arrow from each misplaced patch to the position it claims. */
+  arrows: boolean;
   /** Probability range mapped onto the colour ramp ([0, 1] = absolute). */
   range: [number, number];
 }
@@ -33,6 +35,37 @@ function hatch(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h
   for (let d = -h; d < w; d += 6) { ctx.moveTo(x + d, y + h); ctx.lineTo(x + d + h, y); }
   ctx.stroke();
   ctx.restore();
+}
+
+/** A thin arrow (dark halo under a light stroke) from (x0, y0) to (x1, y1), ending `gap` short. */
+function arrow(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number, gap: number): void {
+  const len = Math.hypot(x1 - x0, y1 - y0);
+  if (len < 1) return;
+  const ux = (x1 - x0) / len, uy = (y1 - y0) / len;
+  const ex = x1 - ux * gap, ey = y1 - uy * gap;
+  const head = 7;
+  const path = () => {
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(ex, ey);
+    ctx.moveTo(ex - ux * head - uy * head * 0.6, ey - uy * head + ux * head * 0.6);
+    ctx.lineTo(ex, ey);
+    ctx.lineTo(ex - ux * head + uy * head * 0.6, ey - uy * head - ux * head * 0.6);
+  };
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  path();
+  ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
+  ctx.lineWidth = 3.5;
+  ctx.stroke();
+  path();
+  ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.arc(x0, y0, 2.5, 0, 2 * Math.PI);
+  ctx.fillStyle = "#ffffff";
+  ctx.fill();
 }
 
 /** CSS px of the drawing; the backing store is scaled by devicePixelRatio for crisp lines. */
@@ -111,6 +144,13 @@ export function patchView(onPatch: (index: number) => void, onHover: (text: stri
           ctx.strokeRect(r.x + 2, r.y + 2, r.w - 4, r.h - 4);
         });
         ctx.setLineDash([]);
+      }
+      if (s.pos && s.arrows) {
+        s.pos.realPos.forEach((patch, slot) => {
+          if (s.pos!.labels[slot] !== 1 || s.pos!.inputPos[slot] === patch) return;
+          const a = patchRect(s.grid, patch, SIZE), b = patchRect(s.grid, s.pos!.inputPos[slot], SIZE);
+          arrow(ctx, a.x + a.w / 2, a.y + a.h / 2, b.x + b.w / 2, b.y + b.h / 2, a.w * 0.3);
+        });
       }
       if (s.selected >= 0) {
         const r = patchRect(s.grid, s.selected, SIZE);
