@@ -2,10 +2,11 @@
 // Micro-benchmark of the DILEMMA embedding op on the CPU (not a test): native C++ kernels vs the
 // tfjs cpu path, median us and GB/s by the byte model of shared/bench/pytorch_bench.py
 // (forward 3*B*K*D floats; backward B*L*D + 2*B*K*D + L*D floats).
-//   node packages/native/scripts/bench-embed.mjs [--reps N]      (DILEMMA_THREADS sets the pool size)
+//   node packages/native/scripts/bench-embed.mjs [--reps N] [--with-composite-backward]
+// (DILEMMA_THREADS sets the addon's pool size.)
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { dilemmaEmbed, dilemmaEmbedComposite, dilemmaEmbedGrad, dilemmaEmbedGradComposite, sampleDilemma } from "@dilemma/core";
+import { dilemmaEmbedComposite, dilemmaEmbedGradComposite, sampleDilemma } from "@dilemma/core";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
@@ -26,17 +27,31 @@ const i = process.argv.indexOf("--reps");
 const REPS = i > 0 ? Number(process.argv[i + 1]) : 30;
 await tf.setBackend("cpu");
 
-function median(fn, reps, budgetMs = 20_000) {
+/**
+ * Median wall time of fn over up to `reps` runs after a warm-up, cut short after `budgetMs`
+ * (but at least `minRuns`): the tfjs composites take seconds per call at the large shape.
+ */
+function median(fn, reps, budgetMs = 10_000, minRuns = 3) {
   fn(); // warm-up (JIT, page faults of reused buffers)
   const t = [];
   const start = performance.now();
-  for (let r = 0; r < reps && (r < 5 || performance.now() - start < budgetMs); r++) {
+  for (let r = 0; r < reps && (r < minRuns || performance.now() - start < budgetMs); r++) {
     const t0 = performance.now();
     fn();
     t.push(performance.now() - t0);
   }
   t.sort((a, b) => a - b);
   return { us: 1000 * t[Math.floor(t.length / 2)], n: t.length };
+}
+
+/** Runs a tfjs op and reads its outputs, disposing everything (tf.tidy would walk a returned typed array element by element). */
+function readAll(op) {
+  const keep = tf.tidy(() => {
+    const r = op();
+    return Array.isArray(r) ? r : [r];
+  });
+  for (const t of keep) t.dataSync();
+  tf.dispose(keep);
 }
 
 function rand(n, seed) {
@@ -66,16 +81,23 @@ for (const [B, L, K, D] of [[64, 64, 16, 192], [256, 196, 49, 384]]) {
   row("forward", "native (fresh output, as in tfjs)", median(() => addon.dilemmaEmbedForward(tok, pos, s.realPos, s.inputPos, B, L, K, D, new Float32Array(B * K * D)), REPS), fwdBytes);
   const tT = tf.tensor3d(tok, [B, L, D]), tP = tf.tensor2d(pos, [L, D]);
   const tR = tf.tensor2d(s.realPos, [B, K], "int32"), tI = tf.tensor2d(s.inputPos, [B, K], "int32"), tDy = tf.tensor3d(dy, [B, K, D]);
-  row("forward", "tfjs cpu gather+add (composite)", median(() => tf.tidy(() => dilemmaEmbedComposite(tT, tP, tR, tI).dataSync()), REPS), fwdBytes);
-  row("forward", "core JS kernel (cpu)", median(() => tf.tidy(() => dilemmaEmbed(tT, tP, tR, tI).dataSync()), REPS), fwdBytes);
+  row("forward", "tfjs cpu gather+add (composite)", median(() => readAll(() => dilemmaEmbedComposite(tT, tP, tR, tI)), REPS, 2_000, 1), fwdBytes);
+  // core's DilemmaEmbed cpu kernel (plain JS loops), called through the kernel registry directly.
+  const coreFwd = () => readAll(() => tf.engine().runKernel("DilemmaEmbed", { tokens: tT, posEmbed: tP, realPos: tR, inputPos: tI }));
+  row("forward", "core DilemmaEmbed cpu kernel (JS)", median(coreFwd, REPS, 5_000), fwdBytes);
 
   const dTok = new Float32Array(B * L * D), dPos = new Float32Array(L * D);
   row("backward", "native (reused outputs)", median(() => addon.dilemmaEmbedBackward(dy, s.realPos, s.inputPos, B, L, K, D, dTok, dPos), REPS), bwdBytes);
   row("backward", "native (fresh outputs, as in tfjs)", median(() => addon.dilemmaEmbedBackward(dy, s.realPos, s.inputPos, B, L, K, D, new Float32Array(B * L * D), new Float32Array(L * D)), REPS), bwdBytes);
-  row("backward", "tfjs cpu unsortedSegmentSum", median(() => tf.tidy(() => dilemmaEmbedGradComposite(tDy, tR, tI, L).map((t) => t.dataSync())), REPS, 10_000), bwdBytes);
-  row("backward", "core JS kernel (cpu)", median(() => tf.tidy(() => dilemmaEmbedGrad(tDy, tR, tI, L).map((t) => t.dataSync())), REPS), bwdBytes);
+  // The tfjs composite backward (unsortedSegmentSum over B*L segments) costs O(segments * rows * D)
+  // in tfjs-backend-cpu: minutes per call at these shapes, so it is only run on request.
+  if (process.argv.includes("--with-composite-backward")) {
+    row("backward", "tfjs cpu unsortedSegmentSum (composite)", median(() => readAll(() => dilemmaEmbedGradComposite(tDy, tR, tI, L)), REPS, 2_000, 1), bwdBytes);
+  }
+  const coreBwd = () => readAll(() => tf.engine().runKernel("DilemmaEmbedGrad", { dy: tDy, realPos: tR, inputPos: tI }, { numPatches: L }));
+  row("backward", "core DilemmaEmbedGrad cpu kernel (JS)", median(coreBwd, REPS, 5_000), bwdBytes);
 
   row("sample", "native", median(() => addon.dilemmaSample(1, 0, B, L, K, 0.2), REPS), 0);
-  row("sample", "core sampleDilemma (JS)", median(() => sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 1, counter: 0 } }), REPS), 0);
+  row("sample", "core sampleDilemma (JS)", median(() => sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 1, counter: 0 } }), REPS, 5_000), 0);
   tf.dispose([tT, tP, tR, tI, tDy]);
 }

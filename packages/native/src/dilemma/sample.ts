@@ -23,6 +23,11 @@ export interface SampleDilemmaNativeArgs {
  */
 export function sampleDilemmaNative(args: SampleDilemmaNativeArgs): DilemmaSample {
   const { batch, numPatches, tokenDrop, dilemmaProb, seed, step } = args;
+  // Same argument rules and messages as core's sampleDilemma.
+  if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(numPatches) || numPatches < 1) {
+    throw new Error(`sampleDilemmaNative: batch and numPatches must be positive integers, got ${batch} and ${numPatches}`);
+  }
+  if (!(dilemmaProb >= 0 && dilemmaProb <= 1)) throw new Error(`sampleDilemmaNative: dilemmaProb must be in [0, 1], got ${dilemmaProb}`);
   const K = numKept(numPatches, tokenDrop);
   const s = dilemmaAddon().dilemmaSample(seed, step, batch, numPatches, K, dilemmaProb);
   return { batch, numPatches, numKept: K, realPos: s.realPos, inputPos: s.inputPos, labels: s.labels };

@@ -13,7 +13,7 @@ const TEST_BACKEND = "dilemma-native-test";
 
 /** Embedding + sum of squares, and its gradients w.r.t. tokens and posEmbed, on the active backend. */
 function run(tok: Float32Array, pos: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number) {
-  return tf.tidy(() => {
+  const outs = tf.tidy(() => {
     const tokens = tf.tensor3d(tok, [B, L, D]);
     const posEmbed = tf.tensor2d(pos, [L, D]);
     const realPos = tf.tensor2d(rp, [B, K], "int32");
@@ -21,8 +21,11 @@ function run(tok: Float32Array, pos: Float32Array, rp: Int32Array, ip: Int32Arra
     const out = dilemmaEmbed(tokens, posEmbed, realPos, inputPos);
     const f = (t: tf.Tensor, p: tf.Tensor) => tf.sum(tf.square(dilemmaEmbed(t as tf.Tensor3D, p as tf.Tensor2D, realPos, inputPos)));
     const [gTok, gPos] = tf.grads(f)([tokens, posEmbed]);
-    return [out.dataSync(), gTok.dataSync(), gPos.dataSync()];
+    return [out, gTok, gPos];
   });
+  const vals = outs.map((t) => t.dataSync());  // outside tidy: it would walk typed arrays element by element
+  tf.dispose(outs);
+  return vals;
 }
 
 describe.skipIf(!available)("registerDilemmaKernels", () => {

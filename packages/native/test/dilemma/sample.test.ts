@@ -16,7 +16,6 @@ const shapes = [
   { batch: 2, numPatches: 1, tokenDrop: 0, dilemmaProb: 1 },
   { batch: 8, numPatches: 64, tokenDrop: 0.5, dilemmaProb: 0 },
   { batch: 2, numPatches: 1024, tokenDrop: 0.9, dilemmaProb: 1 },
-  { batch: 0, numPatches: 10, tokenDrop: 0.5, dilemmaProb: 0.3 },
 ];
 
 describe.skipIf(!available)("native DILEMMA sampler", () => {
@@ -67,5 +66,9 @@ describe.skipIf(!available)("native DILEMMA sampler", () => {
     expect(() => a.dilemmaSample(0, 0, 2, 8, 0, 0.2)).toThrow("numKept must be in [1, numPatches=8], got 0");
     expect(() => a.dilemmaSample(0, 0, 2, 8, 4, NaN)).toThrow("dilemmaSample: p (dilemmaProb) is NaN");
     expect(() => sampleDilemmaNative({ batch: 2, numPatches: 8, tokenDrop: 1, dilemmaProb: 0.2, seed: 0, step: 0 })).toThrow(/tokenDrop/);
+    expect(() => sampleDilemmaNative({ batch: 0, numPatches: 8, tokenDrop: 0, dilemmaProb: 0.2, seed: 0, step: 0 })).toThrow(/batch and numPatches must be positive integers/);
+    expect(() => sampleDilemmaNative({ batch: 2, numPatches: 8, tokenDrop: 0, dilemmaProb: 1.5, seed: 0, step: 0 })).toThrow(/dilemmaProb must be in \[0, 1\]/);
+    // The addon itself accepts an empty batch.
+    expect(a.dilemmaSample(0, 0, 0, 8, 4, 0.2).realPos.length).toBe(0);
   });
 });
