@@ -91,7 +91,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   const slider = (label: string, min: number, max: number, stepv: number, get: () => number, set: (v: number) => void, show: (v: number) => string) => {
     const out = h("output", {}, show(get()));
     const input = h("input", { type: "range", min, max, step: stepv, value: get() });
-    input.addEventListener("input", () => { set(Number(input.value)); out.textContent = show(get()); resample(); });
+    input.addEventListener("input", () => { set(Number(input.value)); out.textContent = show(get()); scheduleResample(); });
     return { row: h("label", { class: "slider" }, h("span", {}, label), input, out), input, out };
   };
   const dropSlider = slider("drop rate", 0, 0.95, 0.05, () => state.tokenDrop, (v) => { state.tokenDrop = v; },
@@ -169,6 +169,13 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   renderTools();
 
   // ---- positions ----
+  // Dragging a slider fires many events: draw once it rests for a moment.
+  let resampleTimer: ReturnType<typeof setTimeout> | undefined;
+  function scheduleResample() {
+    clearTimeout(resampleTimer);
+    resampleTimer = setTimeout(resample, 120);
+  }
+
   function resample() {
     state.edits = [];
     state.pending = -1;
@@ -326,6 +333,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     el,
     dispose() {
       disposed = true;
+      clearTimeout(resampleTimer);
       for (const d of detectors.values()) d.then((x) => x.dispose(), () => undefined);
       detectors.clear();
     },
