@@ -5,6 +5,8 @@
 // (median of reps), GB/s by the byte model of shared/bench/pytorch_bench.py, and the fraction of
 // this device's cudaMemcpy D2D bandwidth measured in the same run.
 //   node check.mjs [--addon PATH] [--reps N]
+// Table columns: ok (matches the CPU reference), bad (elements outside tolerance), maxAbsErr,
+// median us, GB/s, % of copy bandwidth, speed-up over the PyTorch H200 anchors.
 // Exit: 0 all kernels correct, 1 a kernel disagrees with the CPU reference, 2 no device / no CUDA addon.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -96,12 +98,12 @@ const fmt = (v, d) => (v === null || v === undefined ? "-" : v.toFixed(d));
 log("");
 log(`copy bandwidth (cudaMemcpy D2D, 256 MiB, read+write): ${fmt(results[0]?.copyGBps, 0)} GB/s (H200 reference ~${ANCHOR.copyTBps * 1000})`);
 log("");
-log(`${"kernel".padEnd(17)} ${"shape B,L,K,D".padEnd(16)} ${pad("ok", 4)} ${pad("maxAbsErr", 10)} ${pad("us", 9)} ${pad("GB/s", 8)} ${pad("%copy", 6)}  vs PyTorch (H200)`);
+log(`${"kernel".padEnd(17)} ${"shape B,L,K,D".padEnd(16)} ${pad("ok", 4)} ${pad("bad", 6)} ${pad("maxAbsErr", 10)} ${pad("us", 9)} ${pad("GB/s", 8)} ${pad("%copy", 6)}  vs PyTorch (H200)`);
 for (const r of results) {
   let vs = "";
   if (isAnchor(r) && r.kernel === "embed_fwd") vs = `${ANCHOR.fwdUs} us -> ${(ANCHOR.fwdUs / r.us).toFixed(2)}x`;
   if (isAnchor(r) && r.kernel === "embed_fwd_bwd") vs = `${ANCHOR.fwdBwdUs} us -> ${(ANCHOR.fwdBwdUs / r.us).toFixed(2)}x`;
-  log(`${r.kernel.padEnd(17)} ${`${r.B},${r.L},${r.K},${r.D}`.padEnd(16)} ${pad(r.ok ? "yes" : "NO", 4)} ${pad(r.maxAbsErr.toExponential(1), 10)} ${pad(fmt(r.us, 1), 9)} ${pad(fmt(r.GBps, 0), 8)} ${pad(r.copyFrac === null ? "-" : (100 * r.copyFrac).toFixed(0), 6)}  ${vs}`);
+  log(`${r.kernel.padEnd(17)} ${`${r.B},${r.L},${r.K},${r.D}`.padEnd(16)} ${pad(r.ok ? "yes" : "NO", 4)} ${pad(r.mismatches, 6)} ${pad(r.maxAbsErr.toExponential(1), 10)} ${pad(fmt(r.us, 1), 9)} ${pad(fmt(r.GBps, 0), 8)} ${pad(r.copyFrac === null ? "-" : (100 * r.copyFrac).toFixed(0), 6)}  ${vs}`);
 }
 const fwd = results.find((r) => isAnchor(r) && r.kernel === "embed_fwd");
 const fb = results.find((r) => isAnchor(r) && r.kernel === "embed_fwd_bwd");
