@@ -92,6 +92,20 @@ describe.skipIf(!available)("native kernels vs tfjs cpu", () => {
     close(tf.matMul(a, b).dataSync() as Float32Array, n[0], 1e-4, 1e-4);
   });
 
+  it("2-D matMul rows do not depend on how many rows share the call (batch invariance)", async () => {
+    await tf.setBackend("native");
+    for (const [transA, k, n] of [[false, 192, 768], [true, 96, 40], [false, 1024, 1024]] as const) {
+      const big = tf.tensor(rand(200 * k), transA ? [k, 200] : [200, k]);
+      const w = tf.tensor(rand(k * n), [k, n]);
+      const full = tf.matMul(big, w, transA).dataSync();
+      for (const rows of [3, 64, 70, 130]) {
+        const part = transA ? tf.slice(big, [0, 0], [k, rows]) : tf.slice(big, [0, 0], [rows, k]);
+        const got = tf.matMul(part, w, transA).dataSync();
+        expect(got).toEqual(full.subarray(0, rows * n));
+      }
+    }
+  });
+
   it.each(["linear", "relu", "elu", "sigmoid", "leakyrelu", "relu6"] as const)("_FusedMatMul with bias, %s", async (act) => {
     await check(inputs([2, 9, 13], [13, 11], [11]), (a, b, bias) =>
       tf.fused.matMul({ a, b, bias, activation: act, leakyreluAlpha: 0.1 }), 1e-4, 1e-4);

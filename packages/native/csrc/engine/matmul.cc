@@ -4,6 +4,7 @@
 // scalar); activations follow tfjs fused_util (linear, relu, relu6, elu, sigmoid, leakyrelu).
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
@@ -71,36 +72,54 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
   // Threading lives in our pool, BLAS runs single-threaded inside it (SetBlasThreads(1) at
   // init): one set of threads, no BLAS workers spinning against the elementwise kernels.
-  // Many small matrices (attention) -> split the batch; few large ones -> split rows of C.
-  const int threads = NumThreads();
-  auto gemm = [&](int64_t bi, int64_t r0, int64_t r1) {
-    const float* ab = a + (idxA ? idxA[bi] : bi % batchA) * M * K;
-    const float* bb = b + (idxB ? idxB[bi] : bi % batchB) * K * N;
-    float* ob = out + bi * M * N;
-    if (K == 0) {
-      std::fill(ob + r0 * N, ob + r1 * N, 0.f);
-      return;
-    }
-    // Rows r0..r1 of op(A): row-major A advances by lda per row; transposed A by one column.
-    const float* arows = transA ? ab + r0 : ab + r0 * lda;
-    Sgemm(transA, transB, r1 - r0, N, K, arows, lda, bb, ldb, 0.f, ob + r0 * N, N);
+  //
+  // Batch invariance: BLAS picks kernels by call shape (OpenBLAS has a separate small-matrix
+  // path), so a row's result could depend on how many rows share the call, e.g. keys computed
+  // for one view vs both views at once differed by 1e-5. 2-D products therefore always run in
+  // calls of exactly kRowBlock rows (a short tail is padded), so each output row depends only
+  // on its own row of A. Batched products (attention) call whole matrices, whose shape does not
+  // depend on the batch.
+  constexpr int64_t kRowBlock = 64;
+  auto matrix = [&](int64_t bi, const float** ab, const float** bb, float** ob) {
+    *ab = a + (idxA ? idxA[bi] : bi % batchA) * M * K;
+    *bb = b + (idxB ? idxB[bi] : bi % batchB) * K * N;
+    *ob = out + bi * M * N;
   };
-  if (batchOut >= threads || threads == 1) {
+  if (K == 0) {
+    std::fill(out, out + batchOut * M * N, 0.f);
+  } else if (batchOut > 1) {
     ParallelFor(batchOut, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t bi = b0; bi < b1; ++bi) gemm(bi, 0, M);
+      for (int64_t bi = b0; bi < b1; ++bi) {
+        const float *ab, *bb;
+        float* ob;
+        matrix(bi, &ab, &bb, &ob);
+        Sgemm(transA, transB, M, N, K, ab, lda, bb, ldb, 0.f, ob, N);
+      }
     });
   } else {
-    // Split rows in multiples of 16 so each block keeps BLAS's micro-kernel full.
-    const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(threads, M / 16));
-    const int64_t step = ((M + blocks - 1) / blocks + 15) / 16 * 16;
-    for (int64_t bi = 0; bi < batchOut; ++bi) {
-      ParallelFor(blocks, 1, [&](int64_t k0, int64_t k1) {
-        for (int64_t k = k0; k < k1; ++k) {
-          const int64_t r0 = std::min(M, k * step), r1 = std::min(M, r0 + step);
-          if (r0 < r1) gemm(bi, r0, r1);
+    const float *ab, *bb;
+    float* ob;
+    matrix(0, &ab, &bb, &ob);
+    const int64_t blocks = (M + kRowBlock - 1) / kRowBlock;
+    ParallelFor(blocks, 1, [&](int64_t k0, int64_t k1) {
+      std::vector<float> padA, padC;
+      for (int64_t blk = k0; blk < k1; ++blk) {
+        const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, M - r0);
+        if (rows == kRowBlock) {
+          // Rows r0.. of op(A): row-major A advances by lda per row; transposed A by a column.
+          const float* arows = transA ? ab + r0 : ab + r0 * lda;
+          Sgemm(transA, transB, rows, N, K, arows, lda, bb, ldb, 0.f, ob + r0 * N, N);
+          continue;
         }
-      });
-    }
+        padA.assign(kRowBlock * K, 0.f);
+        padC.resize(kRowBlock * N);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t k = 0; k < K; ++k)
+            padA[r * K + k] = transA ? ab[k * lda + r0 + r] : ab[(r0 + r) * lda + k];
+        Sgemm(false, transB, kRowBlock, N, K, padA.data(), K, bb, ldb, 0.f, padC.data(), N);
+        std::copy(padC.begin(), padC.begin() + rows * N, ob + r0 * N);
+      }
+    });
   }
   if (bias != nullptr || act != kLinear) {
     const int64_t rows = batchOut * M;
