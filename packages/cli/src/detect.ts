@@ -89,7 +89,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult[]> {
         if ((probsK[k] >= 0.5 ? 1 : 0) === sample.labels[k]) correct++;
       }
       // Overlay: dropped patches greyed, kept ones tinted by probability, corrupted ones outlined.
-      const W = imgSize * px, cell = patchSize * px;
+      const W = imgSize * px, cell = patchSize * px, lw = Math.max(2, Math.round(cell / 16));
       const overlay = Buffer.alloc(W * W * 4);
       for (let g = 0; g < L; g++) {
         const gy = Math.floor(g / grid), gx = g % grid;
@@ -97,7 +97,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult[]> {
         const [r, gg, b] = pr === null ? [128, 128, 128] : heat(pr);
         const alpha = pr === null ? 200 : 110;
         for (let y = 0; y < cell; y++) for (let xx = 0; xx < cell; xx++) {
-          const edge = corrupted[g] === 1 && (y < px || xx < px || y >= cell - px || xx >= cell - px);
+          const edge = corrupted[g] === 1 && (y < lw || xx < lw || y >= cell - lw || xx >= cell - lw);
           const o4 = ((gy * cell + y) * W + gx * cell + xx) * 4;
           overlay[o4] = edge ? 255 : r; overlay[o4 + 1] = edge ? 255 : gg; overlay[o4 + 2] = edge ? 0 : b; overlay[o4 + 3] = edge ? 255 : alpha;
         }

@@ -287,6 +287,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       });
       if (step % config.evalEvery === 0 && step < total) {
         lastEval = evaluateNow(step);
+        writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
         progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  detection acc ${fmtPct(lastEval.detAcc)}  AUROC ${lastEval.detAuroc?.toFixed(3) ?? "-"}`);
       }
       if (step % config.ckptEvery === 0 && step < total) {

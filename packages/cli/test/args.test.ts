@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseCommand } from "../src/args.js";
 import { main } from "../src/cli.js";
 import { benchCommand, trainCommand, viewCommand } from "../src/commands.js";
-import { tmpDir } from "./helpers.js";
+import { tinyArgs, tmpDir } from "./helpers.js";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "", err = "";
@@ -78,5 +78,14 @@ describe("argument validation", () => {
     const bad = await run(["data", "imagenet", "--info"]);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/unknown data spec "imagenet"/);
+  });
+
+  it("train ends by printing the run, its kNN / detection numbers and how to view it", async () => {
+    const out = path.join(tmpDir("summary"), "run");
+    const r = await run(["train", ...tinyArgs({ out, steps: 2 })]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^run: .*run \(2 steps, \d+ s, engine cpu\)$/m);
+    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d%   detection accuracy: \d+\.\d%   AUROC: \d\.\d{3}$/m);
+    expect(r.out).toContain(`view it: npx dilemma-cli view `);
   });
 });
