@@ -85,7 +85,7 @@ describe("argument validation", () => {
     const r = await run(["train", ...tinyArgs({ out, steps: 2 })]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^run: .*run \(2 steps, \d+ s, engine cpu\)$/m);
-    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d%   detection accuracy: \d+\.\d%   AUROC: \d\.\d{3}$/m);
+    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d% {3}detection accuracy: \d+\.\d% {3}AUROC: \d\.\d{3}$/m);
     expect(r.out).toContain(`view it: npx dilemma-cli view `);
   });
 });
