@@ -76,6 +76,9 @@ for (const [B, L, K, D] of [[64, 64, 16, 192], [256, 196, 49, 384]]) {
   const row = (op, variant, r, bytes) =>
     console.log(`${op.padEnd(9)} ${shape.padEnd(15)} ${variant.padEnd(34)} ${r.us.toFixed(0).padStart(11)} ${bytes ? (bytes / r.us / 1e3).toFixed(2).padStart(7) : "-".padStart(7)}  ${r.n}`);
 
+  // Reference: memcpy (TypedArray.set) moving the forward's bytes, read + write counted.
+  const cpySrc = new Float32Array((3 * B * K * D) / 2), cpyDst = new Float32Array(cpySrc.length);
+  row("copy", "memcpy, same bytes as forward", median(() => cpyDst.set(cpySrc), REPS), fwdBytes);
   const out = new Float32Array(B * K * D);
   row("forward", "native (reused output)", median(() => addon.dilemmaEmbedForward(tok, pos, s.realPos, s.inputPos, B, L, K, D, out), REPS), fwdBytes);
   row("forward", "native (fresh output, as in tfjs)", median(() => addon.dilemmaEmbedForward(tok, pos, s.realPos, s.inputPos, B, L, K, D, new Float32Array(B * K * D)), REPS), fwdBytes);

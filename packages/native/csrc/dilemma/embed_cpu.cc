@@ -5,7 +5,50 @@
 
 #include "parallel.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace dilemma {
+
+namespace {
+
+// Outputs much larger than the caches are written with non-temporal (streaming) stores: plain
+// stores first read every destination line (read-for-ownership), doubling the write traffic.
+constexpr int64_t kStreamBytes = int64_t{8} << 20;
+
+bool can_stream(const float* dst, int64_t D, int64_t totalBytes) {
+#if defined(__SSE2__)
+  return totalBytes >= kStreamBytes && D % 4 == 0 && reinterpret_cast<uintptr_t>(dst) % 16 == 0;
+#else
+  (void)dst, (void)D, (void)totalBytes;
+  return false;
+#endif
+}
+
+#if defined(__SSE2__)
+// dst 16-byte aligned, n % 4 == 0 (checked by can_stream).
+inline void stream_add(float* dst, const float* a, const float* b, int64_t n) {
+  for (int64_t d = 0; d < n; d += 4) _mm_stream_ps(dst + d, _mm_add_ps(_mm_loadu_ps(a + d), _mm_loadu_ps(b + d)));
+}
+inline void stream_copy(float* dst, const float* src, int64_t n) {
+  for (int64_t d = 0; d < n; d += 4) _mm_stream_ps(dst + d, _mm_loadu_ps(src + d));
+}
+inline void stream_zero(float* dst, int64_t n) {
+  const __m128 z = _mm_setzero_ps();
+  for (int64_t d = 0; d < n; d += 4) _mm_stream_ps(dst + d, z);
+}
+inline void stream_fence() { _mm_sfence(); }
+#else
+inline void stream_add(float* dst, const float* a, const float* b, int64_t n) {
+  for (int64_t d = 0; d < n; ++d) dst[d] = a[d] + b[d];
+}
+inline void stream_copy(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, n * sizeof(float)); }
+inline void stream_zero(float* dst, int64_t n) { std::memset(dst, 0, n * sizeof(float)); }
+inline void stream_fence() {}
+#endif
+
+}  // namespace
 
 std::string check_positions(const char* op, const int32_t* realPos, const int32_t* inputPos, int64_t B, int64_t K,
                             int64_t L) {
@@ -28,14 +71,17 @@ std::string embed_fwd_cpu(const float* tokens, const float* pos, const int32_t* 
   std::string err = check_positions("DilemmaEmbed", realPos, inputPos, B, K, L);
   if (!err.empty()) return err;
   const int64_t rows = B * K;
+  const bool stream = can_stream(out, D, rows * D * 4);
   parallel_for(rows, rows * D * 12, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / K;
       const float* __restrict t = tokens + (b * L + realPos[r]) * D;
       const float* __restrict p = pos + static_cast<int64_t>(inputPos[r]) * D;
       float* __restrict o = out + r * D;
-      for (int64_t d = 0; d < D; ++d) o[d] = t[d] + p[d];
+      if (stream) stream_add(o, t, p, D);
+      else for (int64_t d = 0; d < D; ++d) o[d] = t[d] + p[d];
     }
+    if (stream) stream_fence();
   });
   return "";
 }
@@ -46,6 +92,7 @@ std::string embed_bwd_cpu(const float* dy, const int32_t* realPos, const int32_t
   if (!err.empty()) return err;
   const size_t rowBytes = static_cast<size_t>(D) * sizeof(float);
   // dTokens: each row written once (zeros or a copy of its dy row), instead of zero-fill + scatter.
+  const bool stream = can_stream(dTokens, D, B * L * D * 4);
   parallel_for(B, B * (L + K) * D * 4, [&](int64_t b0, int64_t b1) {
     std::vector<int32_t> slot(static_cast<size_t>(L));
     std::vector<int32_t> dups;
@@ -59,9 +106,15 @@ std::string embed_bwd_cpu(const float* dy, const int32_t* realPos, const int32_t
       }
       float* dst = dTokens + b * L * D;
       for (int64_t l = 0; l < L; ++l) {
-        if (slot[l] < 0) std::memset(dst + l * D, 0, rowBytes);
-        else std::memcpy(dst + l * D, dy + (b * K + slot[l]) * D, rowBytes);
+        if (stream) {
+          if (slot[l] < 0) stream_zero(dst + l * D, D);
+          else stream_copy(dst + l * D, dy + (b * K + slot[l]) * D, D);
+        } else {
+          if (slot[l] < 0) std::memset(dst + l * D, 0, rowBytes);
+          else std::memcpy(dst + l * D, dy + (b * K + slot[l]) * D, rowBytes);
+        }
       }
+      if (stream) stream_fence();  // before the duplicate rows below read dst back
       for (int32_t i : dups) {  // not produced by the sampler; summed so the op stays a true gradient
         float* __restrict o = dst + static_cast<int64_t>(rp[i]) * D;
         const float* __restrict g = dy + (b * K + i) * D;
