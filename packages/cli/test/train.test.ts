@@ -49,6 +49,18 @@ describe("train", () => {
     expect(trainLosses(part.runDir)).toEqual(trainLosses(a));
   });
 
+  it("resumes exactly on the native engine too (when its addon is built)", async (ctx) => {
+    const native = await import("@dilemma/native").catch(() => null);
+    if (!native?.isAvailable()) return ctx.skip();
+    const root = tmpDir("resume-native");
+    const T = { ...TINY, engine: "native" as const };
+    const full = await train({ ...T, out: path.join(root, "full") });
+    const part = await train({ ...T, out: path.join(root, "part"), stopAfter: 3 });
+    const resumed = await train({ resume: part.runDir, quiet: true, engine: "native", workers: 0, knnBank: 32, knnQueries: 16 });
+    expect(resumed.engine).toBe("native");
+    expect(resumed.losses.map((l) => l.loss)).toEqual(full.losses.slice(3).map((l) => l.loss));
+  });
+
   it("stops on a non-finite loss with a clear message and the last good checkpoint intact", async () => {
     const out = path.join(tmpDir("nan"), "run");
     const err = await train({ ...TINY, out, injectNaNAtStep: 4 }).catch((e: unknown) => e);
