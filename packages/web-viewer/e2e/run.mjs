@@ -252,7 +252,8 @@ async function main() {
   await test("side-by-side comparison of two checkpoints", async () => {
     const selB = page.locator(".model-select").nth(1);
     const options = await selB.locator("option").evaluateAll((os) => os.map((o) => o.value));
-    const other = options.find((v) => v !== "" && v !== "0") ?? "init";
+    const current = await page.locator(".model-select").first().inputValue();
+    const other = options.find((v) => v !== "" && v !== current) ?? "init";
     await selB.selectOption(other);
     await page.waitForFunction(() => [...document.querySelectorAll(".view")].length === 2
       && [...document.querySelectorAll(".view")].every((v) => v.getAttribute("data-state") === "ready"), null, { timeout: 30_000, polling: 200 });

@@ -16,7 +16,7 @@ import { patchView, type PatchView } from "./patchView.js";
 type Tool = "swap" | "assign";
 
 interface ViewSlot {
-  /** Value of the model select: checkpoint index, "init" or "" (no comparison). */
+  /** Value of the model select: a checkpoint's dir, "init" or "" (no comparison). */
   choice: string;
   view: PatchView;
   card: HTMLElement;
@@ -144,7 +144,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     const card = h("div", { class: "card view", "data-state": "idle" }, title, h("div", { class: "canvas-wrap" }, view.el), info);
     return { choice, view, card, title, info, probs: null };
   };
-  const slots: ViewSlot[] = [makeSlot("0"), makeSlot("")];
+  const slots: ViewSlot[] = [makeSlot("init"), makeSlot("")];
   const viewsBox = h("div", { class: "views" });
   selA.addEventListener("change", () => { slots[0].choice = selA.value; void recompute(); });
   selB.addEventListener("change", () => { slots[1].choice = selB.value; void recompute(); });
@@ -226,7 +226,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   function detectorFor(choice: string): Promise<Detector> {
     let d = detectors.get(choice);
     if (!d) {
-      d = loadDetector(cfg, choice === "init" ? null : checkpoints[Number(choice)]);
+      d = loadDetector(cfg, choice === "init" ? null : checkpoints.find((c) => c.dir === choice) ?? null);
       detectors.set(choice, d);
       // A failed load is not cached, so choosing it again retries.
       d.catch(() => detectors.delete(choice));
@@ -235,7 +235,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   }
 
   function labelOf(choice: string) {
-    return choice === "init" ? "untrained (random init)" : checkpoints[Number(choice)]?.label ?? "";
+    return choice === "init" ? "untrained (random init)" : checkpoints.find((c) => c.dir === choice)?.label ?? "";
   }
 
   async function recompute() {
@@ -297,6 +297,32 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     }
   }
 
+  /** Fills both selects, keeping each current choice when it still exists. */
+  function setCheckpoints(ckpts: CheckpointRef[]) {
+    checkpoints = ckpts;
+    [selA, selB].forEach((sel, k) => {
+      const keep = slots[k].choice;
+      replace(sel, k === 1 ? h("option", { value: "" }, "— none —") : null,
+        ckpts.map((c) => h("option", { value: c.dir }, c.label)), h("option", { value: "init" }, "untrained (random init)"));
+      sel.value = keep;
+      if (sel.value !== keep) slots[k].choice = sel.value;
+    });
+  }
+
+  const refreshBtn = h("button", { type: "button", class: "btn", title: "look for new checkpoints (e.g. while the run trains)" }, "↻ Refresh list");
+  refreshBtn.addEventListener("click", async () => {
+    refreshBtn.disabled = true;
+    try {
+      setCheckpoints(await listCheckpoints(run, candidateSteps));
+      void recompute();
+    } catch (e) {
+      message.textContent = `Could not list checkpoints: ${(e as Error).message}`;
+    } finally {
+      refreshBtn.disabled = false;
+    }
+  });
+  if (run.kind === "run") controls.append(h("div", { class: "row" }, h("span", {}), refreshBtn));
+
   // ---- initial data ----
   (async () => {
     const [samples, ckpts] = await Promise.all([
@@ -304,19 +330,11 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
       listCheckpoints(run, candidateSteps).catch(() => [] as CheckpointRef[]),
     ]);
     if (disposed) return;
-    checkpoints = ckpts;
-    const opts = (sel: HTMLSelectElement) => {
-      for (const [i, c] of ckpts.entries()) sel.append(h("option", { value: String(i) }, c.label));
-      sel.append(h("option", { value: "init" }, "untrained (random init)"));
-    };
-    opts(selA);
-    opts(selB);
-    if (ckpts.length === 0) {
-      slots[0].choice = selA.value = "init";
-      message.textContent = "This run has no checkpoint yet: showing an untrained model.";
-    }
+    setCheckpoints(ckpts);
+    if (ckpts.length === 0) message.textContent = "This run has no checkpoint yet: showing an untrained model.";
+    else slots[0].choice = selA.value = ckpts[0].dir;
     // Default comparison: the oldest available checkpoint against the latest.
-    if (ckpts.length > 1) slots[1].choice = selB.value = String(ckpts.length - 1);
+    if (ckpts.length > 1) slots[1].choice = selB.value = ckpts[ckpts.length - 1].dir;
     if (samples.length === 0) thumbs.append(h("div", { class: "muted" }, "No sample images in this run; drop your own."));
     for (const s of samples.slice(0, 48)) {
       const b = h("button", { type: "button", class: "thumb", title: s.className ?? s.file },
