@@ -51,3 +51,4 @@ export function info(): NativeInfo {
 export { addon } from "./addon.js";
 export { NATIVE_BACKEND, NativeBackend, registerNativeBackend, useNativeBackend, nativeKernelImpls } from "./backend.js";
 export { benchTrainStep, benchMethodConfig, BENCH_PRESETS, type BenchTrainStepOptions, type BenchTrainStepResult } from "./bench.js";
+export * from "./dilemma/index.js";
