@@ -155,9 +155,10 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   let config: RunConfig;
   let resumeFrom: { ckptDir: string; step: number } | undefined;
   if (o.resume) {
-    runDir = path.resolve(o.resume);
+    // A run directory (its latest checkpoint) or one of its checkpoint directories.
+    const r = resolveCheckpoint(o.resume);
+    runDir = r.runDir;
     config = readConfig(runDir);
-    const r = resolveCheckpoint(runDir);
     resumeFrom = { ckptDir: r.ckptDir, step: r.step };
   } else {
     const vit = resolveVit(o);

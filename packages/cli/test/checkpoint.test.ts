@@ -42,4 +42,12 @@ describe("atomic checkpoints", () => {
     expect(() => writeFileAtomic(path.join(dir, "missing", "b.json"), "x")).toThrow();
     expect(fs.readdirSync(dir)).toEqual(["a.json"]);
   });
+
+  it("--resume accepts a checkpoint directory and continues from that step", async () => {
+    const out = path.join(tmpDir("resume-ckpt"), "run");
+    const full = await train({ ...TINY, out });
+    const r = await train({ resume: path.join(out, "checkpoints", "step-000004"), quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    expect(r.losses.map((l) => l.step)).toEqual([5, 6]);
+    expect(r.losses.map((l) => l.loss)).toEqual(full.losses.slice(4).map((l) => l.loss));
+  });
 });
