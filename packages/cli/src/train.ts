@@ -156,10 +156,18 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   let resumeFrom: { ckptDir: string; step: number } | undefined;
   if (o.resume) {
     // A run directory (its latest checkpoint) or one of its checkpoint directories.
-    const r = resolveCheckpoint(o.resume);
-    runDir = r.runDir;
-    config = readConfig(runDir);
-    resumeFrom = { ckptDir: r.ckptDir, step: r.step };
+    const target = path.resolve(o.resume);
+    if (fs.existsSync(path.join(target, "config.json")) && !resolveCheckpointOrNull(target)) {
+      // Killed before its first checkpoint: initialisation and data depend only on the seed,
+      // so starting again from step 0 is an exact continuation.
+      runDir = target;
+      config = readConfig(runDir);
+    } else {
+      const r = resolveCheckpoint(o.resume);
+      runDir = r.runDir;
+      config = readConfig(runDir);
+      resumeFrom = { ckptDir: r.ckptDir, step: r.step };
+    }
   } else {
     const vit = resolveVit(o);
     const method = o.method ?? DEFAULTS.method;
@@ -190,7 +198,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   let method: SSLMethod | undefined;
   let sigint: (() => void) | undefined;
   try {
-    if (!resumeFrom) {
+    if (!o.resume) {
       const spe = loader.stepsPerEpoch;
       const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * spe)) : (o.steps ?? DEFAULTS.steps);
       config.optim.steps = steps;
@@ -220,6 +228,9 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       epoch = st.epoch;
       truncateMetrics(runDir, startStep);
       progress.log(`resuming ${runDir} at step ${startStep}/${total}`);
+    } else if (o.resume) {
+      truncateMetrics(runDir, 0);
+      progress.log(`${runDir} has no checkpoint yet: starting it again from step 0`);
     }
     const norm: Normalize = NORMALIZE;
     const bank = labelled(await readSplit(ds, "train", o.knnBank ?? DEFAULTS.knnBank));
@@ -324,6 +335,15 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   }
 }
 
+function resolveCheckpointOrNull(runDir: string): ReturnType<typeof resolveCheckpoint> | null {
+  try {
+    return resolveCheckpoint(runDir);
+  } catch {
+    return null;
+  }
+}
+
+/** A fraction as a percentage with one decimal, or "-". */
 export function fmtPct(x: number | undefined): string {
   return x === undefined ? "-" : `${(x * 100).toFixed(1)}%`;
 }

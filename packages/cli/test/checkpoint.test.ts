@@ -50,4 +50,14 @@ describe("atomic checkpoints", () => {
     expect(r.losses.map((l) => l.step)).toEqual([5, 6]);
     expect(r.losses.map((l) => l.loss)).toEqual(full.losses.slice(4).map((l) => l.loss));
   });
+
+  it("--resume of a run killed before its first checkpoint starts it again from step 0, exactly", async () => {
+    const root = tmpDir("resume-none");
+    const full = await train({ ...TINY, out: path.join(root, "full"), steps: 3, ckptEvery: 100 });
+    const out = path.join(root, "run");
+    await train({ ...TINY, out, steps: 3, ckptEvery: 100, stopAfter: 2 });
+    fs.rmSync(path.join(out, "checkpoints"), { recursive: true }); // as if killed before saving
+    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    expect(r.losses.map((l) => l.loss)).toEqual(full.losses.map((l) => l.loss));
+  });
 });
