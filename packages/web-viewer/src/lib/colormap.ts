@@ -9,7 +9,7 @@ const STOPS: [number, number, number][] = [
   [66, 10, 104], [147, 38, 103], [221, 81, 58], [252, 165, 10], [252, 255, 164],
 ];
 
-/** Colour for p in [0, 1] (clamped; NaN -> transparent). Alpha runs from 0.15 to 0.85. */
+/** Colour for p in [0, 1] (clamped; NaN -> transparent). Alpha runs from 0.25 to 0.9. */
 export function heatColor(p: number): RGBA {
   if (Number.isNaN(p)) return [0, 0, 0, 0];
   const t = Math.min(1, Math.max(0, p));
@@ -18,7 +18,7 @@ export function heatColor(p: number): RGBA {
   const f = x - i;
   const [a, b] = [STOPS[i], STOPS[i + 1]];
   const c = (k: number) => Math.round(a[k] + (b[k] - a[k]) * f);
-  return [c(0), c(1), c(2), 0.15 + 0.7 * t];
+  return [c(0), c(1), c(2), 0.25 + 0.65 * t];
 }
 
 /**

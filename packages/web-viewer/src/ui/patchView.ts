@@ -29,10 +29,10 @@ function hatch(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h
   ctx.beginPath();
   ctx.rect(x, y, w, h);
   ctx.clip();
-  ctx.strokeStyle = "rgba(255, 255, 255, 0.13)";
+  ctx.strokeStyle = "rgba(255, 255, 255, 0.22)";
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let d = -h; d < w; d += 6) { ctx.moveTo(x + d, y + h); ctx.lineTo(x + d + h, y); }
+  for (let d = -h; d < w; d += 5) { ctx.moveTo(x + d, y + h); ctx.lineTo(x + d + h, y); }
   ctx.stroke();
   ctx.restore();
 }
@@ -111,7 +111,7 @@ export function patchView(onPatch: (index: number) => void, onHover: (text: stri
         const slot = slots ? slots[i] : i;
         if (slot < 0) {
           // Dropped: dimmed and hatched, so it never reads as a low-probability patch.
-          ctx.fillStyle = "rgba(12, 14, 20, 0.72)";
+          ctx.fillStyle = "rgba(16, 18, 24, 0.86)";
           ctx.fillRect(r.x, r.y, r.w, r.h);
           hatch(ctx, r.x, r.y, r.w, r.h);
         } else if (s.heatmap && s.probs && slot < s.probs.length) {
