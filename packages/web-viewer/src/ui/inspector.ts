@@ -63,15 +63,19 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   const fileInput = h("input", { type: "file", accept: "image/*", class: "visually-hidden", id: "image-file" });
   const drop = h("label", { class: "dropzone", for: "image-file" }, "Drop an image here or ", h("u", {}, "choose a file"));
   fileInput.addEventListener("change", () => { const f = fileInput.files?.[0]; if (f) void useImage(f, f.name); });
-  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (e) => {
-    e.preventDefault();
-    drop.classList.remove("over");
-    const f = e.dataTransfer?.files[0];
-    if (f && f.type.startsWith("image/")) void useImage(f, f.name);
-    else message.textContent = "That is not an image file.";
-  });
+  // Images can be dropped on the drop zone or straight onto the views.
+  const acceptDrops = (target: HTMLElement) => {
+    target.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+    target.addEventListener("dragleave", () => drop.classList.remove("over"));
+    target.addEventListener("drop", (e) => {
+      e.preventDefault();
+      drop.classList.remove("over");
+      const f = e.dataTransfer?.files[0];
+      if (f && f.type.startsWith("image/")) void useImage(f, f.name);
+      else message.textContent = "That is not an image file.";
+    });
+  };
+  acceptDrops(drop);
 
   async function useImage(src: string | Blob, name: string, thumb?: HTMLElement) {
     try {
@@ -146,6 +150,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
   };
   const slots: ViewSlot[] = [makeSlot("init"), makeSlot("")];
   const viewsBox = h("div", { class: "views" });
+  acceptDrops(viewsBox);
   selA.addEventListener("change", () => { slots[0].choice = selA.value; void recompute(); });
   selB.addEventListener("change", () => { slots[1].choice = selB.value; void recompute(); });
 
