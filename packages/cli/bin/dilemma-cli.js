@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // The `dilemma-cli` executable. A committed launcher, so that `npm ci` can link the bin before
 // the TypeScript build (the `prepare` step) has written dist/.
 import("../dist/bin.js").catch((e) => {
