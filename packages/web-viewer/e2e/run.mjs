@@ -310,6 +310,24 @@ async function main() {
     await page.screenshot({ path: path.join(artifacts, "viewer-static-export.png"), fullPage: true });
   });
 
+  await test("the CPU backend gives the same probabilities as the default one", async () => {
+    const sample = path.join(run.dir, "samples", fs.readdirSync(path.join(run.dir, "samples")).find((f) => f.endsWith(".png")));
+    const probsWith = async (backend) => {
+      await fresh();
+      await page.goto(`${staticSite.url}?weights=${encodeURIComponent(`${staticSite.url}export/`)}${backend ? `&backend=${backend}` : ""}`);
+      await page.waitForFunction(() => document.querySelector("#image-file"), null, { timeout: 15_000, polling: 200 });
+      await page.locator("#image-file").setInputFiles(sample);
+      await page.waitForFunction(() => document.querySelector(".view")?.getAttribute("data-probs"), null, { timeout: 30_000, polling: 200 });
+      return { probs: JSON.parse(await view(0).getAttribute("data-probs")), backend: await page.getByTestId("inspector").getAttribute("data-backend") };
+    };
+    const dflt = await probsWith(null);
+    const cpu = await probsWith("cpu");
+    assert(cpu.backend === "cpu", `?backend=cpu ran on ${cpu.backend}`);
+    const diff = Math.max(...cpu.probs.map((p, i) => Math.abs(p - dflt.probs[i])));
+    assert(cpu.probs.length === dflt.probs.length && diff < 1e-3, `${dflt.backend} vs cpu differ by ${diff}`);
+    log(`  ${dflt.backend} vs cpu: max |dp| = ${diff.toExponential(2)}`);
+  });
+
   await test("static site: ?run=<run folder>", async () => {
     await fresh();
     await page.goto(`${staticSite.url}?run=${encodeURIComponent(`${staticSite.url}run/`)}#curves`);
