@@ -30,6 +30,8 @@ export interface TrainOptions {
   embedDim?: number;
   depth?: number;
   heads?: number;
+  /** "learned" (the preset's default) or fixed 2-D "sincos" positional embeddings. */
+  posEmbed?: "learned" | "sincos";
   headHidden?: number;
   headOut?: number;
   batch?: number;
@@ -123,6 +125,7 @@ function resolveVit(o: TrainOptions): RunConfig["model"] {
   if (o.embedDim !== undefined) vit.embedDim = o.embedDim;
   if (o.depth !== undefined) vit.depth = o.depth;
   if (o.heads !== undefined) vit.numHeads = o.heads;
+  if (o.posEmbed !== undefined) vit.posEmbed = o.posEmbed;
   if (vit.imgSize % vit.patchSize !== 0) {
     throw new TrainError(`--img-size ${vit.imgSize} is not a multiple of --patch ${vit.patchSize}; pick sizes that divide`);
   }
