@@ -15,3 +15,10 @@ it("reports availability and, when loaded, its build info", () => {
   expect(i.cuda.devices).toBeGreaterThanOrEqual(0);
   if (i.cuda.compiled) expect(i.cuda.archs).toMatch(/80/);
 });
+
+it("runs the suites (core's included) on the native backend when the addon loads", async () => {
+  const tf = await import("@tensorflow/tfjs-core");
+  if (!isAvailable()) return;
+  expect(process.env.DILEMMA_TEST_BACKEND).toBe("native");
+  expect(tf.getBackend()).toBe("native"); // set by core's test/setup.ts from the env above
+});
