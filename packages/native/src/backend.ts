@@ -19,7 +19,7 @@ import { softmaxImpl } from "./kernels/Softmax.js";
 import { transposeImpl } from "./kernels/Transpose.js";
 import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
 import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
-import { concatImpl, padImpl, sliceImpl, splitVImpl } from "./kernels/copy.js";
+import { concatImpl, padImpl, sliceImpl, splitVImpl, tileImpl } from "./kernels/copy.js";
 import { nativeKernel, type NativeKernel } from "./kernels/util.js";
 import { DILEMMA_EMBED, DILEMMA_EMBED_GRAD, hasDilemmaKernels, registerDilemmaKernels } from "./dilemma/index.js";
 
@@ -49,6 +49,7 @@ export function nativeKernelImpls(): Record<string, NativeKernel> {
     SplitV: splitVImpl,
     Concat: concatImpl,
     PadV2: padImpl,
+    Tile: tileImpl,
   };
   for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(op);
   for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(op);

@@ -2,7 +2,7 @@
 // broadcasting, transposes), so the native engine is a drop-in for cpu.
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { isAvailable, loadError } from "../src/index.js";
+import { isAvailable, loadError, nativeKernelImpls } from "../src/index.js";
 import { GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from "@dilemma/core";
 
 const available = isAvailable();
@@ -65,9 +65,14 @@ describe.skipIf(!available)("native kernels vs tfjs cpu", () => {
     await tf.setBackend("native");
   });
 
-  it("registers as a backend whose kernels are native", () => {
-    expect(tf.getKernel("BatchMatMul", "native")).toBeDefined();
+  it("registers as a backend whose hot kernels are the native ones", () => {
     expect(tf.findBackendFactory("native")).toBeDefined();
+    for (const name of Object.keys(nativeKernelImpls())) {
+      const k = tf.getKernel(name, "native");
+      expect(k, name).toBeDefined();
+      expect(k!.kernelFunc, name).not.toBe(tf.getKernel(name, "cpu")?.kernelFunc);
+    }
+    expect(tf.getKernel("Cast", "native")?.kernelFunc).toBe(tf.getKernel("Cast", "cpu")?.kernelFunc); // copied
   });
 
   it.each([
@@ -171,6 +176,27 @@ describe.skipIf(!available)("native kernels vs tfjs cpu", () => {
     [[5, 7], [1, 0]], [[2, 3, 4], [0, 2, 1]], [[2, 3, 4, 5], [0, 2, 1, 3]], [[2, 3, 4, 5], [3, 1, 0, 2]],
   ] as [number[], number[]][])("transpose %j perm %j", async (shape, perm) => {
     await check(inputs(shape), (x) => tf.transpose(x, perm));
+  });
+
+  it.each([
+    [[5, 7], [1, 0], [0, 0]], [[2, 3, 4], [1, 0, 2], [0, 2, 1]], [[2, 3, 4, 5], [0, 1, 1, 0], [1, 0, 2, 0]],
+  ] as [number[], number[], number[]][])("slice / pad of %j (begin %j)", async (shape, begin, pad) => {
+    // a non-contiguous window: shorter than the input on the last axis
+    const sz = shape.map((s, d) => Math.max(1, s - begin[d] - (d === shape.length - 1 ? 1 : 0)));
+    await check(inputs(shape), (x) => [
+      tf.slice(x, begin, sz),
+      tf.pad(x, pad.map((p) => [p, 1] as [number, number]), 0.5),
+    ]);
+  });
+
+  it("splitV, concat and tile", async () => {
+    await check(inputs([4, 9, 6], [4, 2, 6]), (x, y) => [
+      ...tf.split(x, [2, 3, 4], 1),
+      tf.concat([x, y], 1),
+      tf.concat([x, tf.reshape(tf.tile(y, [1, 3, 1]), [4, 9, 4])], 2),
+      tf.tile(y, [2, 1, 3]),
+      tf.tile(tf.slice(y, [0, 0, 0], [1, 1, 6]), [5, 1, 1]),
+    ]);
   });
 
   it("GeluErf and GeluErfGrad match core's cpu kernels", async () => {

@@ -88,3 +88,27 @@ export function padImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): t
   if (xv.length > 0) addon.stridedCopy(xv, out, x.shape, 0, strides(x.shape), off, ost);
   return output(backend, outShape, out);
 }
+
+export function tileImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
+  const x = inputs.x;
+  const xv = f32(backend, x);
+  const reps = attrs?.reps as number[];
+  const r = x.shape.length;
+  // As a strided copy over [reps_0, s_0, reps_1, s_1, ...]: the source stride of a rep axis is 0.
+  if (xv === null || r === 0 || r > 4 || reps.length !== r) return null;
+  const outShape = x.shape.map((s, d) => s * reps[d]);
+  const out = new Float32Array(size(outShape));
+  if (out.length === 0) return output(backend, outShape, out);
+  const xst = strides(x.shape);
+  const ost = strides(outShape);
+  const shape: number[] = [];
+  const src: number[] = [];
+  const dst: number[] = [];
+  for (let d = 0; d < r; d++) {
+    shape.push(reps[d], x.shape[d]);
+    src.push(0, xst[d]);
+    dst.push(x.shape[d] * ost[d], ost[d]);
+  }
+  addon.stridedCopy(xv, out, shape, 0, src, 0, dst);
+  return output(backend, outShape, out);
+}
