@@ -20,7 +20,7 @@ export interface NativeInfo {
     /** Visible CUDA devices (0 without a GPU or driver). */
     devices: number;
   };
-  /** "openblas", "accelerate" or "builtin" (the fallback blocked sgemm). */
+  /** "openblas", "openblas-static", "accelerate" or "builtin" (the fallback blocked sgemm). */
   blas: string;
   /** Threads of the engine's pool (env DILEMMA_THREADS, default: cores). */
   threads: number;

@@ -9,7 +9,7 @@ it("reports availability and, when loaded, its build info", () => {
   expect(loadError()).toBeNull();
   const i = info();
   expect(i.version).toMatch(/^\d+\.\d+\.\d+/);
-  expect(["openblas", "accelerate", "builtin"]).toContain(i.blas);
+  expect(["openblas", "openblas-static", "accelerate", "builtin"]).toContain(i.blas);
   expect(i.threads).toBeGreaterThanOrEqual(1);
   expect(typeof i.cuda.compiled).toBe("boolean");
   expect(i.cuda.devices).toBeGreaterThanOrEqual(0);
