@@ -26,7 +26,7 @@ const trainFlags = {
   "head-out": s("projector output width (default: core's)"),
   batch: s("batch size", "32"),
   epochs: s("epochs (instead of --steps)"),
-  steps: s("optimisation steps", "120"),
+  steps: s("optimisation steps", "200"),
   lr: s("peak learning rate (AdamW, cosine schedule)", "0.0005"),
   wd: s("weight decay", "0.05"),
   warmup: s("warm-up steps", "min(50, steps/10)"),

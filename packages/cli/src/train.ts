@@ -87,7 +87,7 @@ export class TrainError extends Error {
 
 const DEFAULTS = {
   data: "shapes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.75, dilemmaWeight: 1,
-  model: "micro32", batch: 32, steps: 120, lr: 5e-4, wd: 0.05, seed: 0, engine: "auto" as EngineName,
+  model: "micro32", batch: 32, steps: 200, lr: 5e-4, wd: 0.05, seed: 0, engine: "auto" as EngineName,
   keepCheckpoints: 3, knnBank: 500, knnQueries: 250,
 };
 
