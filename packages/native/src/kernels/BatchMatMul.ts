@@ -1,7 +1,7 @@
 // BatchMatMul and _FusedMatMul on BLAS (csrc/engine/matmul.cc). Batch dims broadcast like the
 // tfjs cpu kernel (operand batch index = output batch index mod operand batch).
 import * as tf from "@tensorflow/tfjs-core";
-import { f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 };
@@ -40,7 +40,7 @@ export function matMulImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon)
   const batchA = size(a.shape.slice(0, -2));
   const batchB = size(b.shape.slice(0, -2));
   const batchOut = size(outer);
-  const out = new Float32Array(batchOut * m * n);
+  const out = allocOutput(batchOut * m * n);
   const alpha = (attrs?.leakyreluAlpha as number | undefined) ?? 0.2;
   // "index mod batch" is exact when an operand has batch 1 or the full output batch; otherwise
   // (e.g. [2,1,..] x [1,3,..]) pass each output batch's operand indices explicitly.

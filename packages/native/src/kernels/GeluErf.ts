@@ -1,12 +1,12 @@
 // GeluErf and GeluErfGrad, the fused exact-GELU ops of @dilemma/core (docs/ops.md).
 import type * as tf from "@tensorflow/tfjs-core";
-import { f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function geluErfImpl({ inputs, backend }: KernelArgs, addon: Addon): tf.TensorInfo | null {
   const xv = f32(backend, inputs.x);
   if (xv === null) return null;
-  const out = new Float32Array(xv.length);
+  const out = allocOutput(xv.length);
   addon.geluErf(xv, out);
   return output(backend, inputs.x.shape, out);
 }
@@ -15,7 +15,7 @@ export function geluErfGradImpl({ inputs, backend }: KernelArgs, addon: Addon): 
   const dy = f32(backend, inputs.dy);
   const xv = f32(backend, inputs.x);
   if (dy === null || xv === null || dy.length !== xv.length) return null;
-  const out = new Float32Array(xv.length);
+  const out = allocOutput(xv.length);
   addon.geluErfGrad(dy, xv, out);
   return output(backend, inputs.x.shape, out);
 }

@@ -1,6 +1,6 @@
 // Softmax over the last axis (csrc/engine/softmax.cc).
 import type * as tf from "@tensorflow/tfjs-core";
-import { f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function softmaxImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
@@ -11,7 +11,7 @@ export function softmaxImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon
   if (xv === null || rank === 0 || (dim !== -1 && dim !== rank - 1)) return null;
   const cols = x.shape[rank - 1];
   if (cols === 0) return null;
-  const out = new Float32Array(xv.length);
+  const out = allocOutput(xv.length);
   addon.softmax(xv, out, xv.length / cols, cols);
   return output(backend, x.shape, out);
 }

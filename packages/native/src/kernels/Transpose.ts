@@ -1,6 +1,6 @@
 // Transpose by a permutation (csrc/engine/transpose.cc).
 import type * as tf from "@tensorflow/tfjs-core";
-import { f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function transposeImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
@@ -9,7 +9,7 @@ export function transposeImpl({ inputs, backend, attrs }: KernelArgs, addon: Add
   const perm = attrs?.perm as number[];
   if (xv === null || x.shape.length === 0 || x.shape.length > 8) return null;
   const outShape = perm.map((p) => x.shape[p]);
-  const out = new Float32Array(xv.length);
+  const out = allocOutput(xv.length);
   if (out.length > 0) addon.transpose(xv, out, x.shape, perm);
   return output(backend, outShape, out);
 }

@@ -1,6 +1,6 @@
 // Elementwise binary float32 ops with broadcasting (csrc/engine/binary.cc) and AddN.
 import * as tf from "@tensorflow/tfjs-core";
-import { broadcastStrides, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 /** tfjs kernel name -> op code in binary.cc. */
@@ -15,7 +15,7 @@ export function binaryImpl(op: number) {
     const bv = f32(backend, b);
     if (av === null || bv === null) return null;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(size(outShape));
+    const out = allocOutput(size(outShape));
     if (out.length > 0) {
       const shape = outShape.length === 0 ? [1] : outShape;
       addon.binary(op, av, bv, out, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
@@ -33,7 +33,7 @@ export function addNImpl({ inputs, backend }: KernelArgs, addon: Addon): tf.Tens
     if (v === null || !tf.util.arraysEqual(t.shape, ts[0].shape)) return null;
     vals.push(v);
   }
-  const out = new Float32Array(size(ts[0].shape));
+  const out = allocOutput(size(ts[0].shape));
   addon.addN(out, vals);
   return output(backend, ts[0].shape, out);
 }

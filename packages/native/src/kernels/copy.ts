@@ -1,7 +1,7 @@
 // Slice, SplitV, Concat and PadV2 as strided copies (csrc/engine/strided_copy.cc). tfjs cpu's
 // versions index element by element through locToIndex, which dominated a training step.
 import * as tf from "@tensorflow/tfjs-core";
-import { f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 function strides(shape: number[]): number[] {
@@ -18,7 +18,7 @@ function sliceValues(addon: Addon, xv: Float32Array, xShape: number[], begin: nu
   const st = strides(xShape);
   let off = 0;
   for (let d = 0; d < begin.length; d++) off += begin[d] * st[d];
-  const out = new Float32Array(size(sz));
+  const out = allocOutput(size(sz));
   if (out.length > 0) addon.stridedCopy(xv, out, sz, off, st, 0, strides(sz));
   return out;
 }
@@ -63,7 +63,7 @@ export function concatImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon)
     if (v === null) return null;
     vals.push(v);
   }
-  const out = new Float32Array(size(outShape));
+  const out = allocOutput(size(outShape));
   const ost = strides(outShape);
   let off = 0;
   ts.forEach((t, i) => {
@@ -80,8 +80,8 @@ export function padImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): t
   const paddings = attrs?.paddings as [number, number][];
   const constantValue = (attrs?.constantValue as number | undefined) ?? 0;
   const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
-  const out = new Float32Array(size(outShape));
-  if (constantValue !== 0) out.fill(constantValue);
+  const out = allocOutput(size(outShape));
+  out.fill(constantValue); // uninitialised memory: the border must be written
   const ost = strides(outShape);
   let off = 0;
   for (let d = 0; d < outShape.length; d++) off += paddings[d][0] * ost[d];
@@ -97,7 +97,7 @@ export function tileImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): 
   // As a strided copy over [reps_0, s_0, reps_1, s_1, ...]: the source stride of a rep axis is 0.
   if (xv === null || r === 0 || r > 4 || reps.length !== r) return null;
   const outShape = x.shape.map((s, d) => s * reps[d]);
-  const out = new Float32Array(size(outShape));
+  const out = allocOutput(size(outShape));
   if (out.length === 0) return output(backend, outShape, out);
   const xst = strides(x.shape);
   const ost = strides(outShape);

@@ -1,7 +1,7 @@
 // Sum / Max / Min / Mean over a contiguous run of axes (csrc/engine/reduce.cc); other axis sets
 // and dtypes go to the cpu kernel.
 import * as tf from "@tensorflow/tfjs-core";
-import { f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 const OPS = { Sum: 0, Max: 1, Min: 2, Mean: 0 } as const;
@@ -22,7 +22,7 @@ export function reduceImpl(kernel: keyof typeof OPS) {
     const r = size(x.shape.slice(first, last + 1));
     const inner = size(x.shape.slice(last + 1));
     if (r === 0) return null;
-    const out = new Float32Array(outer * inner);
+    const out = allocOutput(outer * inner);
     addon.reduce(OPS[kernel], xv, out, outer, r, inner);
     if (kernel === "Mean") for (let i = 0; i < out.length; i++) out[i] /= r;
     let outShape = x.shape.filter((_, d) => d < first || d > last);

@@ -1,6 +1,6 @@
 // Elementwise unary float32 ops (csrc/engine/unary.cc).
 import type * as tf from "@tensorflow/tfjs-core";
-import { f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs } from "./util.js";
 import type { Addon } from "../addon.js";
 
 /** tfjs kernel name -> op code in unary.cc. */
@@ -13,7 +13,7 @@ export function unaryImpl(op: number) {
     const x = inputs.x;
     const xv = f32(backend, x);
     if (xv === null) return null;
-    const out = new Float32Array(xv.length);
+    const out = allocOutput(xv.length);
     addon.unary(op, xv, out);
     return output(backend, x.shape, out);
   };

@@ -14,6 +14,16 @@ export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | n
   return v instanceof Float32Array ? v : null;
 }
 
+/**
+ * An output array the kernel will overwrite entirely. Large ones come uninitialised
+ * (Buffer.allocUnsafeSlow: malloc, not calloc): V8's zero-fill would be a single-threaded pass
+ * over every output before the multithreaded kernel writes it again.
+ */
+export function allocOutput(n: number): Float32Array {
+  if (n < 16384) return new Float32Array(n);
+  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+}
+
 export function output(backend: MathBackendCPU, shape: number[], values: Float32Array): tf.TensorInfo {
   return backend.makeTensorInfo(shape, "float32", values);
 }
