@@ -1,3 +1,6 @@
+// tfjs-core first: it must create the shared engine before the gradients bundle (its own copy of
+// tfjs-core internals) is evaluated, or that copy's engine wins and steps fail ("reading 'clone'").
+import "@tensorflow/tfjs-core";
 import "./gradients.js";
 
 export const VERSION = "0.1.0";
