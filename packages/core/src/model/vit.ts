@@ -13,8 +13,9 @@ const LN_EPS = 1e-6;
 
 /** y = x W^T + b for x [N, in], W [out, in] (PyTorch layout), b [out]. */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const y = tf.matMul(x, weight, false, true) as tf.Tensor2D;
-  return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
+  // One fused kernel (bias added in the GEMM epilogue on engines that fuse it) instead of two.
+  if (bias) return tf.fused.matMul({ a: x, b: weight, transposeB: true, bias }) as tf.Tensor2D;
+  return tf.matMul(x, weight, false, true) as tf.Tensor2D;
 }
 
 interface BlockParams {
