@@ -1,5 +1,5 @@
 // `dilemma-cli bench`: throughput of the full MoCo v3 + DILEMMA training step (the same work as
-// /work/shared/bench/pytorch_bench.py) and a micro-benchmark of the DilemmaEmbed op.
+// ../shared/bench/pytorch_bench.py) and a micro-benchmark of the DilemmaEmbed op.
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { dilemmaEmbed } from "@dilemma/core";

@@ -2,10 +2,11 @@
 /* global process, console */
 // Training-step throughput of @dilemma/native (and optionally tfjs cpu and PyTorch) side by side.
 //   node scripts/bench-step.mjs [--preset tiny32] [--steps 10] [--warmup 2] [--engines native,cpu] [--torch]
-// --torch runs /work/shared/bench/pytorch_bench.py (or $DILEMMA_TORCH_BENCH) right after, on
+// --torch runs ../shared/bench/pytorch_bench.py (beside the repository) (or $DILEMMA_TORCH_BENCH) right after, on
 // the same machine, and prints the ratio. Build first: npm run build -w @dilemma/native.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { benchTrainStep } from "../dist/index.js";
 
 const args = process.argv.slice(2);
@@ -24,7 +25,7 @@ for (const engine of engines) {
   console.log(`${preset} ${engine}: ${r.imagesPerSecond.toFixed(1)} img/s (median step ${r.stepSecondsMedian.toFixed(3)} s, min ${r.stepSecondsMin.toFixed(3)}, max ${r.stepSecondsMax.toFixed(3)}, cpu ${r.cpuSecondsMedian.toFixed(2)} s/step, batch ${r.batch}, loss ${r.lastLoss.toFixed(4)})`);
 }
 if (args.includes("--torch")) {
-  const script = process.env.DILEMMA_TORCH_BENCH ?? "/work/shared/bench/pytorch_bench.py";
+  const script = process.env.DILEMMA_TORCH_BENCH ?? fileURLToPath(new URL("../../../../shared/bench/pytorch_bench.py", import.meta.url));
   if (!existsSync(script)) {
     console.log(`PyTorch reference not found at ${script}; set DILEMMA_TORCH_BENCH`);
   } else {

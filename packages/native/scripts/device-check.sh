@@ -31,11 +31,15 @@ if [[ "${1:-}" == "--run" ]]; then
 fi
 
 die() { echo "device-check: $*" >&2; exit 1; }
-[[ -f "$addon" ]] || die "$addon is missing. Build it with CUDA: DILEMMA_CUDA=on npm run build:addon -w @dilemma/native"
+[[ -f "$addon" ]] || die "$addon is missing. Build it with CUDA: DILEMMA_CUDA=on DILEMMA_BLAS=static npm run build:addon -w @dilemma/native"
+# The GPU machine has no OpenBLAS: the carried addon must not need libopenblas.so.
+if ldd "$addon" | grep -q "libopenblas"; then
+  die "$addon links libopenblas.so, which the GPU machine lacks. Rebuild: DILEMMA_CUDA=on DILEMMA_BLAS=static npm run build:addon -w @dilemma/native"
+fi
 info="$(node -e 'const i = require(process.argv[1]).info(); console.log(JSON.stringify(i))' "$addon")" \
   || die "cannot load $addon"
 node -e 'const i = JSON.parse(process.argv[1]); process.exit(i.cuda.compiled && i.cuda.archs.split(",").includes("90") && i.dilemmaKernels ? 0 : 1)' "$info" \
-  || die "addon not built with CUDA sm_90 + DILEMMA kernels (info: $info). Rebuild: DILEMMA_CUDA=on npm run build:addon -w @dilemma/native"
+  || die "addon not built with CUDA sm_90 + DILEMMA kernels (info: $info). Rebuild: DILEMMA_CUDA=on DILEMMA_BLAS=static npm run build:addon -w @dilemma/native"
 cuobjdump="$(command -v cuobjdump || echo /usr/local/cuda/bin/cuobjdump)"
 if [[ -x "$cuobjdump" ]]; then
   "$cuobjdump" --list-elf "$addon" 2>/dev/null | grep -q "sm_90" || die "no sm_90 cubin in $addon (cuobjdump --list-elf)"

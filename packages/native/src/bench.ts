@@ -1,6 +1,6 @@
 /**
  * Training-step benchmark: one full SSL step (MoCo v3 + DILEMMA by default) on fixed random
- * images, the same work /work/shared/bench/pytorch_bench.py measures, so the two compare as a
+ * images, the same work ../shared/bench/pytorch_bench.py measures, so the two compare as a
  * ratio of images/s on the same machine.
  */
 import * as tf from "@tensorflow/tfjs-core";

@@ -1,4 +1,4 @@
-// MoCo v3 (ViT) + DILEMMA, as /work/shared/bench/pytorch_bench.py bench_train, with the three
+// MoCo v3 (ViT) + DILEMMA, as ../shared/bench/pytorch_bench.py bench_train, with the three
 // bugs of the published code fixed: the plain path returns its loss, the sparse path passes the
 // positions to the encoder, and the detection head sees exactly the corruption the encoder saw.
 import * as tf from "@tensorflow/tfjs-core";
