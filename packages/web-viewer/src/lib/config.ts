@@ -1,16 +1,10 @@
 // Reading a run's (or an export's) config.json into what the viewer needs: the ViT architecture,
 // the DILEMMA defaults for the inspector's sliders and the input normalisation.
 
-export interface ViewerModelConfig {
-  imgSize: number;
-  patchSize: number;
-  inChans: number;
-  embedDim: number;
-  depth: number;
-  numHeads: number;
-  mlpRatio: number;
-  posEmbed: "learned" | "sincos";
-}
+import type { ViTConfig } from "@dilemma/core";
+
+/** core's ViT architecture, with the positional-embedding kind always resolved. */
+export type ViewerModelConfig = Required<ViTConfig>;
 
 export interface ViewerConfig {
   model: ViewerModelConfig;
