@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cuda/cublas_loader.h"
 #include "engine/kernels.h"
 #include "engine/sgemm.h"
 #include "engine/threadpool.h"
@@ -52,6 +53,13 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   cuda.Set("runtimeVersion", env.Null());
   cuda.Set("devices", 0);
 #endif
+  // cuBLAS is loaded at run time (see cuda/cublas_loader.h): report whether it would be found.
+  const auto& cublasLoad = dilemma::cublas::Load();
+  Napi::Object cublas = Napi::Object::New(env);
+  cublas.Set("available", cublasLoad.api != nullptr);
+  cublas.Set("library", cublasLoad.library);
+  cublas.Set("error", cublasLoad.api != nullptr ? env.Null() : Napi::Value(Napi::String::New(env, cublasLoad.error)));
+  cuda.Set("cublas", cublas);
   out.Set("cuda", cuda);
   out.Set("blas", std::string(dilemma::BlasName()));
   out.Set("threads", dilemma::NumThreads());

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 /** Shape of info() (see NativeInfo in index.ts). */
 export interface RawInfo {
   version: string;
-  cuda: { compiled: boolean; archs: string; runtimeVersion: number | null; devices: number };
+  cuda: { compiled: boolean; archs: string; runtimeVersion: number | null; devices: number; cublas: { available: boolean; library: string; error: string | null } };
   blas: string;
   threads: number;
   dilemmaKernels: boolean;

@@ -19,6 +19,11 @@ export interface NativeInfo {
     runtimeVersion: number | null;
     /** Visible CUDA devices (0 without a GPU or driver). */
     devices: number;
+    /**
+     * cuBLAS, loaded at run time (dlopen of libcublas.so.13/.12, or $DILEMMA_CUBLAS): whether it
+     * was found, which file, and otherwise why not and what to do.
+     */
+    cublas: { available: boolean; library: string; error: string | null };
   };
   /** "openblas", "openblas-static", "accelerate" or "builtin" (the fallback blocked sgemm). */
   blas: string;

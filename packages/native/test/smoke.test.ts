@@ -22,3 +22,23 @@ it("runs the suites (core's included) on the native backend when the addon loads
   expect(process.env.DILEMMA_TEST_BACKEND).toBe("native");
   expect(tf.getBackend()).toBe("native"); // set by core's test/setup.ts from the env above
 });
+
+it("reports whether cuBLAS can be loaded at run time, and why not", async () => {
+  if (!isAvailable()) return;
+  const { cublas } = info().cuda;
+  if (cublas.available) {
+    expect(cublas.library).toMatch(/cublas/);
+    expect(cublas.error).toBeNull();
+  } else {
+    // e.g. this CPU machine: nvcc but no libcublas. The message names what was tried and the fix.
+    expect(cublas.error).toMatch(/libcublas\.so\.13/);
+    expect(cublas.error).toMatch(/DILEMMA_CUBLAS/);
+  }
+  // An explicit wrong path is reported as such (a child process: the load result is cached).
+  const { execFileSync } = await import("node:child_process");
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e",
+    "import('@dilemma/native').then((m) => console.log(JSON.stringify(m.info().cuda.cublas)))"],
+  { encoding: "utf8", env: { ...process.env, DILEMMA_CUBLAS: "/nonexistent/libcublas-test.so" } });
+  const child = JSON.parse(out.trim().split("\n").pop()!);
+  if (!child.available) expect(child.error).toMatch(/\/nonexistent\/libcublas-test\.so/);
+});
