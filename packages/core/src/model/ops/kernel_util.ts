@@ -35,3 +35,16 @@ export function checkIndices(op: string, name: string, idx: ArrayLike<number>, c
     }
   }
 }
+
+/** LayerNorm row statistics of x[o, o + D): mean and 1/sqrt(biased variance + eps), shared by forward and backward. */
+export function rowStats(x: Float32Array, o: number, D: number, eps: number): { mean: number; rstd: number } {
+  let mean = 0;
+  for (let d = 0; d < D; d++) mean += x[o + d];
+  mean /= D;
+  let v = 0;
+  for (let d = 0; d < D; d++) {
+    const c = x[o + d] - mean;
+    v += c * c;
+  }
+  return { mean, rstd: 1 / Math.sqrt(v / D + eps) };
+}

@@ -1,7 +1,7 @@
 // LayerNorm over the last axis (docs/ops.md): (x - mean) / sqrt(var + eps) * gamma + beta,
 // biased variance. Fused because the composite costs ~8 kernels per call.
 import * as tf from "@tensorflow/tfjs-core";
-import { cpuOutput, cpuValues, hasKernel, registerCpuKernel, registerGradientOnce } from "./kernel_util.js";
+import { cpuOutput, cpuValues, hasKernel, registerCpuKernel, registerGradientOnce, rowStats } from "./kernel_util.js";
 import { layerNormGrad } from "./layer_norm_grad.js";
 
 export const LAYER_NORM = "LayerNorm";
@@ -16,15 +16,7 @@ function layerNormCpu({ inputs, backend, attrs }: { inputs: { x: tf.TensorInfo; 
   const out = new Float32Array(x.length);
   for (let r = 0; r < rows; r++) {
     const o = r * D;
-    let mean = 0;
-    for (let d = 0; d < D; d++) mean += x[o + d];
-    mean /= D;
-    let v = 0;
-    for (let d = 0; d < D; d++) {
-      const c = x[o + d] - mean;
-      v += c * c;
-    }
-    const rstd = 1 / Math.sqrt(v / D + eps);
+    const { mean, rstd } = rowStats(x, o, D, eps);
     for (let d = 0; d < D; d++) out[o + d] = (x[o + d] - mean) * rstd * gamma[d] + beta[d];
   }
   return cpuOutput(backend, inputs.x.shape, "float32", out);

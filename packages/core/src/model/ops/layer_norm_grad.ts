@@ -1,7 +1,7 @@
 // LayerNormGrad (docs/ops.md): with xhat = (x - mean) * rstd and g = dy * gamma,
 // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), dGamma = sum(dy * xhat), dBeta = sum(dy).
 import * as tf from "@tensorflow/tfjs-core";
-import { cpuOutput, cpuValues, hasKernel, registerCpuKernel } from "./kernel_util.js";
+import { cpuOutput, cpuValues, hasKernel, registerCpuKernel, rowStats } from "./kernel_util.js";
 
 export const LAYER_NORM_GRAD = "LayerNormGrad";
 
@@ -19,15 +19,7 @@ function layerNormGradCpu({ inputs, backend, attrs }: { inputs: { dy: tf.TensorI
   const xhat = new Float64Array(D);
   for (let r = 0; r < rows; r++) {
     const o = r * D;
-    let mean = 0;
-    for (let d = 0; d < D; d++) mean += x[o + d];
-    mean /= D;
-    let v = 0;
-    for (let d = 0; d < D; d++) {
-      const c = x[o + d] - mean;
-      v += c * c;
-    }
-    const rstd = 1 / Math.sqrt(v / D + eps);
+    const { mean, rstd } = rowStats(x, o, D, eps);
     let sumG = 0;
     let sumGX = 0;
     for (let d = 0; d < D; d++) {
