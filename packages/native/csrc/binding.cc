@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cuda/cublas_loader.h"
+#include "cuda/ops/ops.h"
 #include "engine/kernels.h"
 #include "engine/sgemm.h"
 #include "engine/threadpool.h"
@@ -106,6 +107,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   InitDilemma(env, exports);
 #endif
+  // The `cuda` backend's device runtime and kernels (docs/cuda-engine.md).
+  Napi::Object gpu = Napi::Object::New(env);
+  for (auto reg : {dilemma::gpu::RegisterRuntime, dilemma::gpu::RegisterMatMul, dilemma::gpu::RegisterDilemma,
+                   dilemma::gpu::RegisterElementwise, dilemma::gpu::RegisterGelu, dilemma::gpu::RegisterReduce,
+                   dilemma::gpu::RegisterSoftmax, dilemma::gpu::RegisterLayerNorm, dilemma::gpu::RegisterCopy,
+                   dilemma::gpu::RegisterAdamW}) {
+    if (reg != nullptr) reg(env, gpu);  // weak until every family is in (parallel development)
+  }
+  exports.Set("gpu", gpu);
   return exports;
 }
 

@@ -1,0 +1,150 @@
+/**
+ * The N-API surface of the `cuda` backend's device runtime and kernels (`addon().gpu`,
+ * csrc/cuda/**). Contract: docs/cuda-engine.md. Buffers are integer ids (0 = none); every
+ * element is 4 bytes (float32, int32, bool stored as int32 0/1); sizes and offsets are in
+ * elements unless named `bytes`. All buffers of one call must be on the same device. Kernel
+ * calls are asynchronous on the device's stream; `download` and `synchronize` wait for it.
+ * Errors (bad ids, mixed devices, CUDA failures) are thrown as JS Errors naming the call.
+ */
+
+/** Where a buffer lives: host memory running the CPU reference kernels, or a CUDA device. */
+export const WHERE = { host: 0, cuda: 1 } as const;
+export type Where = (typeof WHERE)[keyof typeof WHERE];
+
+/** Element types as stored. */
+export const DTYPE = { float32: 0, int32: 1, bool: 2 } as const;
+export type DTypeCode = (typeof DTYPE)[keyof typeof DTYPE];
+
+/** Unary op codes (float32 -> float32 unless noted). `alpha` is used by Step / LeakyRelu / Elu-like ops. */
+export const UNARY = {
+  Abs: 0, Exp: 1, Log: 2, Log1p: 3, Neg: 4, Relu: 5, Rsqrt: 6, Sqrt: 7, Square: 8,
+  /** x > 0 ? 1 : (x is NaN ? NaN : alpha) (tfjs Step). */
+  Step: 9,
+  Sigmoid: 10, Tanh: 11, Reciprocal: 12, Sign: 13, Floor: 14, Ceil: 15, Expm1: 16,
+  /** x >= 0 ? x : alpha * x */
+  LeakyRelu: 17,
+  Relu6: 18, Softplus: 19, Erf: 20, Elu: 21, Round: 22, Sin: 23, Cos: 24,
+  /** int32/bool -> bool: x == 0 ? 1 : 0 */
+  LogicalNot: 100,
+} as const;
+
+/** Binary op codes with broadcasting (strides 0 on broadcast axes). */
+export const BINARY = {
+  // arithmetic: inputs and output of the input dtype (float32 or int32)
+  Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, SquaredDifference: 6, Pow: 7, FloorDiv: 8, Mod: 9,
+  // comparisons: float32 or int32 inputs -> bool
+  Equal: 20, NotEqual: 21, Greater: 22, GreaterEqual: 23, Less: 24, LessEqual: 25,
+  // logical: bool inputs -> bool
+  LogicalAnd: 30, LogicalOr: 31,
+} as const;
+
+/** Reduction op codes over the middle axis of [outer, r, inner]. */
+export const REDUCE = {
+  Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4,
+  /** int32 output: index in [0, r) of the first max / min */
+  ArgMax: 5, ArgMin: 6,
+  /** bool input and output */
+  Any: 7, All: 8,
+} as const;
+
+/** Fused matmul activations (same codes as the CPU engine's matMul). */
+export const ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 } as const;
+
+/** Matrix-product precision on CUDA (host is always fp32). */
+export const PRECISION = { fp32: 0, tf32: 1, bf16: 2 } as const;
+export type PrecisionCode = (typeof PRECISION)[keyof typeof PRECISION];
+
+export interface GpuMemory {
+  /** Bytes in live buffers. */
+  allocatedBytes: number;
+  /** Bytes held from the driver (live + cached blocks). */
+  reservedBytes: number;
+  peakAllocatedBytes: number;
+  liveBuffers: number;
+  /** Allocations served from the cache / from the driver (cudaMalloc). */
+  cacheHits: number;
+  driverAllocs: number;
+}
+
+export interface GpuRuntimeInfo {
+  /** CUDA kernels compiled into the addon. */
+  compiled: boolean;
+  /** Visible CUDA devices (0 without GPU or driver). */
+  devices: number;
+  /** Set once init() ran: the device in use. */
+  device: { index: number; name: string; computeCapability: string; totalMemoryBytes: number } | null;
+  /** cuBLAS loaded at run time (null until init()). */
+  cublas: { version: number; library: string } | null;
+  precision: PrecisionCode;
+}
+
+export interface GpuAddon {
+  runtimeInfo(): GpuRuntimeInfo;
+  /**
+   * Opens CUDA device `index`: stream, cuBLAS handle (dlopen), pinned staging. Idempotent for
+   * the same index. Throws naming the problem when the addon has no CUDA, there is no device,
+   * or cuBLAS cannot be loaded. Host buffers need no init.
+   */
+  init(index: number): void;
+  /** A new buffer of `bytes` bytes (contents undefined) on `where`; returns its id (> 0). */
+  alloc(where: Where, bytes: number): number;
+  /** Releases a buffer (CUDA: back to the allocator's cache, stream-ordered, so no sync). */
+  free(id: number): void;
+  /** Copies `src` into the buffer at `byteOffset` (CUDA: via pinned staging, async; src reusable at once). */
+  upload(id: number, src: ArrayBufferView, byteOffset?: number): void;
+  /** Copies the buffer from `byteOffset` into `dst` (dst.byteLength bytes); waits for the stream. */
+  download(id: number, dst: ArrayBufferView, byteOffset?: number): void;
+  /** Buffer-to-buffer copy on one device. */
+  copy(dst: number, dstByteOffset: number, src: number, srcByteOffset: number, bytes: number): void;
+  /** Waits for all queued work; throws if a kernel failed asynchronously. */
+  synchronize(): void;
+  /** Returns cached CUDA blocks to the driver. */
+  emptyCache(): void;
+  memory(): GpuMemory;
+  /** Records an event on the stream (CUDA only); returns its id. */
+  eventRecord(): number;
+  /** Milliseconds between two recorded events (waits for `end`); frees neither. */
+  eventElapsedMs(start: number, end: number): number;
+  eventFree(id: number): void;
+  setMatmulPrecision(p: PrecisionCode): void;
+
+  // ---- kernels (outputs are buffers JS allocated; they are overwritten entirely) ----
+  fill(out: number, n: number, value: number, dtype: DTypeCode): void;
+  /** Element conversion; to bool is x != 0; float32 -> int32 truncates toward zero like tfjs. */
+  cast(x: number, out: number, n: number, from: DTypeCode, to: DTypeCode): void;
+  unary(op: number, x: number, out: number, n: number, alpha: number): void;
+  /** out[shape] = op(a, b); aStrides/bStrides per out axis (0 = broadcast); rank 1..8. */
+  binary(op: number, a: number, b: number, out: number, shape: number[], aStrides: number[], bStrides: number[], inDtype: DTypeCode): void;
+  /** out = cond != 0 ? a : b with broadcasting; 4-byte elements of any dtype. */
+  select(cond: number, a: number, b: number, out: number, shape: number[], cStrides: number[], aStrides: number[], bStrides: number[]): void;
+  /** out = sum of inputs (same length n, float32). */
+  addN(out: number, inputs: number[], n: number): void;
+  /** Reduces [outer, r, inner] over r into [outer, inner]. */
+  reduce(op: number, x: number, out: number, outer: number, r: number, inner: number, inDtype: DTypeCode): void;
+  /** Row softmax of [rows, cols] (max-subtracted). */
+  softmax(x: number, out: number, rows: number, cols: number): void;
+  /** out = x transposed by perm (4-byte elements, rank <= 8). */
+  transpose(x: number, out: number, shape: number[], perm: number[]): void;
+  /** dst[dstOffset + Σ i_d*dstStrides_d] = src[srcOffset + Σ i_d*srcStrides_d] over `shape` (4-byte elements, rank <= 8). */
+  stridedCopy(src: number, dst: number, shape: number[], srcOffset: number, srcStrides: number[], dstOffset: number, dstStrides: number[]): void;
+  /**
+   * out[b] = act(op(A[ia]) · op(B[ib]) + bias) for b < batchOut, row-major [m,k]x[k,n] (before
+   * transposes). Without idxA/idxB, ia = b % batchA, ib = b % batchB. bias: 0 or a buffer of
+   * biasLen (1 or n) broadcast over rows.
+   */
+  matMul(a: number, b: number, out: number, batchA: number, batchB: number, batchOut: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, bias: number, biasLen: number, act: number, alpha: number, idxA?: Int32Array, idxB?: Int32Array): void;
+  geluErf(x: number, out: number, n: number): void;
+  geluErfGrad(dy: number, x: number, out: number, n: number): void;
+  layerNorm(x: number, gamma: number, beta: number, out: number, rows: number, d: number, eps: number): void;
+  layerNormGrad(dy: number, x: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, d: number, eps: number): void;
+  /** DilemmaEmbed (docs/ops.md); out-of-range indices throw (host) / are reported at the next sync (CUDA). */
+  dilemmaEmbed(tokens: number, pos: number, realPos: number, inputPos: number, B: number, L: number, K: number, D: number, out: number): void;
+  dilemmaEmbedGrad(dy: number, realPos: number, inputPos: number, B: number, L: number, K: number, D: number, dTokens: number, dPos: number): void;
+  /**
+   * Fused AdamW (core's AdamWUpdate op, torch semantics) on n elements, out of place:
+   * p' = p*(1-lr*wd) - stepSize * m' / (sqrt(v')/sqrtBc2 + eps), m' = b1*m + (1-b1)*g, v' = b2*v + (1-b2)*g².
+   */
+  adamW(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, sqrtBc2: number): void;
+}
