@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -40,7 +40,9 @@ const probe = spawnSync("cmake", ["--version"], { encoding: "utf8" });
 if (probe.error || probe.status !== 0) fail("cmake was not found on PATH (install cmake >= 3.18)");
 
 // "compile" configures only when needed; --force rebuilds from scratch.
-const args = [cmakeJs, force ? "rebuild" : "compile", "--directory", root, "--out", join(root, "build")];
+// DILEMMA_BUILD_DIR builds elsewhere (parallel development builds; load it with DILEMMA_ADDON).
+const buildDir = process.env.DILEMMA_BUILD_DIR ? resolve(process.env.DILEMMA_BUILD_DIR) : join(root, "build");
+const args = [cmakeJs, force ? "rebuild" : "compile", "--directory", root, "--out", buildDir];
 if (process.env.DILEMMA_BUILD_JOBS) args.push("--parallel", process.env.DILEMMA_BUILD_JOBS);
 const quiet = !force && !process.env.DILEMMA_BUILD_VERBOSE;
 const res = spawnSync(process.execPath, args, {
@@ -54,6 +56,6 @@ if (res.error || res.status !== 0) {
   const errLine = log.split("\n").find((l) => /error/i.test(l) && !/OMG/.test(l)) ?? `exit code ${res.status}`;
   fail(errLine.trim().slice(0, 300));
 }
-const out = join(root, "build", "Release", "dilemma_native.node");
+const out = join(buildDir, "Release", "dilemma_native.node");
 if (!existsSync(out)) fail(`the build finished but ${out} is missing`);
 console.log(`@dilemma/native: built ${out}`);

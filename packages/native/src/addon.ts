@@ -17,6 +17,8 @@ export interface RawInfo {
   dilemmaKernels: boolean;
 }
 
+import type { GpuAddon } from "./cuda/addon.js";
+
 /** The N-API surface of the engine kernels (csrc/engine); DILEMMA kernels add more. */
 export interface Addon {
   info(): RawInfo;
@@ -42,13 +44,16 @@ export interface Addon {
     dBeta: Float32Array, rows: number, d: number, eps: number): void;
   stridedCopy(src: Float32Array, dst: Float32Array, shape: number[], srcOffset: number, srcStrides: number[],
     dstOffset: number, dstStrides: number[]): void;
+  /** The `cuda` backend's runtime and kernels (src/cuda/addon.ts). */
+  gpu: GpuAddon;
   [name: string]: unknown;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Package root: dist/ or src/ sit one level below it. */
 export const packageRoot = join(here, "..");
-export const addonPath = join(packageRoot, "build", "Release", "dilemma_native.node");
+/** The compiled addon; env DILEMMA_ADDON points elsewhere (e.g. a DILEMMA_BUILD_DIR build). */
+export const addonPath = process.env.DILEMMA_ADDON ?? join(packageRoot, "build", "Release", "dilemma_native.node");
 
 let loaded: Addon | null | undefined;
 let error: string | null = null;
