@@ -53,6 +53,9 @@ bool BoolArg(const Napi::CallbackInfo& info, size_t i);
 /** Reads a number[] of length <= kMaxDims into out[]; returns its length, or -1 after throwing. */
 int DimsArg(const Napi::CallbackInfo& info, size_t i, int64_t* out, const char* what);
 
+/** Matrix-product precision set by setMatmulPrecision: 0 fp32, 1 tf32, 2 bf16 (src/cuda/addon.ts PRECISION). */
+int MatmulPrecision();
+
 /** Throws a JS Error with `msg`; returns undefined for `return Throw(...)`. */
 Napi::Value Throw(Napi::Env env, const std::string& msg);
 
