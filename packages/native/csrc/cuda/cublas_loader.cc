@@ -9,6 +9,30 @@
 namespace dilemma::cublas {
 namespace {
 
+// Resolves every entry point of Api from `lib`; on a missing one returns its name.
+std::string Resolve(void* lib, Api* api) {
+  struct Entry {
+    const char* symbol;
+    void** slot;
+  };
+  const Entry entries[] = {
+      {"cublasCreate_v2", reinterpret_cast<void**>(&api->create)},
+      {"cublasDestroy_v2", reinterpret_cast<void**>(&api->destroy)},
+      {"cublasGetVersion_v2", reinterpret_cast<void**>(&api->getVersion)},
+      {"cublasSgemm_v2", reinterpret_cast<void**>(&api->sgemm)},
+      {"cublasSetStream_v2", reinterpret_cast<void**>(&api->setStream)},
+      {"cublasSetMathMode", reinterpret_cast<void**>(&api->setMathMode)},
+      {"cublasGemmEx", reinterpret_cast<void**>(&api->gemmEx)},
+      {"cublasGemmStridedBatchedEx", reinterpret_cast<void**>(&api->gemmStridedBatchedEx)},
+  };
+  std::string missing;
+  for (const auto& e : entries) {
+    *e.slot = dlsym(lib, e.symbol);
+    if (*e.slot == nullptr) missing += (missing.empty() ? "" : ", ") + std::string(e.symbol);
+  }
+  return missing;
+}
+
 LoadResult DoLoad() {
   static Api api{};
   std::vector<std::string> names;
@@ -24,15 +48,16 @@ LoadResult DoLoad() {
       lastError = e ? e : "dlopen failed";
       continue;
     }
-    auto sym = [&](const char* s) { return dlsym(lib, s); };
-    api.create = reinterpret_cast<decltype(api.create)>(sym("cublasCreate_v2"));
-    api.destroy = reinterpret_cast<decltype(api.destroy)>(sym("cublasDestroy_v2"));
-    api.getVersion = reinterpret_cast<decltype(api.getVersion)>(sym("cublasGetVersion_v2"));
-    api.sgemm = reinterpret_cast<decltype(api.sgemm)>(sym("cublasSgemm_v2"));
-    if (!api.create || !api.destroy || !api.getVersion || !api.sgemm) {
+    Api loaded{};
+    const std::string missing = Resolve(lib, &loaded);
+    if (!missing.empty()) {
+      // An older or foreign library: say which entry points it lacks instead of crashing later.
       dlclose(lib);
-      return {nullptr, name, name + " lacks cublasCreate_v2/cublasSgemm_v2: not a cuBLAS library"};
+      return {nullptr, name,
+              name + " lacks " + missing + ": not a cuBLAS library, or one older than CUDA 11. Point DILEMMA_CUBLAS at "
+                     "the CUDA 12/13 libcublas.so."};
     }
+    api = loaded;
     return {&api, name, ""};
   }
   return {nullptr, tried,
@@ -48,6 +73,24 @@ const LoadResult& Load() {
   static LoadResult result;
   std::call_once(once, [] { result = DoLoad(); });
   return result;
+}
+
+std::string StatusName(int status) {
+  const char* name = "CUBLAS_STATUS_UNKNOWN";
+  switch (status) {
+    case kSuccess: name = "CUBLAS_STATUS_SUCCESS"; break;
+    case kNotInitialized: name = "CUBLAS_STATUS_NOT_INITIALIZED"; break;
+    case kAllocFailed: name = "CUBLAS_STATUS_ALLOC_FAILED"; break;
+    case kInvalidValue: name = "CUBLAS_STATUS_INVALID_VALUE"; break;
+    case kArchMismatch: name = "CUBLAS_STATUS_ARCH_MISMATCH"; break;
+    case kMappingError: name = "CUBLAS_STATUS_MAPPING_ERROR"; break;
+    case kExecutionFailed: name = "CUBLAS_STATUS_EXECUTION_FAILED"; break;
+    case kInternalError: name = "CUBLAS_STATUS_INTERNAL_ERROR"; break;
+    case kNotSupported: name = "CUBLAS_STATUS_NOT_SUPPORTED"; break;
+    case kLicenseError: name = "CUBLAS_STATUS_LICENSE_ERROR"; break;
+    default: break;
+  }
+  return std::string(name) + " (" + std::to_string(status) + ")";
 }
 
 }  // namespace dilemma::cublas
