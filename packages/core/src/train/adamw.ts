@@ -1,6 +1,7 @@
 // AdamW with torch.optim.AdamW semantics (amsgrad=False), state as named tensors for resume.
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors } from "../api.js";
+import { adamWUpdate } from "./ops/adamw_update.js";
 import { variableFrom } from "./util.js";
 
 export interface AdamWOptions {
@@ -71,11 +72,11 @@ export class AdamW {
         const m = this.expAvg.get(n)!;
         const v = this.expAvgSq.get(n)!;
         const wd = this.decays.get(n) ? this.weightDecay : 0;
-        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        const decayed = wd === 0 ? p : tf.mul(p, 1 - lr * wd);
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+        // one fused op per parameter (AdamWUpdate; a composite of tfjs ops where no kernel)
+        const [p2, m2, v2] = adamWUpdate(p, g, m, v, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, stepSize, sqrtBc2 });
+        p.assign(p2);
+        m.assign(m2);
+        v.assign(v2);
       }
     });
   }

@@ -1,5 +1,6 @@
 // SSL methods (MoCo v3, SimCLR, DINO) with DILEMMA, losses, AdamW, schedules.
 export * from "./adamw.js";
+export * from "./ops/adamw_update.js";
 export * from "./batchnorm.js";
 export * from "./create.js";
 export * from "./dino.js";
