@@ -74,7 +74,7 @@ export interface GpuRuntimeInfo {
   /** Set once init() ran: the device in use. */
   device: { index: number; name: string; computeCapability: string; totalMemoryBytes: number } | null;
   /** cuBLAS loaded at run time (null until init()). */
-  cublas: { version: number; library: string } | null;
+  cublas: { version: number | null; library: string } | null;
   precision: PrecisionCode;
 }
 
