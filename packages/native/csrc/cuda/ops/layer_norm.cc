@@ -1,0 +1,158 @@
+// gpu.layerNorm(x, gamma, beta, out, rows, d, eps) and
+// gpu.layerNormGrad(dy, x, gamma, dx, dGamma, dBeta, rows, d, eps): LayerNorm over the last axis
+// (docs/ops.md), biased variance. With xhat = (x - mean) * rstd and g = dy * gamma:
+//   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), dGamma = sum_rows dy * xhat, dBeta = sum_rows dy.
+// The host device runs the CPU reference below (row statistics and sums in double, rows in
+// order, as core's kernel does); layer_norm.cu is checked against it.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "cuda/ops/ops.h"
+#include "cuda/runtime.h"
+#if defined(DILEMMA_HAVE_CUDA)
+#include "cuda/ops/layer_norm_cuda.h"
+#endif
+
+namespace dilemma::gpu {
+namespace {
+
+void RowStats(const float* x, int64_t d, double eps, double* mean, double* rstd) {
+  double m = 0;
+  for (int64_t j = 0; j < d; ++j) m += x[j];
+  m /= static_cast<double>(d);
+  double v = 0;
+  for (int64_t j = 0; j < d; ++j) v += (x[j] - m) * (x[j] - m);
+  *mean = m;
+  *rstd = 1.0 / std::sqrt(v / static_cast<double>(d) + eps);
+}
+
+void LayerNormRef(const float* x, const float* gamma, const float* beta, float* out, int64_t rows, int64_t d,
+                  double eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * d;
+    double mean, rstd;
+    RowStats(xr, d, eps, &mean, &rstd);
+    for (int64_t j = 0; j < d; ++j) out[r * d + j] = static_cast<float>((xr[j] - mean) * rstd * gamma[j] + beta[j]);
+  }
+}
+
+void LayerNormGradRef(const float* dy, const float* x, const float* gamma, float* dx, float* dGamma, float* dBeta,
+                      int64_t rows, int64_t d, double eps) {
+  std::vector<double> sumG(d, 0.0), sumB(d, 0.0), xhat(d);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * d;
+    const float* dyr = dy + r * d;
+    double mean, rstd;
+    RowStats(xr, d, eps, &mean, &rstd);
+    double sg = 0, sgx = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      xhat[j] = (xr[j] - mean) * rstd;
+      const double g = static_cast<double>(dyr[j]) * gamma[j];
+      sg += g;
+      sgx += g * xhat[j];
+      sumG[j] += dyr[j] * xhat[j];
+      sumB[j] += dyr[j];
+    }
+    const double mG = sg / static_cast<double>(d), mGX = sgx / static_cast<double>(d);
+    for (int64_t j = 0; j < d; ++j)
+      dx[r * d + j] = static_cast<float>(rstd * (static_cast<double>(dyr[j]) * gamma[j] - mG - xhat[j] * mGX));
+  }
+  for (int64_t j = 0; j < d; ++j) {
+    dGamma[j] = static_cast<float>(sumG[j]);
+    dBeta[j] = static_cast<float>(sumB[j]);
+  }
+}
+
+bool Sizes(const Napi::CallbackInfo& info, size_t iRows, const char* what, int64_t* rows, int64_t* d, double* eps) {
+  Napi::Env env = info.Env();
+  *rows = IntArg(info, iRows);
+  *d = IntArg(info, iRows + 1);
+  *eps = NumArg(info, iRows + 2);
+  if (env.IsExceptionPending()) return false;
+  if (*rows < 0 || *d < 0) {
+    Throw(env, std::string(what) + ": negative size");
+    return false;
+  }
+  return true;
+}
+
+// layerNorm(x, gamma, beta, out, rows, d, eps)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t rows, d;
+  double eps;
+  if (!Sizes(info, 4, "gpu.layerNorm", &rows, &d, &eps)) return env.Undefined();
+  const size_t n = sizeof(float) * rows * d, nd = sizeof(float) * d;
+  const Buf* x = BufArg(info, 0, n, "gpu.layerNorm x");
+  if (!x) return env.Undefined();
+  const Buf* gamma = BufArg(info, 1, nd, "gpu.layerNorm gamma");
+  if (!gamma) return env.Undefined();
+  const Buf* beta = BufArg(info, 2, nd, "gpu.layerNorm beta");
+  if (!beta) return env.Undefined();
+  const Buf* out = BufArg(info, 3, n, "gpu.layerNorm out");
+  if (!out) return env.Undefined();
+  Where where;
+  if (!SameDevice(info, "gpu.layerNorm", {x, gamma, beta, out}, &where)) return env.Undefined();
+  if (rows * d == 0) return env.Undefined();
+  if (where == Where::kHost) {
+    LayerNormRef(x->f(), gamma->f(), beta->f(), out->f(), rows, d, eps);
+    return env.Undefined();
+  }
+#if defined(DILEMMA_HAVE_CUDA)
+  CheckCuda(env,
+            layer_norm_fwd_cuda(x->f(), gamma->f(), beta->f(), out->f(), rows, d, static_cast<float>(eps), Stream()),
+            "gpu.layerNorm");
+  return env.Undefined();
+#else
+  return Throw(env, "gpu.layerNorm: the addon was built without CUDA");
+#endif
+}
+
+// layerNormGrad(dy, x, gamma, dx, dGamma, dBeta, rows, d, eps)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t rows, d;
+  double eps;
+  if (!Sizes(info, 6, "gpu.layerNormGrad", &rows, &d, &eps)) return env.Undefined();
+  const size_t n = sizeof(float) * rows * d, nd = sizeof(float) * d;
+  const Buf* dy = BufArg(info, 0, n, "gpu.layerNormGrad dy");
+  if (!dy) return env.Undefined();
+  const Buf* x = BufArg(info, 1, n, "gpu.layerNormGrad x");
+  if (!x) return env.Undefined();
+  const Buf* gamma = BufArg(info, 2, nd, "gpu.layerNormGrad gamma");
+  if (!gamma) return env.Undefined();
+  const Buf* dx = BufArg(info, 3, n, "gpu.layerNormGrad dx");
+  if (!dx) return env.Undefined();
+  const Buf* dGamma = BufArg(info, 4, nd, "gpu.layerNormGrad dGamma");
+  if (!dGamma) return env.Undefined();
+  const Buf* dBeta = BufArg(info, 5, nd, "gpu.layerNormGrad dBeta");
+  if (!dBeta) return env.Undefined();
+  Where where;
+  if (!SameDevice(info, "gpu.layerNormGrad", {dy, x, gamma, dx, dGamma, dBeta}, &where)) return env.Undefined();
+  if (d == 0) return env.Undefined();
+  if (where == Where::kHost) {
+    LayerNormGradRef(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d, eps);
+    return env.Undefined();
+  }
+#if defined(DILEMMA_HAVE_CUDA)
+  CheckCuda(env,
+            layer_norm_bwd_cuda(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d,
+                                static_cast<float>(eps), Stream()),
+            "gpu.layerNormGrad");
+  return env.Undefined();
+#else
+  return Throw(env, "gpu.layerNormGrad: the addon was built without CUDA");
+#endif
+}
+
+}  // namespace
+
+void RegisterLayerNorm(Napi::Env env, Napi::Object gpu) {
+  gpu.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+  gpu.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad, "layerNormGrad"));
+}
+
+}  // namespace dilemma::gpu
