@@ -57,3 +57,8 @@ export { addon } from "./addon.js";
 export { NATIVE_BACKEND, NativeBackend, registerNativeBackend, useNativeBackend, nativeKernelImpls } from "./backend.js";
 export { benchTrainStep, benchMethodConfig, BENCH_PRESETS, type BenchTrainStepOptions, type BenchTrainStepResult } from "./bench.js";
 export * from "./dilemma/index.js";
+export {
+  CUDA_BACKEND, CudaBackend, HOST_CACHE_MAX, registerCudaBackend, useCudaBackend, cudaAvailable, cudaUnavailableReason,
+  setMatmulPrecision, cudaFallbackCounts, resetCudaFallbackCounts, cudaKernelConfigs,
+  type CudaBackendOptions, type CudaBackendRegistration, type CudaDevice, type MatmulPrecision,
+} from "./cuda/index.js";
