@@ -1,0 +1,93 @@
+// GeluErf / GeluErfGrad of the `cuda` backend (docs/ops.md): exact GELU
+//   y = 0.5 x (1 + erf(x / sqrt 2)),  dx = dy (Phi(x) + x phi(x)).
+// Host buffers run the reference below: double precision (std::erf, std::exp), rounded once,
+// which is what core's cpu kernels compute (their erf is accurate to ~1e-15) and what the CPU
+// engine's float approximation (csrc/engine/gelu_erf.cc, abs error ~1.2e-7) is tested against.
+// Device buffers run gelu.cu (float, CUDA's normcdff/expf: a few ulp from this reference).
+#include <cmath>
+#include <cstdint>
+
+#include "cuda/ops/ops.h"
+#include "cuda/runtime.h"
+#if defined(DILEMMA_HAVE_CUDA)
+#include "cuda/ops/gelu_cuda.h"
+#endif
+
+namespace dilemma::gpu {
+namespace {
+
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+int64_t Count(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  const int64_t n = IntArg(info, i);
+  if (info.Env().IsExceptionPending()) return -1;
+  if (n < 0) {
+    Throw(info.Env(), std::string(what) + ": element count " + std::to_string(n) + " is negative");
+    return -1;
+  }
+  return n;
+}
+
+// geluErf(x, out, n)
+Napi::Value GeluErf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t n = Count(info, 2, "geluErf");
+  if (n < 0) return env.Undefined();
+  const size_t bytes = static_cast<size_t>(n) * 4;
+  Buf* x = BufArg(info, 0, bytes, "geluErf x");
+  if (!x) return env.Undefined();
+  Buf* out = BufArg(info, 1, bytes, "geluErf out");
+  if (!out) return env.Undefined();
+  Where where;
+  if (!SameDevice(info, "geluErf", {x, out}, &where) || n == 0) return env.Undefined();
+  if (where == Where::kHost) {
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = x->f()[i];
+      out->f()[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * kInvSqrt2)));
+    }
+    return env.Undefined();
+  }
+#if defined(DILEMMA_HAVE_CUDA)
+  CheckCuda(env, GeluErfCuda(x->f(), out->f(), n, Stream()), "geluErf");
+#endif
+  return env.Undefined();
+}
+
+// geluErfGrad(dy, x, out, n)
+Napi::Value GeluErfGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t n = Count(info, 3, "geluErfGrad");
+  if (n < 0) return env.Undefined();
+  const size_t bytes = static_cast<size_t>(n) * 4;
+  Buf* dy = BufArg(info, 0, bytes, "geluErfGrad dy");
+  if (!dy) return env.Undefined();
+  Buf* x = BufArg(info, 1, bytes, "geluErfGrad x");
+  if (!x) return env.Undefined();
+  Buf* out = BufArg(info, 2, bytes, "geluErfGrad out");
+  if (!out) return env.Undefined();
+  Where where;
+  if (!SameDevice(info, "geluErfGrad", {dy, x, out}, &where) || n == 0) return env.Undefined();
+  if (where == Where::kHost) {
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = x->f()[i];
+      const double cdf = 0.5 * (1.0 + std::erf(v * kInvSqrt2));
+      const double pdf = kInvSqrt2Pi * std::exp(-0.5 * v * v);
+      out->f()[i] = static_cast<float>(static_cast<double>(dy->f()[i]) * (cdf + v * pdf));
+    }
+    return env.Undefined();
+  }
+#if defined(DILEMMA_HAVE_CUDA)
+  CheckCuda(env, GeluErfGradCuda(dy->f(), x->f(), out->f(), n, Stream()), "geluErfGrad");
+#endif
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterGelu(Napi::Env env, Napi::Object gpu) {
+  gpu.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));
+  gpu.Set("geluErfGrad", Napi::Function::New(env, GeluErfGrad, "geluErfGrad"));
+}
+
+}  // namespace dilemma::gpu
