@@ -1,0 +1,121 @@
+// gpu.layerNorm / gpu.layerNormGrad on host buffers (the CPU reference of the CUDA kernels)
+// against core's LayerNorm / LayerNormGrad kernels on tfjs cpu: widths 1..3000 (both CUDA row
+// paths), one row, many rows, offsets and scales that stress the variance; argument errors.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { LAYER_NORM, LAYER_NORM_GRAD } from "@dilemma/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addon, isAvailable, loadError } from "../../src/index.js";
+import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+
+const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
+const ready = typeof gpu?.layerNorm === "function" && typeof gpu?.layerNormGrad === "function";
+if (!ready) console.warn(`[cuda tests] gpu.layerNorm unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+
+let seed = 99;
+function rnd(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+const randF = (n: number, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => offset + (2 * rnd() - 1) * scale);
+
+const live: number[] = [];
+function put(data: Float32Array): number {
+  const id = gpu!.alloc(WHERE.host, data.byteLength);
+  live.push(id);
+  if (data.length > 0) gpu!.upload(id, data);
+  return id;
+}
+function alloc(n: number): number {
+  const id = gpu!.alloc(WHERE.host, 4 * n);
+  live.push(id);
+  return id;
+}
+function get(id: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  if (n > 0) gpu!.download(id, out);
+  return out;
+}
+function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string) {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i], g = got[i];
+    if (!(Math.abs(w - g) <= atol + rtol * Math.abs(w))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
+  }
+}
+
+const EPS = 1e-6;
+describe.skipIf(!ready)("gpu.layerNorm (host) vs core's LayerNorm on tfjs cpu", () => {
+  let prev = "";
+  beforeAll(async () => {
+    prev = tf.getBackend();
+    await tf.setBackend("cpu");
+  });
+  afterAll(async () => {
+    for (const id of live.splice(0)) gpu!.free(id);
+    if (prev) await tf.setBackend(prev);
+  });
+
+  const CASES: [number, number, number, number][] = [
+    // rows, d, scale, offset
+    [1, 1, 1, 0], [1, 8, 1, 0], [6, 1, 1, 0], [4, 32, 1, 0], [13, 192, 1, 0], [5, 768, 3, 2], [2, 2048, 1, 0],
+    [3, 2049, 1, 0], [2, 3000, 0.5, 0], [1, 64, 1e-3, 100], [70, 48, 1, 0],
+  ];
+
+  it.each(CASES)("forward rows %i, d %i (scale %d, offset %d)", (rows, d, scale, offset) => {
+    const x = randF(rows * d, scale, offset), gamma = randF(d, 1, 1), beta = randF(d);
+    const want = tf.tidy(() => {
+      const out = tf.engine().runKernel(LAYER_NORM, { x: tf.tensor2d(x, [rows, d]), gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta) }, { eps: EPS }) as tf.Tensor;
+      return out.dataSync();
+    });
+    const oi = alloc(rows * d);
+    gpu!.layerNorm(put(x), put(gamma), put(beta), oi, rows, d, EPS);
+    expectClose(want, get(oi, rows * d), 1e-5, 1e-5, `layerNorm [${rows},${d}]`);
+  });
+
+  it.each(CASES)("backward rows %i, d %i (scale %d, offset %d)", (rows, d, scale, offset) => {
+    const x = randF(rows * d, scale, offset), gamma = randF(d, 1, 1), dy = randF(rows * d);
+    const [wdx, wdg, wdb] = tf.tidy(() => {
+      const outs = tf.engine().runKernel(LAYER_NORM_GRAD, { dy: tf.tensor2d(dy, [rows, d]), x: tf.tensor2d(x, [rows, d]), gamma: tf.tensor1d(gamma) }, { eps: EPS }) as unknown as tf.Tensor[];
+      return outs.map((t) => t.dataSync());
+    });
+    const dx = alloc(rows * d), dg = alloc(d), db = alloc(d);
+    gpu!.layerNormGrad(put(dy), put(x), put(gamma), dx, dg, db, rows, d, EPS);
+    // dx scales with rstd (1/scale): compare relative to that.
+    const tol = 1e-5 * Math.max(1, 1 / scale);
+    expectClose(wdx, get(dx, rows * d), 1e-4, tol, `dx [${rows},${d}]`);
+    expectClose(wdg, get(dg, d), 1e-5, 1e-5, `dGamma [${rows},${d}]`);
+    expectClose(wdb, get(db, d), 1e-6, 1e-6, `dBeta [${rows},${d}]`);
+  });
+
+  it("backward over 0 rows zeroes dGamma and dBeta", () => {
+    const dg = put(new Float32Array([5, 5, 5])), db = put(new Float32Array([5, 5, 5]));
+    gpu!.layerNormGrad(alloc(0), alloc(0), put(new Float32Array(3)), alloc(0), dg, db, 0, 3, EPS);
+    expect(Array.from(get(dg, 3))).toEqual([0, 0, 0]);
+    expect(Array.from(get(db, 3))).toEqual([0, 0, 0]);
+  });
+
+  it("backward is deterministic (same inputs, same bits)", () => {
+    const rows = 300, d = 40;
+    const ids = [put(randF(rows * d)), put(randF(rows * d)), put(randF(d, 1, 1))];
+    const run = () => {
+      const dx = alloc(rows * d), dg = alloc(d), db = alloc(d);
+      gpu!.layerNormGrad(ids[0], ids[1], ids[2], dx, dg, db, rows, d, EPS);
+      return [get(dx, rows * d), get(dg, d), get(db, d)];
+    };
+    expect(run()).toEqual(run());
+  });
+
+  it("throws on bad ids and small buffers", () => {
+    const rows = 2, d = 4;
+    const x = put(randF(rows * d)), g = put(randF(d)), b = put(randF(d)), out = alloc(rows * d);
+    expect(() => gpu!.layerNorm(987654, g, b, out, rows, d, EPS)).toThrow(/layerNorm/);
+    expect(() => gpu!.layerNorm(x, g, b, out, rows + 1, d, EPS)).toThrow(/bytes/);
+    expect(() => gpu!.layerNorm(x, alloc(d - 1), b, out, rows, d, EPS)).toThrow(/bytes/);
+    expect(() => gpu!.layerNorm(x, g, b, out, -1, d, EPS)).toThrow(/negative/);
+    const dx = alloc(rows * d), dg = alloc(d), db = alloc(d);
+    expect(() => gpu!.layerNormGrad(x, x, g, dx, dg, 987654, rows, d, EPS)).toThrow(/layerNormGrad/);
+    expect(() => gpu!.layerNormGrad(x, x, g, dx, alloc(d - 1), db, rows, d, EPS)).toThrow(/bytes/);
+    expect(() => gpu!.layerNormGrad(x, x, g, alloc(rows * d - 1), dg, db, rows, d, EPS)).toThrow(/bytes/);
+  });
+});

@@ -1,0 +1,96 @@
+// gpu.softmax on host buffers (the CPU reference of the CUDA kernel) against tfjs cpu's softmax:
+// row widths 1..2000 (both CUDA paths' sizes), large logits, -Infinity and NaN; argument errors.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addon, isAvailable, loadError } from "../../src/index.js";
+import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+
+const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
+const ready = typeof gpu?.softmax === "function";
+if (!ready) console.warn(`[cuda tests] gpu.softmax unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+
+let seed = 777;
+function rnd(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+const randF = (n: number, scale: number) => Float32Array.from({ length: n }, () => (2 * rnd() - 1) * scale);
+
+const live: number[] = [];
+function put(data: Float32Array): number {
+  const id = gpu!.alloc(WHERE.host, data.byteLength);
+  live.push(id);
+  if (data.length > 0) gpu!.upload(id, data);
+  return id;
+}
+function alloc(n: number): number {
+  const id = gpu!.alloc(WHERE.host, 4 * n);
+  live.push(id);
+  return id;
+}
+function softmax(x: Float32Array, rows: number, cols: number): Float32Array {
+  const xi = put(x);
+  const oi = alloc(rows * cols);
+  gpu!.softmax(xi, oi, rows, cols);
+  const out = new Float32Array(rows * cols);
+  if (out.length > 0) gpu!.download(oi, out);
+  return out;
+}
+function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string) {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i], g = got[i];
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (!(Number.isNaN(w) && Number.isNaN(g))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
+    } else if (!(Math.abs(w - g) <= atol + rtol * Math.abs(w))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
+  }
+}
+const ref = (x: Float32Array, rows: number, cols: number) => tf.tidy(() => tf.softmax(tf.tensor2d(x, [rows, cols])).dataSync());
+
+describe.skipIf(!ready)("gpu.softmax (host) vs tfjs cpu", () => {
+  let prev = "";
+  beforeAll(async () => {
+    prev = tf.getBackend();
+    await tf.setBackend("cpu");
+  });
+  afterAll(async () => {
+    for (const id of live.splice(0)) gpu!.free(id);
+    if (prev) await tf.setBackend(prev);
+  });
+
+  it.each([[1, 1], [1, 7], [3, 7], [16, 197], [5, 1024], [2, 1025], [3, 2000], [40, 3], [7, 1]])(
+    "[%i, %i]", (rows, cols) => {
+      for (const scale of [1, 30]) {
+        const x = randF(rows * cols, scale);
+        expectClose(ref(x, rows, cols), softmax(x, rows, cols), 1e-6, 1e-7, `[${rows},${cols}] scale ${scale}`);
+      }
+    });
+
+  it("rows with -Infinity, all -Infinity, NaN, and +Infinity", () => {
+    const cols = 5;
+    const x = new Float32Array([
+      0, -Infinity, 1, 2, -Infinity, // masked entries give 0
+      -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, // all masked: NaN like tfjs
+      1, NaN, 2, 3, 4, // a NaN poisons the row
+      1, Infinity, 2, 3, 4, // +inf: inf - inf = NaN
+      100, 100, 100, 100, 100,
+    ]);
+    const rows = x.length / cols;
+    const got = softmax(x, rows, cols);
+    expectClose(ref(x, rows, cols), got, 1e-6, 1e-7, "special values");
+    expect(got[1]).toBe(0);
+    expect(got[24]).toBeCloseTo(0.2, 6);
+  });
+
+  it("throws on bad ids, small buffers, negative sizes", () => {
+    const x = put(randF(12, 1));
+    const out = alloc(12);
+    expect(() => gpu!.softmax(987654, out, 3, 4)).toThrow(/softmax/);
+    expect(() => gpu!.softmax(x, 987654, 3, 4)).toThrow(/softmax/);
+    expect(() => gpu!.softmax(x, out, 4, 4)).toThrow(/bytes/);
+    expect(() => gpu!.softmax(x, alloc(11), 3, 4)).toThrow(/bytes/);
+    expect(() => gpu!.softmax(x, out, -3, 4)).toThrow(/negative/);
+    gpu!.softmax(x, out, 0, 4); // nothing to do
+  });
+});
