@@ -3,15 +3,18 @@
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { dilemmaEmbed } from "@dilemma/core";
-import { coreModel, selectEngine, type EngineName } from "./deps.js";
+import { coreModel, selectEngine, type EngineName, type Precision } from "./deps.js";
 
-/** The reference benchmark's presets (names shared with pytorch_bench.py). */
-export const BENCH_PRESET_NAMES = ["tiny32", "tiny32-dense-baseline", "small32"] as const;
+/**
+ * The reference benchmark's presets (names shared with pytorch_bench.py; vits16* are the GPU
+ * presets of @dilemma/native's bench and scripts/torch_cuda_bench.py: ViT-S/16, 224 px, batch 256).
+ */
+export const BENCH_PRESET_NAMES = ["tiny32", "tiny32-dense-baseline", "small32", "vits16", "vits16-dense-baseline"] as const;
 export type BenchPreset = (typeof BENCH_PRESET_NAMES)[number];
 
 /** Result of {@link benchTrain}. */
 export interface BenchResult {
-  preset: BenchPreset; engine: string; engineReason: string; batch: number;
+  preset: BenchPreset; engine: string; engineReason: string; precision: Precision; batch: number;
   imagesPerSecond: number; stepSecondsMedian: number; stepSecondsMin: number; stepSecondsMax: number;
   steps: number; warmup: number; lastLoss: number;
   cpu: string; threads: number; node: string;
@@ -24,7 +27,7 @@ function median(xs: number[]): number {
 }
 
 interface NativeBench {
-  benchTrainStep(o: { preset: string; engine: string; steps: number; warmup: number; onStep?: (sec: number, warmup: boolean) => void }):
+  benchTrainStep(o: { preset: string; engine: string; precision?: Precision; steps: number; warmup: number; onStep?: (sec: number, warmup: boolean) => void }):
     Promise<{ batch: number; imagesPerSecond: number; stepSecondsMedian: number; stepSecondsMin: number; stepSecondsMax: number; lastLoss: number }>;
 }
 
@@ -33,8 +36,8 @@ interface NativeBench {
  * selected engine; images/s = batch / median step time after warm-up. The step loop is
  * @dilemma/native's `benchTrainStep` (one implementation for the package and the cli).
  */
-export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; steps?: number; warmup?: number; onStep?: (i: number, sec: number) => void }): Promise<BenchResult> {
-  const engine = await selectEngine(o.engine ?? "auto");
+export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; precision?: Precision; steps?: number; warmup?: number; onStep?: (i: number, sec: number) => void }): Promise<BenchResult> {
+  const engine = await selectEngine(o.engine ?? "auto", { precision: o.precision });
   let native: NativeBench;
   try {
     native = (await import("@dilemma/native")) as unknown as NativeBench;
@@ -43,17 +46,20 @@ export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; 
   }
   const steps = o.steps ?? 10, warmup = o.warmup ?? 2;
   let i = 0;
-  const r = await native.benchTrainStep({ preset: o.preset, engine: engine.name, steps, warmup, onStep: (sec) => o.onStep?.(i++, sec) });
+  const r = await native.benchTrainStep({
+    preset: o.preset, engine: engine.name, ...(engine.name === "cuda" ? { precision: engine.precision } : {}), steps, warmup,
+    onStep: (sec) => o.onStep?.(i++, sec),
+  });
   return {
-    preset: o.preset, engine: engine.name, engineReason: engine.reason, batch: r.batch,
+    preset: o.preset, engine: engine.name, engineReason: engine.reason, precision: engine.precision, batch: r.batch,
     imagesPerSecond: r.imagesPerSecond, stepSecondsMedian: r.stepSecondsMedian, stepSecondsMin: r.stepSecondsMin, stepSecondsMax: r.stepSecondsMax,
     steps, warmup, lastLoss: r.lastLoss, cpu: os.cpus()[0]?.model ?? "unknown", threads: os.availableParallelism(), node: process.version,
   };
 }
 
 /** Micro-benchmark of DilemmaEmbed (forward, and forward + backward) at pytorch_bench's shapes. */
-export async function benchEmbed(o: { engine?: EngineName; reps?: number } = {}): Promise<{ engine: string; results: { shape: { B: number; L: number; K: number; D: number }; usMedian: { forward: number; forwardBackward: number }; GBps: { forward: number; forwardBackward: number } }[] }> {
-  const engine = await selectEngine(o.engine ?? "auto");
+export async function benchEmbed(o: { engine?: EngineName; precision?: Precision; reps?: number } = {}): Promise<{ engine: string; results: { shape: { B: number; L: number; K: number; D: number }; usMedian: { forward: number; forwardBackward: number }; GBps: { forward: number; forwardBackward: number } }[] }> {
+  const engine = await selectEngine(o.engine ?? "auto", { precision: o.precision });
   const reps = o.reps ?? 50;
   const shapes = [{ B: 64, L: 64, K: 16, D: 192 }, { B: 256, L: 196, K: 49, D: 384 }];
   const results = [];

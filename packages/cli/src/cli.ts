@@ -67,7 +67,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case evalCommand.name: {
-      await selectEngine((o.engine as never) ?? "auto");
+      await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
       const r = await evaluate({ target: o.positionals[0], ...(o as object) });
       if (json) { io.out(JSON.stringify(r)); return 0; }
       io.out(`${rel(r.runDir)} @ step ${r.step}: ${r.numTrain} train / ${r.numTest} ${r.split} images of ${r.data}`);
@@ -76,7 +76,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case detectCommand.name: {
-      await selectEngine((o.engine as never) ?? "auto");
+      await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
       const r = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
       if (json) io.out(JSON.stringify(r));
       else for (const x of r) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}; ${rel(x.json)})`);
@@ -84,17 +84,18 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
     }
     case benchCommand.name: {
       if (o.embed) {
-        const r = await benchEmbed({ engine: o.engine as never, reps: o.reps as number | undefined });
+        const r = await benchEmbed({ engine: o.engine as never, precision: o.precision as never, reps: o.reps as number | undefined });
         if (json) io.out(JSON.stringify(r));
         else for (const x of r.results) io.out(`DilemmaEmbed B=${x.shape.B} L=${x.shape.L} K=${x.shape.K} D=${x.shape.D} [${r.engine}]: forward ${x.usMedian.forward.toFixed(1)} us (${x.GBps.forward.toFixed(2)} GB/s), forward+backward ${x.usMedian.forwardBackward.toFixed(1)} us`);
         return 0;
       }
       const r = await benchTrain({
-        preset: (o.preset as never) ?? "tiny32", engine: o.engine as never, steps: o.steps as number | undefined, warmup: o.warmup as number | undefined,
+        preset: (o.preset as never) ?? "tiny32", engine: o.engine as never, precision: o.precision as never,
+        steps: o.steps as number | undefined, warmup: o.warmup as number | undefined,
         onStep: json ? undefined : (i, sec) => io.err(`  step ${i + 1}: ${sec.toFixed(3)} s`),
       });
       if (json) io.out(JSON.stringify(r));
-      else io.out(`${r.preset} [${r.engine}]: ${r.imagesPerSecond.toFixed(1)} img/s (batch ${r.batch}, median step ${r.stepSecondsMedian.toFixed(3)} s over ${r.steps} steps after ${r.warmup} warm-up)`);
+      else io.out(`${r.preset} [${r.engine}${r.engine === "cuda" ? `/${r.precision}` : ""}]: ${r.imagesPerSecond.toFixed(1)} img/s (batch ${r.batch}, median step ${r.stepSecondsMedian.toFixed(3)} s over ${r.steps} steps after ${r.warmup} warm-up)`);
       return 0;
     }
     case viewCommand.name: {
@@ -105,7 +106,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case exportCommand.name: {
-      await selectEngine((o.engine as never) ?? "auto");
+      await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
       const c = await exportRun(o.positionals[0], o.positionals[1]);
       io.out(`exported ${rel(c.source.run)} @ step ${c.source.step} to ${o.positionals[1]} (model.json, weights.bin, config.json)`);
       return 0;

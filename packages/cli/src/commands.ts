@@ -3,7 +3,9 @@ import { z } from "zod";
 import { bool, num, oneOf, type CommandDef, type FlagDef } from "./args.js";
 import { BENCH_PRESET_NAMES } from "./bench.js";
 
-const ENGINES = ["auto", "native", "cpu", "tensorflow"] as const;
+const ENGINES = ["auto", "cuda", "native", "cpu", "tensorflow"] as const;
+const PRECISIONS = ["fp32", "tf32", "bf16"] as const;
+const precisionFlag = (): FlagDef => ({ type: "string", desc: `matrix-product precision of the cuda engine: ${PRECISIONS.join(" | ")}`, default: "fp32" });
 const METHODS = ["mocov3", "simclr", "dino"] as const;
 const positionals = z.array(z.string());
 const s = (desc: string, def?: string): FlagDef => ({ type: "string", desc, ...(def !== undefined ? { default: def } : {}) });
@@ -32,6 +34,7 @@ const trainFlags = {
   warmup: s("warm-up steps", "min(50, steps/10)"),
   seed: s("seed of initialisation, data order, augmentation and DILEMMA sampling", "0"),
   engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+  precision: precisionFlag(),
   out: s("run directory", "runs/<time>-<method>-<data>"),
   resume: s("continue this run directory from its latest checkpoint"),
   quiet: b("no progress output"),
@@ -61,14 +64,15 @@ const trainSchema = z.object({
   headHidden: int().optional(), headOut: int().optional(),
   batch: int(2).optional(), epochs: num({ min: 0, minExclusive: true }).optional(), steps: int().optional(),
   lr: num({ min: 0, minExclusive: true }).optional(), wd: num({ min: 0 }).optional(), warmup: int(0).optional(),
-  seed: int(0).optional(), engine: oneOf(ENGINES).optional(), out: z.string().min(1).optional(), resume: z.string().min(1).optional(),
+  seed: int(0).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),
+  out: z.string().min(1).optional(), resume: z.string().min(1).optional(),
   quiet: bool().optional(), evalEvery: int().optional(), ckptEvery: int().optional(), keepCheckpoints: int().optional(),
   knnBank: int(0).optional(), knnQueries: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(),
   json: bool().optional(), positionals,
 }).superRefine((v, ctx) => {
   if (v.steps !== undefined && v.epochs !== undefined) ctx.addIssue({ code: "custom", path: ["epochs"], message: "give --steps or --epochs, not both" });
   if (v.resume) {
-    const allowed = new Set(["resume", "quiet", "engine", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals", "knnBank", "knnQueries"]);
+    const allowed = new Set(["resume", "quiet", "engine", "precision", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals", "knnBank", "knnQueries"]);
     for (const k of Object.keys(v)) {
       if (!allowed.has(k) && (v as Record<string, unknown>)[k] !== undefined) {
         ctx.addIssue({ code: "custom", path: [k], message: "cannot be changed when resuming (the run's config.json fixes it); start a new run with --out to change it" });
@@ -90,7 +94,7 @@ export const trainCommand: CommandDef<z.infer<typeof trainSchema>> = {
 const evalSchema = z.object({
   data: z.string().min(1).optional(), tokenDrop: num({ min: 0, max: 1, maxExclusive: true }).optional(), dilemmaProb: prob.optional(),
   seed: int(0).optional(), trainImages: int().optional(), testImages: int().optional(), probeIterations: int().optional(), k: int().optional(),
-  engine: oneOf(ENGINES).optional(), json: bool().optional(), positionals,
+  engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(), json: bool().optional(), positionals,
 });
 
 export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
@@ -108,6 +112,7 @@ export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
     "probe-iterations": s("full-batch Adam iterations of the linear probe", "300"),
     k: s("neighbours of the kNN classifier", "20"),
     engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    precision: precisionFlag(),
     json: b("print the result as JSON"),
     config: s("JSON file of flag values"),
   },
@@ -116,7 +121,8 @@ export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
 
 const detectSchema = z.object({
   out: z.string().min(1).optional(), tokenDrop: num({ min: 0, max: 1, maxExclusive: true }).optional(), dilemmaProb: prob.optional(),
-  seed: int(0).optional(), scale: int().optional(), engine: oneOf(ENGINES).optional(), json: bool().optional(), positionals,
+  seed: int(0).optional(), scale: int().optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),
+  json: bool().optional(), positionals,
   swap: z.string().regex(/^\d+,\d+$/, { error: "expected two patch indices like 3,10" })
     .transform((v) => v.split(",").map(Number) as [number, number]).optional(),
 });
@@ -134,6 +140,7 @@ export const detectCommand: CommandDef<z.infer<typeof detectSchema>> = {
     swap: s("instead of sampling: keep every patch and exchange the positions of patches i and j, e.g. --swap 3,10"),
     scale: s("output pixels per image pixel", "256/img-size"),
     engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    precision: precisionFlag(),
     json: b("print the results as JSON"),
     config: s("JSON file of flag values"),
   },
@@ -141,18 +148,20 @@ export const detectCommand: CommandDef<z.infer<typeof detectSchema>> = {
 };
 
 const benchSchema = z.object({
-  preset: oneOf(BENCH_PRESET_NAMES).optional(), engine: oneOf(ENGINES).optional(), steps: int().optional(), warmup: int(0).optional(),
+  preset: oneOf(BENCH_PRESET_NAMES).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),
+  steps: int().optional(), warmup: int(0).optional(),
   embed: bool().optional(), reps: int().optional(), json: bool().optional(), positionals,
 });
 
 export const benchCommand: CommandDef<z.infer<typeof benchSchema>> = {
   name: "bench",
   summary: "Throughput of the full MoCo v3 + DILEMMA training step (same work as shared/bench/pytorch_bench.py), or --embed: the DilemmaEmbed op.",
-  usage: "dilemma-cli bench --preset tiny32|tiny32-dense-baseline|small32 [options]",
+  usage: `dilemma-cli bench --preset ${BENCH_PRESET_NAMES.join("|")} [options]`,
   maxPositionals: 0,
   flags: {
     preset: s(BENCH_PRESET_NAMES.join(" | "), "tiny32"),
     engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    precision: precisionFlag(),
     steps: s("timed steps", "10"),
     warmup: s("untimed warm-up steps", "2"),
     embed: b("micro-benchmark the DilemmaEmbed op instead"),
@@ -160,7 +169,8 @@ export const benchCommand: CommandDef<z.infer<typeof benchSchema>> = {
     json: b("print one JSON object"),
     config: s("JSON file of flag values"),
   },
-  examples: ["dilemma-cli bench --preset tiny32 --steps 20 --json", "dilemma-cli bench --embed"],
+  examples: ["dilemma-cli bench --preset tiny32 --steps 20 --json", "dilemma-cli bench --embed",
+    "dilemma-cli bench --preset vits16 --engine cuda --precision bf16"],
   schema: benchSchema,
 };
 

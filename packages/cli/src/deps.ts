@@ -17,4 +17,4 @@ export async function data(): Promise<typeof dataModule> {
 }
 
 // ---- engine selection (src/engine.ts, written with the native engine) ----
-export { selectEngine, type EngineChoice, type EngineName } from "./engine.js";
+export { selectEngine, PRECISIONS, type EngineChoice, type EngineName, type Precision } from "./engine.js";

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig, MethodName, RngState, SSLMethod } from "@dilemma/core";
-import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineName, type Loader, type Sample } from "./deps.js";
+import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineName, type Loader, type Precision, type Sample } from "./deps.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
 import { readSplit, type Normalize } from "./images.js";
@@ -43,6 +43,8 @@ export interface TrainOptions {
   warmup?: number;
   seed?: number;
   engine?: EngineName;
+  /** Matrix-product precision of the cuda engine (fp32 | tf32 | bf16; default fp32). */
+  precision?: Precision;
   /** Run directory (default runs/<generated name>). */
   out?: string;
   /** Continue this run directory from its latest checkpoint (other training options are taken from it). */
@@ -151,7 +153,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const stream = o.stream ?? process.stderr;
   const progress = new Progress(stream, o.quiet ?? false);
-  const engine = await selectEngine(o.engine ?? DEFAULTS.engine);
+  const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision });
   const { openDataset, Loader: LoaderCtor, NORMALIZE } = await data();
 
   let runDir: string;
