@@ -21,17 +21,22 @@ constexpr int kTile = 32;
 constexpr int kTileRows = 8;  // block (32, 8): each thread moves 4 elements of a tile
 constexpr int64_t kMaxGrid = 65535 * 16;
 
+// Index decode in 32 bits when the element count and every offset fit (unsigned division is far
+// cheaper than 64-bit); offsets stay signed (strides may be negative).
+template <class U, class S>
 __global__ void copy_general(const uint32_t* __restrict__ src, uint32_t* __restrict__ dst, CopyDims dims,
                              int64_t size) {
   for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < size;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t rem = e, so = 0, dof = 0;
+    U rem = static_cast<U>(e);
+    S so = 0, dof = 0;
     for (int d = dims.rank - 1; d >= 0; --d) {
-      const int64_t n = dims.shape[d];
-      const int64_t i = rem % n;
-      rem /= n;
-      so += i * dims.src[d];
-      dof += i * dims.dst[d];
+      const U n = static_cast<U>(dims.shape[d]);
+      const U q = rem / n;
+      const S i = static_cast<S>(rem - q * n);
+      rem = q;
+      so += i * static_cast<S>(dims.src[d]);
+      dof += i * static_cast<S>(dims.dst[d]);
     }
     dst[dof] = src[so];
   }
@@ -113,7 +118,15 @@ cudaError_t strided_copy_cuda(const uint32_t* src, uint32_t* dst, const CopyDims
   const int threads = 256;
   int64_t blocks = (size + threads - 1) / threads;
   if (blocks > kMaxGrid) blocks = kMaxGrid;
-  copy_general<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(src, dst, dims, size);
+  int64_t reach = 0;  // largest |offset| on either side
+  for (int d = 0; d < R; ++d) {
+    const int64_t s = dims.src[d] < 0 ? -dims.src[d] : dims.src[d], t = dims.dst[d] < 0 ? -dims.dst[d] : dims.dst[d];
+    reach += (dims.shape[d] - 1) * (s > t ? s : t);
+  }
+  if (size <= INT32_MAX && reach <= INT32_MAX)
+    copy_general<uint32_t, int32_t><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(src, dst, dims, size);
+  else
+    copy_general<uint64_t, int64_t><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(src, dst, dims, size);
   return cudaGetLastError();
 }
 

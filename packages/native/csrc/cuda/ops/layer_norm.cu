@@ -1,9 +1,9 @@
 // CUDA LayerNorm forward / backward; CPU reference and semantics: layer_norm.cc.
 // Rows of up to kWarpD get a warp each (ViT widths 192..1024), wider rows a block; statistics
-// are two-pass in fp32 (mean, then sum of squared deviations: no cancellation), the row is
-// re-read from L1/L2 rather than held in registers.
+// are two-pass in fp32 (mean, then sum of squared deviations: no cancellation), taken about the
+// row's first element (see RowStat); the row is re-read from L1/L2 rather than held in registers.
 // Backward, deterministic (no float atomics):
-//   1. row kernel: dx, and the row's (mean, rstd) into scratch;
+//   1. row kernel: dx, and the row's (shifted mean, rstd) into scratch;
 //   2. partials kernel: for fixed tiles of rows (tiling chosen from `rows` alone), each thread
 //      sums dy * xhat and dy down one column of its tile in order, in double;
 //   3. final kernel: each column adds its tiles' partials in tile order.
@@ -46,21 +46,29 @@ __device__ __forceinline__ float group_sum(float v, float* red) {
   return s;
 }
 
-// mean and rstd of row xr over the group; t = this thread's index in the group.
+// Row statistics about a shift: c_j = x_j - x0 (x0 = the row's first element) is exact when the
+// values are close to each other, so a row with a large common offset (mean >> spread) keeps its
+// relative precision, as the double reference does; xhat_j = (c_j - mean_c) * rstd.
+struct RowStat {
+  float x0, meanC, rstd;
+  __device__ __forceinline__ float xhat(float x) const { return ((x - x0) - meanC) * rstd; }
+};
+
 template <int G>
-__device__ __forceinline__ void row_stats(const float* __restrict__ xr, int64_t d, float eps, int t, float* red,
-                                          float* mean, float* rstd) {
+__device__ __forceinline__ RowStat row_stats(const float* __restrict__ xr, int64_t d, float eps, int t, float* red) {
+  RowStat st;
+  st.x0 = xr[0];
   float s = 0.f;
-  for (int64_t j = t; j < d; j += G) s += xr[j];
-  const float m = group_sum<G>(s, red) / static_cast<float>(d);
+  for (int64_t j = t; j < d; j += G) s += xr[j] - st.x0;
+  st.meanC = group_sum<G>(s, red) / static_cast<float>(d);
   float v = 0.f;
   for (int64_t j = t; j < d; j += G) {
-    const float c = xr[j] - m;
+    const float c = (xr[j] - st.x0) - st.meanC;
     v += c * c;
   }
   v = group_sum<G>(v, red) / static_cast<float>(d);
-  *mean = m;
-  *rstd = 1.f / sqrtf(v + eps);
+  st.rstd = 1.f / sqrtf(v + eps);
+  return st;
 }
 
 template <int G>
@@ -74,9 +82,8 @@ __global__ void __launch_bounds__(kThreads)
        row += static_cast<int64_t>(gridDim.x) * kGroups) {  // uniform over the group
     const float* xr = x + row * d;
     float* o = out + row * d;
-    float mean, rstd;
-    row_stats<G>(xr, d, eps, t, red, &mean, &rstd);
-    for (int64_t j = t; j < d; j += G) o[j] = (xr[j] - mean) * rstd * __ldg(gamma + j) + __ldg(beta + j);
+    const RowStat st = row_stats<G>(xr, d, eps, t, red);
+    for (int64_t j = t; j < d; j += G) o[j] = st.xhat(xr[j]) * __ldg(gamma + j) + __ldg(beta + j);
   }
 }
 
@@ -91,20 +98,19 @@ __global__ void __launch_bounds__(kThreads)
        row += static_cast<int64_t>(gridDim.x) * kGroups) {
     const float* xr = x + row * d;
     const float* dyr = dy + row * d;
-    float mean, rstd;
-    row_stats<G>(xr, d, eps, t, red, &mean, &rstd);
+    const RowStat st = row_stats<G>(xr, d, eps, t, red);
     float sg = 0.f, sgx = 0.f;
     for (int64_t j = t; j < d; j += G) {
       const float g = dyr[j] * __ldg(gamma + j);
       sg += g;
-      sgx += g * ((xr[j] - mean) * rstd);
+      sgx += g * st.xhat(xr[j]);
     }
     const float mG = group_sum<G>(sg, red) / static_cast<float>(d);
     const float mGX = group_sum<G>(sgx, red) / static_cast<float>(d);
     float* dxr = dx + row * d;
     for (int64_t j = t; j < d; j += G)
-      dxr[j] = rstd * (dyr[j] * __ldg(gamma + j) - mG - ((xr[j] - mean) * rstd) * mGX);
-    if (t == 0) stats[row] = make_float2(mean, rstd);
+      dxr[j] = st.rstd * (dyr[j] * __ldg(gamma + j) - mG - st.xhat(xr[j]) * mGX);
+    if (t == 0) stats[row] = make_float2(st.meanC, st.rstd);
   }
 }
 
@@ -120,9 +126,10 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t r1 = r0 + tileRows < rows ? r0 + tileRows : rows;
   double g = 0.0, b = 0.0;
   for (int64_t r = r0; r < r1; ++r) {
-    const float2 st = stats[r];
+    const float2 ms = stats[r];  // (meanC, rstd); the shift x0 is the row's first element
+    const RowStat st{x[r * d], ms.x, ms.y};
     const float dyv = dy[r * d + c];
-    g += static_cast<double>(dyv) * static_cast<double>((x[r * d + c] - st.x) * st.y);
+    g += static_cast<double>(dyv) * static_cast<double>(st.xhat(x[r * d + c]));
     b += static_cast<double>(dyv);
   }
   partG[tile * d + c] = g;
