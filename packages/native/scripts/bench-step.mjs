@@ -2,6 +2,8 @@
 /* global process, console */
 // Training-step throughput of @dilemma/native (and optionally tfjs cpu and PyTorch) side by side.
 //   node scripts/bench-step.mjs [--preset tiny32] [--steps 10] [--warmup 2] [--engines native,cpu] [--torch]
+//   node scripts/bench-step.mjs --preset vits16 --engine cuda --precision bf16 [--cuda-device host]
+// (--engine is --engines with one name; --precision fp32|tf32|bf16 applies to cuda only.)
 // --torch runs ../shared/bench/pytorch_bench.py (beside the repository) (or $DILEMMA_TORCH_BENCH) right after, on
 // the same machine, and prints the ratio. Build first: npm run build -w @dilemma/native.
 import { spawnSync } from "node:child_process";
@@ -17,12 +19,16 @@ const opt = (name, def) => {
 const preset = opt("preset", "tiny32");
 const steps = Number(opt("steps", "10"));
 const warmup = Number(opt("warmup", "2"));
-const engines = opt("engines", "native").split(",");
+const engines = opt("engines", opt("engine", "native")).split(",");
+const precision = opt("precision", undefined);
+const cudaDevice = opt("cuda-device", undefined);
 const results = [];
 for (const engine of engines) {
-  const r = await benchTrainStep({ preset, engine, steps, warmup });
-  results.push({ engine, imagesPerSecond: r.imagesPerSecond, stepSecondsMedian: r.stepSecondsMedian, min: r.stepSecondsMin, max: r.stepSecondsMax, loss: r.lastLoss });
-  console.log(`${preset} ${engine}: ${r.imagesPerSecond.toFixed(1)} img/s (median step ${r.stepSecondsMedian.toFixed(3)} s, min ${r.stepSecondsMin.toFixed(3)}, max ${r.stepSecondsMax.toFixed(3)}, cpu ${r.cpuSecondsMedian.toFixed(2)} s/step, batch ${r.batch}, loss ${r.lastLoss.toFixed(4)})`);
+  const r = await benchTrainStep({ preset, engine, steps, warmup, ...(engine === "cuda" ? { precision, cudaDevice } : {}) });
+  const name = engine === "cuda" ? `cuda/${r.precision}` : engine;
+  results.push({ engine: name, imagesPerSecond: r.imagesPerSecond, stepSecondsMedian: r.stepSecondsMedian, min: r.stepSecondsMin, max: r.stepSecondsMax, loss: r.lastLoss });
+  const mem = r.gpuMemory ? `, GPU peak ${(r.gpuMemory.peakAllocatedBytes / 2 ** 30).toFixed(2)} GiB` : "";
+  console.log(`${preset} ${name}: ${r.imagesPerSecond.toFixed(1)} img/s (median step ${r.stepSecondsMedian.toFixed(3)} s, min ${r.stepSecondsMin.toFixed(3)}, max ${r.stepSecondsMax.toFixed(3)}, cpu ${r.cpuSecondsMedian.toFixed(2)} s/step, batch ${r.batch}, loss ${r.lastLoss.toFixed(4)}${mem})`);
 }
 if (args.includes("--torch")) {
   const script = process.env.DILEMMA_TORCH_BENCH ?? fileURLToPath(new URL("../../../../shared/bench/pytorch_bench.py", import.meta.url));

@@ -6,6 +6,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { createMethod, defaultMethodConfig, VIT_PRESETS, type MethodConfig } from "@dilemma/core";
 import { useNativeBackend } from "./backend.js";
+import { addon } from "./addon.js";
+import type { GpuMemory } from "./cuda/addon.js";
+import { setMatmulPrecision, useCudaBackend } from "./cuda/index.js";
 
 /** Benchmark presets, named and sized like pytorch_bench.py's CONFIGS. */
 export const BENCH_PRESETS: Record<string, { vit: string; batch: number; tokenDrop: number; dilemmaProb: number }> = {
@@ -13,19 +16,37 @@ export const BENCH_PRESETS: Record<string, { vit: string; batch: number; tokenDr
   "tiny32-dense-baseline": { vit: "tiny32", batch: 64, tokenDrop: 0, dilemmaProb: 0 },
   small32: { vit: "small32", batch: 32, tokenDrop: 0.75, dilemmaProb: 0.2 },
   micro32: { vit: "micro32", batch: 64, tokenDrop: 0.75, dilemmaProb: 0.2 },
+  // GPU presets (ViT-S/16, 224 px: L = 196, K = 49), as scripts/torch_cuda_bench.py names them.
+  vits16: { vit: "vit-small", batch: 256, tokenDrop: 0.75, dilemmaProb: 0.2 },
+  "vits16-dense-baseline": { vit: "vit-small", batch: 256, tokenDrop: 0, dilemmaProb: 0 },
 };
+
+/** Matrix-product precision of the `cuda` engine (the other engines are always fp32). */
+export type BenchPrecision = "fp32" | "tf32" | "bf16";
 
 export interface BenchTrainStepOptions {
   /** A key of BENCH_PRESETS (default "tiny32"). */
   preset?: string;
-  /** tfjs backend to run on: "native" (default) or any registered backend name, e.g. "cpu". */
+  /**
+   * tfjs backend to run on: "native" (default), "cuda" (GPU; registered here with
+   * `cudaDevice` / `precision`) or any registered backend name, e.g. "cpu".
+   */
   engine?: string;
+  /** engine "cuda": matrix-product precision (default "fp32"). */
+  precision?: BenchPrecision;
+  /** engine "cuda": "cuda" (default) or "host" (the CPU reference kernels; for dry runs). */
+  cudaDevice?: "cuda" | "host";
   /** Timed steps (default 10). */
   steps?: number;
   /** Untimed warm-up steps (default 2). */
   warmup?: number;
   /** Override the batch size of the preset. */
   batch?: number;
+  /**
+   * Wall-clock budget (seconds, from the first step): timed steps stop once it is spent, after
+   * at least 3 (`steps` is then an upper bound; the result's `steps` says how many ran).
+   */
+  budgetSeconds?: number;
   /** Called after each step with its seconds (warm-up steps have warmup = true). */
   onStep?: (seconds: number, warmup: boolean) => void;
 }
@@ -33,6 +54,8 @@ export interface BenchTrainStepOptions {
 export interface BenchTrainStepResult {
   preset: string;
   engine: string;
+  /** Matrix-product precision (fp32 except on the cuda engine). */
+  precision: BenchPrecision;
   batch: number;
   steps: number;
   imagesPerSecond: number;
@@ -48,6 +71,8 @@ export interface BenchTrainStepResult {
   cpuSecondsMedian: number;
   /** Loss of the last step (a sanity check that the step did real work). */
   lastLoss: number;
+  /** engine "cuda": the device allocator's counters after the timed steps (peak = since start-up). */
+  gpuMemory?: GpuMemory;
 }
 
 function median(xs: number[]): number {
@@ -82,7 +107,17 @@ export async function benchTrainStep(opts: BenchTrainStepOptions = {}): Promise<
   const warmup = opts.warmup ?? 2;
   const config = benchMethodConfig(preset);
   const batch = opts.batch ?? BENCH_PRESETS[preset].batch;
+  const precision = engine === "cuda" ? opts.precision ?? "fp32" : "fp32";
+  if (engine !== "cuda" && opts.precision !== undefined && opts.precision !== "fp32") {
+    throw new Error(`precision "${opts.precision}" needs engine "cuda" (engine "${engine}" is fp32 only)`);
+  }
   if (engine === "native") await useNativeBackend();
+  // Every step ends with one read of its losses (StepResult), which waits for the device's
+  // stream: wall time per step is the device time, no extra synchronisation needed.
+  else if (engine === "cuda") {
+    await useCudaBackend({ device: opts.cudaDevice ?? "cuda", precision });
+    setMatmulPrecision(precision); // the backend may already be registered with another precision
+  }
   else if (!(await tf.setBackend(engine))) throw new Error(`engine "${engine}" is not a registered tfjs backend`);
 
   const method = createMethod(config);
@@ -92,6 +127,7 @@ export async function benchTrainStep(opts: BenchTrainStepOptions = {}): Promise<
   const times: number[] = [];
   const cpu: number[] = [];
   let lastLoss = NaN;
+  const tStart = performance.now();
   try {
     for (let s = 0; s < warmup + steps; s++) {
       const c0 = process.cpuUsage();
@@ -105,14 +141,16 @@ export async function benchTrainStep(opts: BenchTrainStepOptions = {}): Promise<
         cpu.push((c.user + c.system) / 1e6);
       }
       opts.onStep?.(dt, s < warmup);
+      if (opts.budgetSeconds !== undefined && times.length >= 3 && (performance.now() - tStart) / 1000 > opts.budgetSeconds) break;
     }
   } finally {
     tf.dispose(views);
     method.dispose();
   }
+  const gpuMemory = engine === "cuda" ? addon()?.gpu.memory() : undefined;
   const med = median(times);
   return {
-    preset, engine, batch, steps,
+    preset, engine, precision, batch, steps: times.length,
     imagesPerSecond: batch / med,
     stepSecondsMedian: med,
     stepSecondsMin: Math.min(...times),
@@ -120,5 +158,6 @@ export async function benchTrainStep(opts: BenchTrainStepOptions = {}): Promise<
     stepSeconds: times,
     cpuSecondsMedian: median(cpu),
     lastLoss,
+    ...(gpuMemory ? { gpuMemory } : {}),
   };
 }

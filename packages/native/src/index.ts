@@ -55,7 +55,7 @@ export function info(): NativeInfo {
 
 export { addon } from "./addon.js";
 export { NATIVE_BACKEND, NativeBackend, registerNativeBackend, useNativeBackend, nativeKernelImpls } from "./backend.js";
-export { benchTrainStep, benchMethodConfig, BENCH_PRESETS, type BenchTrainStepOptions, type BenchTrainStepResult } from "./bench.js";
+export { benchTrainStep, benchMethodConfig, BENCH_PRESETS, type BenchPrecision, type BenchTrainStepOptions, type BenchTrainStepResult } from "./bench.js";
 export * from "./dilemma/index.js";
 export {
   CUDA_BACKEND, CudaBackend, HOST_CACHE_MAX, registerCudaBackend, useCudaBackend, cudaAvailable, cudaUnavailableReason,
