@@ -3,6 +3,8 @@
 //     when rows are long and few.
 //   inner > 1: columns. A 32 x 8 block covers 32 adjacent columns (coalesced); its 8 thread rows
 //     stride over r and are combined through shared memory in a fixed order.
+//   Few outputs over a long r (bias gradients): r is split across blocks into scratch partials,
+//     combined in chunk order by a second kernel (launch_split).
 // Each op is a small policy (init / load / combine / finish); float32 Sum / Mean / Prod
 // accumulate in double (memory-bound, so the fp64 costs nothing visible) to stay close to the
 // reference; every order of combination is fixed, so results are deterministic.
@@ -206,11 +208,143 @@ __global__ void __launch_bounds__(32 * kColRows)
   }
 }
 
+// ---- split reductions: few outputs over a long r (bias gradients: outer 1, r = rows; sums of
+// whole tensors). r is cut into chunks (the cut depends on the shape only, so results do not
+// depend on the device); each block writes its chunk's partial accumulator into scratch, then
+// one thread per output combines the chunks in order. ----
+template <class Op, class In>
+__global__ void __launch_bounds__(kRowThreads)
+    rows_partial(const In* __restrict__ x, typename Op::Acc* __restrict__ part, int64_t outer, int64_t r,
+                 int64_t chunkLen) {
+  using Acc = typename Op::Acc;
+  __shared__ Acc red[kRowThreads / 32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t row = blockIdx.y, chunk = blockIdx.x;
+  const int64_t j0 = chunk * chunkLen, j1 = j0 + chunkLen < r ? j0 + chunkLen : r;
+  const In* xr = x + row * r;
+  Acc a = Op::init();
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += kRowThreads) a = Op::combine(a, Op::load(xr[j], j));
+  a = warp_reduce<Op>(a);
+  if (lane == 0) red[warp] = a;
+  __syncthreads();
+  if (warp == 0) {
+    a = lane < kRowThreads / 32 ? red[lane] : Op::init();
+    a = warp_reduce<Op>(a);
+    if (lane == 0) part[chunk * outer + row] = a;
+  }
+}
+
+// grid (chunks, outer * column tiles); block (32, kColRows) as in reduce_cols.
+template <class Op, class In>
+__global__ void __launch_bounds__(32 * kColRows)
+    cols_partial(const In* __restrict__ x, typename Op::Acc* __restrict__ part, int64_t outer, int64_t r,
+                 int64_t inner, int64_t chunkLen) {
+  using Acc = typename Op::Acc;
+  __shared__ Acc red[kColRows][32];
+  const int64_t tilesPerOuter = (inner + 31) / 32;
+  const int64_t t = blockIdx.y, chunk = blockIdx.x;
+  const int64_t o = t / tilesPerOuter;
+  const int64_t c = (t % tilesPerOuter) * 32 + threadIdx.x;
+  const int64_t j0 = chunk * chunkLen, j1 = j0 + chunkLen < r ? j0 + chunkLen : r;
+  Acc a = Op::init();
+  if (c < inner) {
+    const In* col = x + o * r * inner + c;
+    for (int64_t j = j0 + threadIdx.y; j < j1; j += kColRows) a = Op::combine(a, Op::load(col[j * inner], j));
+  }
+  red[threadIdx.y][threadIdx.x] = a;
+  __syncthreads();
+  if (threadIdx.y == 0 && c < inner) {
+    Acc s = red[0][threadIdx.x];
+#pragma unroll
+    for (int k = 1; k < kColRows; ++k) s = Op::combine(s, red[k][threadIdx.x]);
+    part[chunk * outer * inner + o * inner + c] = s;
+  }
+}
+
+template <class Op, class Out>
+__global__ void combine_partials(const typename Op::Acc* __restrict__ part, Out* __restrict__ out, int64_t nOut,
+                                 int64_t chunks, int64_t r) {
+  for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < nOut;
+       k += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    auto a = part[k];
+    for (int64_t ch = 1; ch < chunks; ++ch) a = Op::combine(a, part[ch * nOut + k]);
+    out[k] = Op::finish(a, r);
+  }
+}
+
+// Device scratch for the partials: owned by this file, grown with cudaMalloc on demand and never
+// freed (runtime.h exposes no allocator). Growing first waits for the stream, since queued
+// kernels may still read the old buffer. Calls come from the JS thread only.
+void* g_scratch = nullptr;
+size_t g_scratchBytes = 0;
+cudaError_t Scratch(size_t bytes, cudaStream_t stream, void** out) {
+  if (bytes > g_scratchBytes) {
+    if (g_scratch != nullptr) {
+      cudaError_t e = cudaStreamSynchronize(stream);
+      if (e != cudaSuccess) return e;
+      e = cudaFree(g_scratch);
+      g_scratch = nullptr;
+      g_scratchBytes = 0;
+      if (e != cudaSuccess) return e;
+    }
+    const size_t want = bytes < (size_t{1} << 20) ? (size_t{1} << 20) : bytes + bytes / 4;
+    cudaError_t e = cudaMalloc(&g_scratch, want);
+    if (e != cudaSuccess) {
+      g_scratch = nullptr;
+      return e;
+    }
+    g_scratchBytes = want;
+  }
+  *out = g_scratch;
+  return cudaSuccess;
+}
+
+// How many chunks to cut r into so that about kSplitBlocks blocks run, each over >= minChunk
+// elements; returns 1 when splitting does not pay.
+constexpr int64_t kSplitBlocks = 512;
+int64_t SplitChunks(int64_t blocks, int64_t r, int64_t minChunk, int64_t* chunkLen) {
+  if (blocks >= kSplitBlocks / 4 || r < 2 * minChunk) return 1;
+  int64_t chunks = kSplitBlocks / blocks;
+  const int64_t byLen = (r + minChunk - 1) / minChunk;
+  if (chunks > byLen) chunks = byLen;
+  if (chunks < 2) return 1;
+  *chunkLen = (r + chunks - 1) / chunks;
+  return (r + *chunkLen - 1) / *chunkLen;
+}
+
+template <class Op, class In, class Out>
+cudaError_t launch_split(const In* x, Out* out, int64_t outer, int64_t r, int64_t inner, int64_t chunks,
+                         int64_t chunkLen, cudaStream_t s) {
+  using Acc = typename Op::Acc;
+  const int64_t nOut = outer * inner;
+  void* scratch = nullptr;
+  cudaError_t e = Scratch(sizeof(Acc) * chunks * nOut, s, &scratch);
+  if (e != cudaSuccess) return e;
+  Acc* part = static_cast<Acc*>(scratch);
+  if (inner == 1) {
+    rows_partial<Op, In><<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outer)), kRowThreads, 0, s>>>(
+        x, part, outer, r, chunkLen);
+  } else {
+    const int64_t tiles = outer * ((inner + 31) / 32);
+    cols_partial<Op, In><<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(tiles)), dim3(32, kColRows), 0,
+                           s>>>(x, part, outer, r, inner, chunkLen);
+  }
+  if ((e = cudaGetLastError()) != cudaSuccess) return e;
+  combine_partials<Op, Out><<<static_cast<unsigned>((nOut + 255) / 256), 256, 0, s>>>(part, out, nOut, chunks, r);
+  return cudaGetLastError();
+}
+
 template <class Op, class In, class Out>
 cudaError_t launch(const void* xv, void* outv, int64_t outer, int64_t r, int64_t inner, cudaStream_t s) {
   const In* x = static_cast<const In*>(xv);
   Out* out = static_cast<Out*>(outv);
   constexpr int64_t kMaxGrid = 65535 * 16;
+  {  // few outputs over a long r: split r across blocks (outer / tiles < kSplitBlocks / 4 fit grid.y)
+    int64_t chunkLen = 0;
+    const int64_t chunks = inner == 1 ? SplitChunks(outer, r, 4096, &chunkLen)
+                                      : SplitChunks(outer * ((inner + 31) / 32), r, 64, &chunkLen);
+    if (chunks > 1) return launch_split<Op, In, Out>(x, out, outer, r, inner, chunks, chunkLen, s);
+  }
   if (inner == 1) {
     if (r >= 4096 && outer < 1024) {
       reduce_rows_block<Op, In, Out><<<static_cast<unsigned>(outer), kRowThreads, 0, s>>>(x, out, outer, r);
