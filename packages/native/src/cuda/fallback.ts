@@ -68,11 +68,11 @@ export function runCpuFallback(kernelName: string, args: CudaKernelArgs): tf.Ten
 
 /**
  * Registers, for every kernel registered for "cpu" and not for `backendName`, one that runs the
- * cpu kernel through runCpuFallback. Safe to call again (kernels registered since are added).
+ * cpu kernel through runCpuFallback (except those in `except`). Safe to call again (kernels registered since are added).
  */
-export function registerCudaFallbacks(backendName: string): void {
+export function registerCudaFallbacks(backendName: string, except: ReadonlySet<string> = new Set()): void {
   for (const k of tf.getKernelsForBackend("cpu")) {
-    if (tf.getKernel(k.kernelName, backendName) != null) continue;
+    if (except.has(k.kernelName) || tf.getKernel(k.kernelName, backendName) != null) continue;
     const kernelName = k.kernelName;
     tf.registerKernel({
       kernelName,

@@ -27,6 +27,12 @@ export interface CudaBackendRegistration {
 }
 
 let reason: string | null = null;
+/** Fused kernels -> the addon entry each needs (the others use entries every gpu build has). */
+const ADDON_ENTRY: Record<string, keyof GpuAddon> = {
+  AdamWUpdate: "adamW", GeluErf: "geluErf", GeluErfGrad: "geluErfGrad", LayerNorm: "layerNorm",
+  LayerNormGrad: "layerNormGrad", DilemmaEmbed: "dilemmaEmbed", DilemmaEmbedGrad: "dilemmaEmbedGrad",
+};
+let absentKernels = new Set<string>();
 let registeredAs: { device: CudaDevice; deviceIndex: number } | null = null;
 
 function gpuAddon(): GpuAddon | null {
@@ -94,17 +100,21 @@ export function registerCudaBackend(opts?: CudaBackendRegistration): boolean {
     }
     tf.registerBackend(CUDA_BACKEND, () => {
       // Kernels registered for cpu since (lazily imported modules) get fallbacks too.
-      registerCudaFallbacks(CUDA_BACKEND);
+      registerCudaFallbacks(CUDA_BACKEND, absentKernels);
       return new CudaBackend(gpu, { device, deviceIndex });
     }, 0);
     registeredAs = { device, deviceIndex };
   }
+  // A fused kernel whose addon entry is missing (an addon built before it landed) is left out
+  // entirely, fallback included, so core's op runs its composite of tfjs ops instead.
+  const absent = new Set(Object.entries(ADDON_ENTRY).filter(([, fn]) => typeof gpu[fn] !== "function").map(([k]) => k));
   for (const k of cudaKernelConfigs) {
     // A fallback registered earlier (or core's kernels copied) must not shadow ours.
     if (tf.getKernel(k.kernelName, CUDA_BACKEND) != null) tf.unregisterKernel(k.kernelName, CUDA_BACKEND);
-    tf.registerKernel(k);
+    if (!absent.has(k.kernelName)) tf.registerKernel(k);
   }
-  registerCudaFallbacks(CUDA_BACKEND);
+  registerCudaFallbacks(CUDA_BACKEND, absent);
+  absentKernels = absent;
   if (opts?.precision !== undefined) setMatmulPrecision(opts.precision);
   return true;
 }

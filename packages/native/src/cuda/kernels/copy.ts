@@ -37,7 +37,7 @@ const reshape = cudaKernel("Reshape", ({ inputs, backend, attrs }: CudaKernelArg
   return backend.makeView(x, shape);
 });
 
-const identity = cudaKernel("Identity", ({ inputs, backend }: CudaKernelArgs) => backend.makeView(inputs.input, inputs.input.shape));
+const identity = cudaKernel("Identity", ({ inputs, backend }: CudaKernelArgs) => backend.makeView(inputs.x, inputs.x.shape));
 
 const expandDims = cudaKernel("ExpandDims", ({ inputs, backend, attrs }: CudaKernelArgs) => {
   const x = inputs.input;

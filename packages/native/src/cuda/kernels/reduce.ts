@@ -50,7 +50,7 @@ function reduceKernel(name: string, op: number) {
     assertSupported(name, x);
     const axisAttr = (name === "Max" ? attrs?.reductionIndices : attrs?.axis) as number | number[];
     const keepDims = (attrs?.keepDims as boolean | undefined) ?? false;
-    const axes = tf.util.parseAxisParam(axisAttr ?? [], x.shape);
+    const axes = tf.util.parseAxisParam(axisAttr, x.shape);
     // An empty reduction (0 elements along a reduced axis) has tfjs-defined fill values.
     if (axes.some((a) => x.shape[a] === 0)) return runCpuFallback(name, args);
     switch (name) {
