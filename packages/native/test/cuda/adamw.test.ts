@@ -1,0 +1,106 @@
+// gpu.adamW on host buffers (the CPU reference the CUDA kernel is checked against on a GPU)
+// against core's AdamWUpdate op: bit-identical to its cpu kernel and to the tfjs composite, with
+// and without weight decay, in place (outputs aliasing inputs), n = 0; and argument errors.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addon, isAvailable, loadError } from "../../src/index.js";
+import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { adamWUpdate, adamWUpdateComposite, type AdamWUpdateAttrs } from "@dilemma/core";
+
+const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
+const ready = typeof gpu?.adamW === "function" && typeof gpu?.alloc === "function";
+if (!ready) console.warn(`[cuda tests] gpu.adamW unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+
+let seed = 31337;
+function rnd(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+// signed values over six decades, with exact zeros
+const vals = (n: number, scale: number, nonNeg = false) =>
+  Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : scale * 10 ** (6 * rnd() - 4) * (nonNeg || rnd() < 0.5 ? 1 : -1)));
+
+const live: number[] = [];
+function put(data: Float32Array): number {
+  const id = gpu!.alloc(WHERE.host, Math.max(4, data.byteLength));
+  live.push(id);
+  if (data.length > 0) gpu!.upload(id, data);
+  return id;
+}
+function alloc(n: number): number {
+  const id = gpu!.alloc(WHERE.host, Math.max(4, 4 * n));
+  live.push(id);
+  return id;
+}
+function get(id: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  if (n > 0) gpu!.download(id, out);
+  return out;
+}
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+function attrsAt(t: number, weightDecay: number): AdamWUpdateAttrs {
+  const lr = 3e-4, beta1 = 0.9, beta2 = 0.95;
+  return { lr, beta1, beta2, eps: 1e-8, weightDecay, stepSize: lr / (1 - beta1 ** t), sqrtBc2: Math.sqrt(1 - beta2 ** t) };
+}
+function call(a: AdamWUpdateAttrs, ids: number[], n: number): void {
+  gpu!.adamW(ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], n, a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, a.stepSize, a.sqrtBc2);
+}
+
+describe.skipIf(!ready)("gpu.adamW (host) vs core's AdamWUpdate", () => {
+  let prev = "";
+  beforeAll(async () => {
+    prev = tf.getBackend();
+    await tf.setBackend("cpu");
+  });
+  afterAll(async () => {
+    for (const id of live.splice(0)) gpu!.free(id);
+    if (prev) await tf.setBackend(prev);
+  });
+
+  for (const wd of [0, 0.05]) {
+    it(`bit-identical to the cpu kernel and the composite (weightDecay ${wd})`, () => {
+      for (const [n, t] of [[1, 1], [5, 2], [4096, 10], [1003, 1000], [0, 1]]) {
+        const p = vals(n, 1), g = vals(n, 0.1), m = vals(n, 0.01), v = vals(n, 1e-4, true);
+        const a = attrsAt(t, wd);
+        const ids = [put(p), put(g), put(m), put(v), alloc(n), alloc(n), alloc(n)];
+        call(a, ids, n);
+        const got = [get(ids[4], n), get(ids[5], n), get(ids[6], n)];
+        const want = tf.tidy(() => {
+          const ts = [p, g, m, v].map((d) => tf.tensor1d(d));
+          const k = adamWUpdate(ts[0], ts[1], ts[2], ts[3], a).map((x) => x.dataSync() as Float32Array);
+          const c = adamWUpdateComposite(ts[0], ts[1], ts[2], ts[3], a).map((x) => x.dataSync() as Float32Array);
+          return [k, c];
+        });
+        for (let j = 0; j < 3; j++) {
+          expect(bits(got[j]), `output ${j} n=${n} t=${t} vs kernel`).toEqual(bits(want[0][j]));
+          expect(bits(got[j]), `output ${j} n=${n} t=${t} vs composite`).toEqual(bits(want[1][j]));
+        }
+      }
+    });
+  }
+
+  it("in place: outputs may be the input buffers", () => {
+    const n = 257;
+    const p = vals(n, 1), g = vals(n, 0.1), m = vals(n, 0.01), v = vals(n, 1e-4, true);
+    const a = attrsAt(3, 0.1);
+    const sep = [put(p), put(g), put(m), put(v), alloc(n), alloc(n), alloc(n)];
+    call(a, sep, n);
+    const ip = put(p), ig = put(g), im = put(m), iv = put(v);
+    call(a, [ip, ig, im, iv, ip, im, iv], n);
+    expect(bits(get(ip, n))).toEqual(bits(get(sep[4], n)));
+    expect(bits(get(im, n))).toEqual(bits(get(sep[5], n)));
+    expect(bits(get(iv, n))).toEqual(bits(get(sep[6], n)));
+  });
+
+  it("argument errors", () => {
+    const big = alloc(8), small = alloc(3);
+    const a = attrsAt(1, 0);
+    expect(() => call(a, [big, big, big, small, big, big, big], 4)).toThrow(/adamW v.*needs 16/);
+    expect(() => call(a, [big, big, big, big, big, big, small], 4)).toThrow(/adamW vOut/);
+    expect(() => call(a, [big, 777777, big, big, big, big, big], 4)).toThrow(/adamW g.*not a live buffer/);
+    expect(() => call(a, [big, big, big, big, big, big, big], -2)).toThrow(/negative/);
+    expect(() => (gpu!.adamW as (...x: unknown[]) => void)(big, big, big, big, big, big, big, 4, 0.1)).toThrow(/15 arguments/);
+  });
+});
