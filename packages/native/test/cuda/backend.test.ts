@@ -248,8 +248,11 @@ suite("cuda backend on the host device", () => {
     });
     try {
       for (const c of cases) await runOn(CUDA_BACKEND, c);
-      // and the gradients' kernels
-      tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.matMul(x, x, false, true)))(f([2, 2], 1)));
+      // and the fused ops' gradient kernels
+      tf.tidy(() => tf.grads((tok: tf.Tensor, pos: tf.Tensor) => {
+        const e = dilemmaEmbed(tok as tf.Tensor3D, pos as tf.Tensor2D, tf.tensor2d([[1], [0]], [2, 1], "int32"), tf.tensor2d([[0], [1]], [2, 1], "int32"));
+        return tf.sum(geluErf(layerNorm(e, tf.ones([3]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D)));
+      })([f([2, 2, 3], 1), f([2, 3], 2)]));
     } finally {
       for (const k of wrapped) {
         tf.unregisterKernel(k.kernelName, CUDA_BACKEND);

@@ -1,4 +1,4 @@
-// Data movement: views sharing a buffer (Reshape, Identity, ExpandDims, Squeeze, same-dtype Cast),
+// Data movement: views sharing a buffer (Reshape, Identity, ExpandDims, same-dtype Cast; tf.squeeze is a Reshape),
 // strided copies (Slice, SplitV, Concat, PadV2, Tile, Pack, Unpack), Cast, Fill, ZerosLike, OnesLike.
 import * as tf from "@tensorflow/tfjs-core";
 import { runCpuFallback } from "../fallback.js";
@@ -50,12 +50,6 @@ const expandDims = cudaKernel("ExpandDims", ({ inputs, backend, attrs }: CudaKer
   const shape = [...x.shape];
   shape.splice(dim, 0, 1);
   return backend.makeView(x, shape);
-});
-
-const squeeze = cudaKernel("Squeeze", ({ inputs, backend, attrs }: CudaKernelArgs) => {
-  const x = inputs.x;
-  const { newShape } = tf.util.squeezeShape(x.shape, attrs?.axis as number[]);
-  return backend.makeView(x, newShape);
 });
 
 const cast = cudaKernel("Cast", (args: CudaKernelArgs) => {
@@ -221,5 +215,5 @@ const unpack = cudaKernel("Unpack", ({ inputs, backend, attrs }: CudaKernelArgs)
 });
 
 export const copyKernelConfigs: tf.KernelConfig[] = [
-  reshape, identity, expandDims, squeeze, cast, fill, zerosLike, onesLike, slice, splitV, concat, padV2, tile, pack, unpack,
+  reshape, identity, expandDims, cast, fill, zerosLike, onesLike, slice, splitV, concat, padV2, tile, pack, unpack,
 ];
