@@ -6,11 +6,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.transpose === "function" && typeof gpu?.stridedCopy === "function";
 if (!ready) console.warn(`[cuda tests] gpu.transpose/stridedCopy unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+const rt = ready ? gpu!.runtimeInfo() : null;
+const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
 let seed = 31337;
 function rnd(): number {
@@ -180,5 +182,60 @@ describe.skipIf(!ready)("gpu.transpose / gpu.stridedCopy (host) vs tfjs cpu", ()
     expect(() => gpu!.stridedCopy(x, out, [4, 6], 0, [-6, 1], 0, [6, 1])).toThrow(/before/);
     expect(() => gpu!.stridedCopy(x, out, [4, 6], -1, [6, 1], 0, [6, 1])).toThrow(/negative/);
     expect(() => gpu!.stridedCopy(x, out, [4, 6], 0, [6, 1], 0, [0, 1])).toThrow(/stride/);
+  });
+});
+
+/** Runs `call` with (src, dst) on host and on cuda buffers (same contents); returns [host dst, cuda dst]. */
+function onBoth(src: Float32Array | Int32Array, dstInit: Float32Array, call: (src: number, dst: number) => void): Uint32Array[] {
+  return ([WHERE.host, WHERE.cuda] as Where[]).map((where) => {
+    const si = gpu!.alloc(where, src.byteLength), di = gpu!.alloc(where, dstInit.byteLength);
+    live.push(si, di);
+    if (src.length > 0) gpu!.upload(si, src);
+    if (dstInit.length > 0) gpu!.upload(di, dstInit);
+    call(si, di);
+    const out = new Uint32Array(dstInit.length);
+    if (out.length > 0) gpu!.download(di, out);
+    return out;
+  });
+}
+
+describe.skipIf(!cudaReady)("gpu.transpose / gpu.stridedCopy: cuda kernels vs the host reference", () => {
+  afterAll(() => {
+    for (const id of live.splice(0)) gpu!.free(id);
+  });
+  const poison = (n: number) => new Float32Array(n).fill(-777);
+
+  it.each([
+    // tiled path (dst contiguous on the last axis, src on another; both >= 8), batches of 0..3 axes
+    [[40, 50], [1, 0]], [[3, 40, 50], [0, 2, 1]], [[2, 33, 5, 65], [0, 3, 2, 1]], [[1000, 40], [1, 0]], [[2, 197, 6, 64], [0, 2, 3, 1]],
+    [[2, 3, 9, 4, 17], [4, 1, 0, 3, 2]], [[8, 8], [1, 0]],
+    // general path
+    [[2, 5, 3, 4], [0, 2, 1, 3]], [[64, 3], [1, 0]], [[7, 1, 9], [2, 1, 0]], [[2, 3, 4, 5, 6, 2, 3, 2], [7, 5, 3, 1, 0, 2, 4, 6]],
+    [[100000], [0]], [[2, 197, 6, 64], [0, 2, 1, 3]],
+  ])("transpose [%s] by [%s]", (shape, perm) => {
+    const x = randI(size(shape));
+    const [h, c] = onBoth(x, poison(x.length), (si, di) => gpu!.transpose(si, di, shape, perm));
+    expect(c).toEqual(h);
+  });
+
+  it("slice, pad, concat, reverse and broadcast as strided copies", () => {
+    const x = randF(4 * 5 * 6);
+    // slice [1,0,2] size [2,5,3] of [4,5,6]
+    let [h, c] = onBoth(x, poison(30), (si, di) => gpu!.stridedCopy(si, di, [2, 5, 3], 32, [30, 6, 1], 0, [15, 3, 1]));
+    expect(c).toEqual(h);
+    // pad [4,5,6] into [6,7,8] at [1,1,1]
+    [h, c] = onBoth(x, poison(336), (si, di) => gpu!.stridedCopy(si, di, [4, 5, 6], 0, [30, 6, 1], 56 + 8 + 1, [56, 8, 1]));
+    expect(c).toEqual(h);
+    // concat: second half of an axis-1 concat of [4,5,6] and [4,5,6]
+    [h, c] = onBoth(x, poison(240), (si, di) => gpu!.stridedCopy(si, di, [4, 5, 6], 0, [30, 6, 1], 30, [60, 6, 1]));
+    expect(c).toEqual(h);
+    // reverse axes 0 and 2
+    [h, c] = onBoth(x, poison(120), (si, di) => gpu!.stridedCopy(si, di, [4, 5, 6], 3 * 30 + 5, [-30, 6, -1], 0, [30, 6, 1]));
+    expect(c).toEqual(h);
+    // broadcast a row to 9 rows (src stride 0), and a strided transpose into a padded dst
+    [h, c] = onBoth(x, poison(54), (si, di) => gpu!.stridedCopy(si, di, [9, 6], 0, [0, 1], 0, [6, 1]));
+    expect(c).toEqual(h);
+    [h, c] = onBoth(x, poison(12 * 40), (si, di) => gpu!.stridedCopy(si, di, [10, 12], 0, [1, 10], 3, [1, 40]));
+    expect(c).toEqual(h);
   });
 });

@@ -6,11 +6,13 @@ import "@tensorflow/tfjs-backend-cpu";
 import { LAYER_NORM, LAYER_NORM_GRAD } from "@dilemma/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.layerNorm === "function" && typeof gpu?.layerNormGrad === "function";
 if (!ready) console.warn(`[cuda tests] gpu.layerNorm unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+const rt = ready ? gpu!.runtimeInfo() : null;
+const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
 let seed = 99;
 function rnd(): number {
@@ -117,5 +119,61 @@ describe.skipIf(!ready)("gpu.layerNorm (host) vs core's LayerNorm on tfjs cpu", 
     expect(() => gpu!.layerNormGrad(x, x, g, dx, dg, 987654, rows, d, EPS)).toThrow(/layerNormGrad/);
     expect(() => gpu!.layerNormGrad(x, x, g, dx, alloc(d - 1), db, rows, d, EPS)).toThrow(/bytes/);
     expect(() => gpu!.layerNormGrad(x, x, g, alloc(rows * d - 1), dg, db, rows, d, EPS)).toThrow(/bytes/);
+  });
+});
+
+/**
+ * Runs `call` on host and on cuda buffers holding the same inputs. Outputs start as a different
+ * poison on each device, so an element a kernel leaves unwritten shows as a mismatch.
+ */
+function onBoth(inputs: Float32Array[], outLens: number[], call: (ins: number[], outs: number[]) => void): Float32Array[][] {
+  return ([WHERE.host, WHERE.cuda] as Where[]).map((where, k) => {
+    const ins = inputs.map((a) => {
+      const id = gpu!.alloc(where, a.byteLength);
+      live.push(id);
+      if (a.length > 0) gpu!.upload(id, a);
+      return id;
+    });
+    const outs = outLens.map((n) => {
+      const id = gpu!.alloc(where, 4 * n);
+      live.push(id);
+      if (n > 0) gpu!.upload(id, new Float32Array(n).fill(k === 0 ? -777 : 555));
+      return id;
+    });
+    call(ins, outs);
+    return outs.map((id, i) => get(id, outLens[i]));
+  });
+}
+
+describe.skipIf(!cudaReady)("gpu.layerNorm: cuda kernels vs the host reference", () => {
+  afterAll(() => {
+    for (const id of live.splice(0)) gpu!.free(id);
+  });
+  // Warp rows (d <= 2048) and block rows; backward tilings of 1, several and the maximum 512 tiles.
+  const CASES: [number, number, number, number][] = [
+    [1, 1, 1, 0], [7, 192, 1, 0], [33, 768, 2, 1], [4, 2048, 1, 0], [3, 2049, 1, 0], [2, 5000, 1, 0],
+    [1, 64, 1e-3, 100], [1000, 40, 1, 0], [20000, 8, 1, 0], [300, 384, 1, -3],
+  ];
+  it.each(CASES)("rows %i, d %i (scale %d, offset %d)", (rows, d, scale, offset) => {
+    const x = randF(rows * d, scale, offset), gamma = randF(d, 1, 1), beta = randF(d), dy = randF(rows * d);
+    const [[hOut], [cOut]] = onBoth([x, gamma, beta], [rows * d], ([xi, gi, bi], [oi]) => gpu!.layerNorm(xi, gi, bi, oi, rows, d, EPS));
+    expectClose(hOut, cOut, 1e-5, 2e-5, `cuda layerNorm [${rows},${d}]`);
+    const [h, c] = onBoth([dy, x, gamma], [rows * d, d, d], ([dyi, xi, gi], [dxi, dgi, dbi]) =>
+      gpu!.layerNormGrad(dyi, xi, gi, dxi, dgi, dbi, rows, d, EPS));
+    expectClose(h[0], c[0], 1e-4, 1e-4 * Math.max(1, 1 / scale), `cuda dx [${rows},${d}]`);
+    expectClose(h[1], c[1], 1e-5, 1e-4, `cuda dGamma [${rows},${d}]`);
+    expectClose(h[2], c[2], 1e-6, 1e-5, `cuda dBeta [${rows},${d}]`);
+  });
+
+  it("backward is bitwise deterministic, and 0 rows zeroes dGamma / dBeta", () => {
+    const rows = 5000, d = 96;
+    const ins = [randF(rows * d), randF(rows * d), randF(d, 1, 1)];
+    const run = () => onBoth(ins, [rows * d, d, d], ([dyi, xi, gi], [dxi, dgi, dbi]) =>
+      gpu!.layerNormGrad(dyi, xi, gi, dxi, dgi, dbi, rows, d, EPS))[1];
+    expect(run()).toEqual(run());
+    const [h, c] = onBoth([new Float32Array(0), new Float32Array(0), randF(3)], [0, 3, 3], ([dyi, xi, gi], [dxi, dgi, dbi]) =>
+      gpu!.layerNormGrad(dyi, xi, gi, dxi, dgi, dbi, 0, 3, EPS));
+    expect(Array.from(c[1])).toEqual([0, 0, 0]);
+    expect(Array.from(c[2])).toEqual(Array.from(h[2]));
   });
 });

@@ -5,11 +5,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { DTYPE, REDUCE, WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { DTYPE, REDUCE, WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.reduce === "function";
 if (!ready) console.warn(`[cuda tests] gpu.reduce unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+const rt = ready ? gpu!.runtimeInfo() : null;
+const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
 let seed = 4242;
 function rnd(): number {
@@ -178,5 +180,82 @@ describe.skipIf(!ready)("gpu.reduce (host) vs tfjs cpu", () => {
     expect(() => gpu!.reduce(REDUCE.Sum, x, out, 1, 12, 1, 7 as 0)).toThrow(/dtype/);
     expect(() => gpu!.reduce(REDUCE.Any, x, out, 1, 12, 1, DTYPE.float32)).toThrow(/Any/);
     expect(() => gpu!.reduce(REDUCE.Sum, x, out, -1, 12, 1, DTYPE.float32)).toThrow(/negative/);
+  });
+});
+
+/**
+ * Runs `call` on host and on cuda buffers holding the same inputs. Outputs start as a different
+ * poison on each device, so an element a kernel leaves unwritten shows as a mismatch.
+ */
+function onBoth(inputs: (Float32Array | Int32Array)[], outLens: number[], call: (ins: number[], outs: number[]) => void): Float32Array[][] {
+  return ([WHERE.host, WHERE.cuda] as Where[]).map((where, k) => {
+    const ins = inputs.map((a) => {
+      const id = gpu!.alloc(where, a.byteLength);
+      live.push(id);
+      if (a.length > 0) gpu!.upload(id, a);
+      return id;
+    });
+    const outs = outLens.map((n) => {
+      const id = gpu!.alloc(where, 4 * n);
+      live.push(id);
+      if (n > 0) gpu!.upload(id, new Float32Array(n).fill(k === 0 ? -777 : 555));
+      return id;
+    });
+    call(ins, outs);
+    return outs.map((id, i) => {
+      const o = new Float32Array(outLens[i]);
+      if (o.length > 0) gpu!.download(id, o);
+      return o;
+    });
+  });
+}
+
+describe.skipIf(!cudaReady)("gpu.reduce: cuda kernels vs the host reference", () => {
+  afterAll(() => {
+    for (const id of live.splice(0)) gpu!.free(id);
+  });
+  // Every launch path of reduce.cu: warp rows, block rows, split rows, columns, split columns.
+  const PATHS: [number, number, number][] = [
+    [100, 50, 1], [3, 5000, 1], [1, 100000, 1], [2, 20000, 1], [7, 30, 40], [1, 50000, 100], [4, 3000, 2], [1, 1, 1],
+    [5, 0, 3], [2000, 3, 1],
+  ];
+  const FLOAT_OPS = ["Sum", "Mean", "Max", "Min", "Prod", "ArgMax", "ArgMin"] as const;
+  const INT_OPS = ["Sum", "Mean", "Max", "Min", "Prod", "ArgMax", "ArgMin", "Any", "All"] as const;
+  const intOut = (name: string) => name.startsWith("Arg") || name === "Any" || name === "All";
+
+  it.each(PATHS)("float32 [%i, %i, %i], every op, with NaNs in some rows", (outer, r, inner) => {
+    for (const name of FLOAT_OPS) {
+      const x = name === "Prod" ? randF(outer * r * inner, 0.99, 1.01) : randF(outer * r * inner, -2, 2);
+      if (name !== "Prod" && x.length > 7) {
+        x[0] = NaN;
+        x[Math.floor(x.length / 2)] = NaN;
+      }
+      const [[h], [c]] = onBoth([x], [outer * inner], ([xi], [oi]) => gpu!.reduce(REDUCE[name], xi, oi, outer, r, inner, DTYPE.float32));
+      const what = `cuda float32 ${name} [${outer},${r},${inner}]`;
+      if (intOut(name)) expect(Array.from(new Int32Array(c.buffer)), what).toEqual(Array.from(new Int32Array(h.buffer)));
+      else if (name === "Max" || name === "Min") expect(Array.from(c), what).toEqual(Array.from(h));
+      else close(h, c, 1e-5, 1e-5, what);
+    }
+  });
+
+  it.each(PATHS)("int32 / bool [%i, %i, %i], every op", (outer, r, inner) => {
+    for (const name of INT_OPS) {
+      const logic = name === "Any" || name === "All";
+      const x = logic ? Int32Array.from({ length: outer * r * inner }, () => (rnd() < (name === "Any" ? 0.001 : 0.999) ? 1 : 0))
+        : name === "Prod" ? randI(outer * r * inner, -3, 3) : randI(outer * r * inner, -1000, 1000);
+      const dtype = logic ? DTYPE.bool : DTYPE.int32;
+      const [[h], [c]] = onBoth([x], [outer * inner], ([xi], [oi]) => gpu!.reduce(REDUCE[name], xi, oi, outer, r, inner, dtype));
+      const what = `cuda int32 ${name} [${outer},${r},${inner}]`;
+      if (name === "Mean") close(h, c, 1e-6, 1e-6, what);
+      else expect(Array.from(new Int32Array(c.buffer)), what).toEqual(Array.from(new Int32Array(h.buffer)));
+    }
+  });
+
+  it("is deterministic (split paths included)", () => {
+    for (const [outer, r, inner] of [[1, 100000, 1], [1, 50000, 100]] as const) {
+      const x = randF(outer * r * inner);
+      const run = () => onBoth([x], [outer * inner], ([xi], [oi]) => gpu!.reduce(REDUCE.Sum, xi, oi, outer, r, inner, DTYPE.float32))[1][0];
+      expect(Array.from(run())).toEqual(Array.from(run()));
+    }
   });
 });

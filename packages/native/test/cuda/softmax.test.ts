@@ -4,11 +4,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.softmax === "function";
 if (!ready) console.warn(`[cuda tests] gpu.softmax unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+const rt = ready ? gpu!.runtimeInfo() : null;
+const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
 let seed = 777;
 function rnd(): number {
@@ -92,5 +94,37 @@ describe.skipIf(!ready)("gpu.softmax (host) vs tfjs cpu", () => {
     expect(() => gpu!.softmax(x, alloc(11), 3, 4)).toThrow(/bytes/);
     expect(() => gpu!.softmax(x, out, -3, 4)).toThrow(/negative/);
     gpu!.softmax(x, out, 0, 4); // nothing to do
+  });
+});
+
+/** softmax on host and cuda buffers (outputs poisoned differently); returns [host, cuda]. */
+function onBoth(x: Float32Array, rows: number, cols: number): Float32Array[] {
+  return ([WHERE.host, WHERE.cuda] as Where[]).map((where, k) => {
+    const xi = gpu!.alloc(where, x.byteLength), oi = gpu!.alloc(where, x.byteLength);
+    live.push(xi, oi);
+    gpu!.upload(xi, x);
+    gpu!.upload(oi, new Float32Array(x.length).fill(k === 0 ? -777 : 555));
+    gpu!.softmax(xi, oi, rows, cols);
+    const out = new Float32Array(x.length);
+    gpu!.download(oi, out);
+    return out;
+  });
+}
+
+describe.skipIf(!cudaReady)("gpu.softmax: cuda kernel vs the host reference", () => {
+  afterAll(() => {
+    for (const id of live.splice(0)) gpu!.free(id);
+  });
+  // Warp rows (cols <= 1024) and block rows.
+  it.each([[1, 1], [3, 7], [64, 197], [5, 1024], [3, 1025], [2, 5000], [3000, 17]])("[%i, %i]", (rows, cols) => {
+    for (const scale of [1, 30]) {
+      const x = randF(rows * cols, scale);
+      if (x.length > 40) {
+        x[3] = -Infinity;
+        x[x.length - 1] = NaN; // the last row becomes NaN on both
+      }
+      const [h, c] = onBoth(x, rows, cols);
+      expectClose(h, c, 1e-5, 1e-7, `cuda softmax [${rows},${cols}] scale ${scale}`);
+    }
   });
 });
