@@ -1,9 +1,10 @@
-// GeluErf / GeluErfGrad of the `cuda` backend (docs/ops.md): exact GELU
-//   y = 0.5 x (1 + erf(x / sqrt 2)),  dx = dy (Phi(x) + x phi(x)).
-// Host buffers run the reference below: double precision (std::erf, std::exp), rounded once,
-// which is what core's cpu kernels compute (their erf is accurate to ~1e-15) and what the CPU
-// engine's float approximation (csrc/engine/gelu_erf.cc, abs error ~1.2e-7) is tested against.
-// Device buffers run gelu.cu (float, CUDA's normcdff/expf: a few ulp from this reference).
+// GeluErf / GeluErfGrad of the `cuda` backend (docs/ops.md), exact GELU:
+//   y = 0.5 x (1 + erf(x / sqrt 2)) = x Phi(x),  dx = dy (Phi(x) + x phi(x)).
+// Host buffers run the reference below in double, rounded once, with Phi(x) written as
+// 0.5 erfc(-x / sqrt 2): the same function as core's cpu kernels and the CPU engine
+// (csrc/engine/gelu_erf.cc, a float erf approximation with abs error ~1.2e-7), but without the
+// cancellation of 1 + erf for negative x, so it is accurate relative to the value in the tail too.
+// Device buffers run gelu.cu (float normcdff/expf): within a few float32 ulp of this reference.
 #include <cmath>
 #include <cstdint>
 
@@ -44,7 +45,7 @@ Napi::Value GeluErf(const Napi::CallbackInfo& info) {
   if (where == Where::kHost) {
     for (int64_t i = 0; i < n; ++i) {
       const double v = x->f()[i];
-      out->f()[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * kInvSqrt2)));
+      out->f()[i] = static_cast<float>(0.5 * v * std::erfc(-v * kInvSqrt2));
     }
     return env.Undefined();
   }
@@ -71,7 +72,7 @@ Napi::Value GeluErfGrad(const Napi::CallbackInfo& info) {
   if (where == Where::kHost) {
     for (int64_t i = 0; i < n; ++i) {
       const double v = x->f()[i];
-      const double cdf = 0.5 * (1.0 + std::erf(v * kInvSqrt2));
+      const double cdf = 0.5 * std::erfc(-v * kInvSqrt2);
       const double pdf = kInvSqrt2Pi * std::exp(-0.5 * v * v);
       out->f()[i] = static_cast<float>(static_cast<double>(dy->f()[i]) * (cdf + v * pdf));
     }
