@@ -25,7 +25,7 @@ function addonHasGpu(): boolean {
   }
 }
 const withCoreOnCuda = addonBuilt && process.env.DILEMMA_NATIVE !== "off" && process.env.DILEMMA_CUDA_CORE_TESTS !== "0" && addonHasGpu();
-if (addonBuilt && !withCoreOnCuda) console.warn("[native tests] core suites on the cuda backend skipped (no gpu runtime in the addon, or DILEMMA_CUDA_CORE_TESTS=0)");
+if (addonBuilt && !withCoreOnCuda) console.warn("[native tests] core suites on the cuda backend skipped (DILEMMA_NATIVE=off, DILEMMA_CUDA_CORE_TESTS=0, or no gpu runtime in the addon)");
 
 export default defineConfig({
   test: {

@@ -6,7 +6,8 @@ import { adamWUpdate, createMethod, defaultMethodConfig, dilemmaEmbed, geluErf, 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { addon } from "../../src/addon.js";
 import {
-  CUDA_BACKEND, CudaBackend, HOST_CACHE_MAX, cudaFallbackCounts, cudaKernelConfigs, registerCudaBackend, resetCudaFallbackCounts,
+  CUDA_BACKEND, CudaBackend, HOST_CACHE_MAX, cudaAvailable, cudaFallbackCounts, cudaKernelConfigs, cudaUnavailableReason, info,
+  registerCudaBackend, resetCudaFallbackCounts,
 } from "../../src/index.js";
 
 const gpu = addon()?.gpu;
@@ -141,6 +142,15 @@ function expectClose(got: Out[], want: Out[], tol: number, what: string): void {
     });
   });
 }
+
+describe("cuda backend availability", () => {
+  it("says why device \"cuda\" is unavailable instead of throwing (no addon, no gpu runtime, no CUDA, no device, no cuBLAS)", () => {
+    if (cudaAvailable()) return; // a GPU machine: nothing to explain
+    expect(registerCudaBackend({ device: "cuda" })).toBe(false);
+    expect(cudaUnavailableReason()).toMatch(/addon|CUDA|device|cuBLAS/);
+    if (hasGpu && !info().cuda.compiled) expect(cudaUnavailableReason()).toMatch(/without CUDA/);
+  });
+});
 
 suite("cuda backend on the host device", () => {
   let strictBefore: string | undefined;
