@@ -42,7 +42,7 @@ export default defineConfig({
       },
       ...(withCoreOnCuda
         ? [{
-          extends: true,
+          extends: true as const,
           test: {
             name: "core-on-cuda",
             include: ["../core/test/**/*.test.ts"],

@@ -152,6 +152,36 @@ describe("cuda backend availability", () => {
   });
 });
 
+suite("cuda backend, device branch (host buffers behind a recording stand-in for the CUDA runtime)", () => {
+  it("opens the device, allocates on it, times with events and frees everything on dispose", async () => {
+    const calls: string[] = [];
+    let events = 0;
+    const fake = new Proxy(gpu!, {
+      get(target, prop, receiver) {
+        if (prop === "init") return (i: number) => calls.push(`init ${i}`);
+        // where = cuda (1) is served by host buffers so the rest of the runtime works as is
+        if (prop === "alloc") return (where: number, bytes: number) => (calls.push(`alloc ${where}`), target.alloc(0, bytes));
+        if (prop === "eventRecord") return () => (calls.push("eventRecord"), ++events);
+        if (prop === "eventElapsedMs") return () => 1.5;
+        if (prop === "eventFree") return () => calls.push("eventFree");
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const base = liveBuffers();
+    const b = new CudaBackend(fake, { device: "cuda", deviceIndex: 2 });
+    expect(calls[0]).toBe("init 2");
+    const id = b.write(new Float32Array([1, 2, 3]), [3], "float32");
+    expect(calls).toContain("alloc 1");
+    expect(Array.from(b.readSync(id) as Float32Array)).toEqual([1, 2, 3]);
+    expect((await b.time(() => undefined)).kernelMs).toBe(1.5);
+    expect(calls.filter((c) => c === "eventFree").length).toBe(2);
+    b.write(new Int32Array([4]), [1], "int32");
+    expect(liveBuffers()).toBe(base + 2);
+    b.dispose();
+    expect(liveBuffers()).toBe(base);
+  });
+});
+
 suite("cuda backend on the host device", () => {
   let strictBefore: string | undefined;
   beforeAll(async () => {
