@@ -13,8 +13,8 @@
 # scripts/cuda-check.mjs with tfjs-core, tfjs-backend-cpu, @dilemma/core and @dilemma/native into
 # one file (the GPU machine has no node and no node_modules), and writes
 #   .device/node.xz                 node binary (shared with device-check.sh)
-#   .device/cuda-check/{cuda-check.mjs, dilemma_native.node, torch_cuda_bench.py, dilemma_ref.py}
-# Run: unpacks node to /tmp/node, runs the bundle; logs and JSON under $OUT (default
+#   .device/cuda-check/{cuda-check.mjs, dilemma_native.node.xz, torch_cuda_bench.py, dilemma_ref.py}
+# Run: unpacks node to /tmp/node (where there is no node) and the addon to /tmp/dilemma-cuda-check/, runs the bundle; logs and JSON under $OUT (default
 # /tmp/cuda-check-out). Extra arguments go to cuda-check.mjs (see its header).
 # Exit codes of a run: 0 correct, 1 a kernel or the step parity failed, 2 no CUDA device.
 set -euo pipefail
@@ -42,7 +42,11 @@ run_bundle() {
       xz -dc "$dev/node.xz" > "$node_bin.tmp" && chmod +x "$node_bin.tmp" && mv "$node_bin.tmp" "$node_bin"
     fi
   fi
-  [[ -f "$box/cuda-check.mjs" ]] || { echo "cuda-check: $box/cuda-check.mjs is missing: pack first and carry .device" >&2; exit 2; }
+  [[ -f "$box/cuda-check.mjs" && -f "$box/dilemma_native.node.xz" ]] || { echo "cuda-check: $box is incomplete: pack first (cuda-check.sh without --run) and carry .device" >&2; exit 2; }
+  # The addon travels xz-compressed (44 MB with CUDA cubins and static OpenBLAS; ~3 MB packed).
+  local addon_run=/tmp/dilemma-cuda-check/dilemma_native.node
+  mkdir -p "$(dirname "$addon_run")"
+  xz -dc "$box/dilemma_native.node.xz" > "$addon_run.tmp" && mv "$addon_run.tmp" "$addon_run"
   export OUT="${OUT:-/tmp/cuda-check-out}"
   mkdir -p "$OUT"
   export DILEMMA_CUDA_STRICT="${DILEMMA_CUDA_STRICT:-1}"
@@ -51,7 +55,7 @@ run_bundle() {
   { command -v nvidia-smi >/dev/null && nvidia-smi || echo "nvidia-smi not found"; } > "$OUT/nvidia-smi.txt" 2>&1 || true
   echo "cuda-check: $node_bin $box/cuda-check.mjs $* (OUT=$OUT)"
   local rc=0
-  "$node_bin" "$box/cuda-check.mjs" --addon "$box/dilemma_native.node" --torch-script "$box/torch_cuda_bench.py" \
+  "$node_bin" "$box/cuda-check.mjs" --addon "$addon_run" --torch-script "$box/torch_cuda_bench.py" \
     --python "$(pick_python)" "$@" || rc=$?
   echo "cuda-check: exit code $rc"
   return $rc
@@ -123,10 +127,14 @@ fi
 esbuild="$repo/node_modules/.bin/esbuild"
 [[ -x "$esbuild" ]] || die "esbuild not found at $esbuild (npm ci)"
 # ESM output with CommonJS inside (tfjs-core's node build): give the bundle a real `require`.
-"$esbuild" "$here/cuda-check.mjs" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+# --ignore-annotations: tfjs's "sideEffects" lists do not name the node builds esbuild resolves, so
+# without it the bare imports that register backends and order module loading would be dropped.
+"$esbuild" "$here/cuda-check.mjs" --bundle --platform=node --format=esm --target=node20 --log-level=warning --ignore-annotations \
   --banner:js="import { createRequire as __dcCreateRequire } from 'node:module'; const require = __dcCreateRequire(import.meta.url);" \
   --outfile="$box/cuda-check.mjs"
-cp "$addon" "$box/dilemma_native.node"
+echo "cuda-check: compressing $addon -> $box/dilemma_native.node.xz"
+rm -f "$box/dilemma_native.node"
+xz -T2 -6 -c "$addon" > "$box/dilemma_native.node.xz.tmp" && mv "$box/dilemma_native.node.xz.tmp" "$box/dilemma_native.node.xz"
 cp "$here/torch_cuda_bench.py" "$box/"
 ref="${DILEMMA_REF:-$repo/../shared/bench/dilemma_ref.py}"
 [[ -f "$ref" ]] || die "dilemma_ref.py not found at $ref (set DILEMMA_REF)"
