@@ -69,11 +69,13 @@ const elapsed = () => (performance.now() - tStart) / 1000;
 // PyTorch 2.11 eager, bf16 autocast, on an H200 (task brief), images/s; and the targets.
 const ANCHORS = { vits16: 3928, "vits16-dense-baseline": 2091 };
 const TARGET = { first: 0.5, goal: 1.0 };
-// docs/cuda-engine.md: relative tolerances of the step parity against the native CPU engine.
+// docs/cuda-engine.md "Tolerances": relative tolerances of the step parity against the native
+// CPU engine. tf32 / bf16 gradients: ~2.5x the worst error of scripts/emulate_precision.py
+// (TF32 7.3e-2 if truncating, bf16 1.9e-1): this step amplifies rounding 40-120x.
 const PARITY_TOL = {
   fp32: { loss: 1e-4, grad: 1e-4 },
-  tf32: { loss: 5e-3, grad: 2e-2 },
-  bf16: { loss: 2e-2, grad: 8e-2 },
+  tf32: { loss: 2e-3, grad: 0.2 },
+  bf16: { loss: 1e-2, grad: 0.4 },
 };
 
 // ---------------------------------------------------------------- logging / results
@@ -298,8 +300,12 @@ const contiguous = (shape) => {
 };
 const bytesOf = (ins, outs) => 4 * (ins.reduce((s, a) => s + a.length, 0) + outs.reduce((s, o) => s + o.n, 0));
 
-/** matMul tolerance: output scale sqrt(k)·rms(A)·rms(B); error ~ c(precision) of it. */
-const MM_C = { fp32: 2e-5, tf32: 4e-3, bf16: 3e-2 };
+/**
+ * matMul tolerance: c(precision) of the output scale sqrt(k)·rms(A)·rms(B). Rounding both
+ * operands to a unit roundoff u gives errors of ~u times that scale (random signs); c is ~10x:
+ * TF32 u = 2^-11 (doubled in case the conversion truncates), bf16 2^-8; fp32 sums grow ~u·sqrt(k).
+ */
+const MM_C = { fp32: 5e-5, tf32: 8e-3, bf16: 3e-2 };
 function matmulCase(name, B, spec, precision = "fp32") {
   const { batchA = 1, batchB = 1, batchOut = 1, m, n, k, transA = false, transB = false, bias = false, act = 0, alpha = 0, idx = false } = spec(B);
   const a = rand("normal", batchA * m * k), b = rand("normal", batchB * k * n, 0.05);

@@ -33,10 +33,13 @@ def rounded(x):
         return x
     if p == "bf16":
         return x.to(torch.bfloat16).to(x.dtype)
-    # tf32: keep 10 mantissa bits of the float32 pattern, round to nearest even
+    # tf32: keep 10 mantissa bits of the float32 pattern, rounded to nearest even ("tf32") or
+    # truncated ("tf32-trunc", in case the hardware conversion truncates: twice the error, biased)
     i = x.float().contiguous().view(torch.int32)
-    lsb = (i >> 13) & 1
-    i = (i + 0x0FFF + lsb) & ~0x1FFF
+    if p == "tf32":
+        lsb = (i >> 13) & 1
+        i = i + 0x0FFF + lsb
+    i = i & ~0x1FFF
     return i.view(torch.float32).to(x.dtype)
 
 
@@ -122,6 +125,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--modes", default="fp32,tf32,tf32-trunc,bf16")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     vcfg = ref.ViTConfig(img_size=args.img, in_chans=3, patch_size=args.patch, embed_dim=args.dim, depth=args.depth,
@@ -147,7 +151,7 @@ def main():
         MODE["p"] = "fp64"
         ref_l, ref_g = step_grads(model, x1, x2, v1, v2, mcfg)
         model32 = model.float()
-        for p in ["fp32", "tf32", "bf16"]:
+        for p in args.modes.split(","):
             model32.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
             MODE["p"] = p
             l, g = step_grads(model32, x1.float(), x2.float(), v1, v2, mcfg)
