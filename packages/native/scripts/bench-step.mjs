@@ -4,8 +4,9 @@
 //   node scripts/bench-step.mjs [--preset tiny32] [--steps 10] [--warmup 2] [--engines native,cpu] [--torch]
 //   node scripts/bench-step.mjs --preset vits16 --engine cuda --precision bf16 [--cuda-device host]
 // (--engine is --engines with one name; --precision fp32|tf32|bf16 applies to cuda only.)
-// --torch runs ../shared/bench/pytorch_bench.py (beside the repository) (or $DILEMMA_TORCH_BENCH) right after, on
-// the same machine, and prints the ratio. Build first: npm run build -w @dilemma/native.
+// --torch runs ../shared/bench/pytorch_bench.py (beside the repository; with --engine cuda:
+// scripts/torch_cuda_bench.py on the GPU) (or $DILEMMA_TORCH_BENCH) right after, on the same
+// machine, and prints the ratio. Build first: npm run build -w @dilemma/native.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -31,11 +32,14 @@ for (const engine of engines) {
   console.log(`${preset} ${name}: ${r.imagesPerSecond.toFixed(1)} img/s (median step ${r.stepSecondsMedian.toFixed(3)} s, min ${r.stepSecondsMin.toFixed(3)}, max ${r.stepSecondsMax.toFixed(3)}, cpu ${r.cpuSecondsMedian.toFixed(2)} s/step, batch ${r.batch}, loss ${r.lastLoss.toFixed(4)}${mem})`);
 }
 if (args.includes("--torch")) {
-  const script = process.env.DILEMMA_TORCH_BENCH ?? fileURLToPath(new URL("../../../../shared/bench/pytorch_bench.py", import.meta.url));
+  // With a cuda engine the reference is PyTorch on the GPU (bf16 autocast, scripts/torch_cuda_bench.py).
+  const gpu = engines.includes("cuda");
+  const script = process.env.DILEMMA_TORCH_BENCH ?? fileURLToPath(new URL(gpu ? "./torch_cuda_bench.py" : "../../../../shared/bench/pytorch_bench.py", import.meta.url));
   if (!existsSync(script)) {
     console.log(`PyTorch reference not found at ${script}; set DILEMMA_TORCH_BENCH`);
   } else {
-    const py = spawnSync("/usr/bin/python3", [script, "--config", preset, "--steps", String(steps), "--no-micro"], { encoding: "utf8" });
+    const pyArgs = gpu ? [script, "--preset", preset, "--steps", String(steps)] : [script, "--config", preset, "--steps", String(steps), "--no-micro"];
+    const py = spawnSync(process.env.DILEMMA_PYTHON ?? (gpu ? "python3" : "/usr/bin/python3"), pyArgs, { encoding: "utf8" });
     const text = py.stdout ?? "";
     const m = text.match(/"images_per_s(?:ec(?:ond)?)?"\s*:\s*([0-9.]+)/);
     if (py.status !== 0 || !m) {
