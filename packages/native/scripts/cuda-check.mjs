@@ -28,7 +28,7 @@
 // every section so that a run cut short keeps what it measured.
 // Exit: 0 every correctness check passed, 1 a kernel or the step parity failed, 2 no device.
 import * as tf from "@tensorflow/tfjs-core"; // before @dilemma/core (see src/backend.ts)
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import * as os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -63,6 +63,10 @@ const TOTAL_BUDGET = Number(opt("--budget", quick ? "900" : "400"));
 const SECTIONS = opt("--sections", "info,kernels,parity,torch,throughput").split(",");
 const torchScript = resolve(opt("--torch-script", existsSync(join(here, "torch_cuda_bench.py")) ? join(here, "torch_cuda_bench.py") : join(here, "..", "scripts", "torch_cuda_bench.py")));
 const python = opt("--python", process.env.DILEMMA_PYTHON || "python3");
+const CHILD = has("--child");
+const ISOLATE = !CHILD && !has("--no-isolate") && (deviceKind === "cuda" || has("--isolate"));
+const CHILD_OUT = opt("--child-out", null);
+const KERNEL_FROM = Number(opt("--kernel-from", "0"));
 const tStart = performance.now();
 const elapsed = () => (performance.now() - tStart) / 1000;
 
@@ -86,12 +90,24 @@ const log = (s = "") => {
 };
 const result = { date: new Date().toISOString(), device: deviceKind, quick, argv: args, sections: {}, failures: [] };
 function save() {
-  if (!OUT) return;
+  if (!OUT || CHILD) return;
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, "cuda-check.log"), lines.join("\n") + "\n");
   writeFileSync(join(OUT, "cuda-check.json"), JSON.stringify(result, (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 1) + "\n");
 }
+/** Child mode: what the parent merges (written as it goes, so a crash leaves the progress). */
+function writeChildOut(extra = {}) {
+  if (!CHILD_OUT) return;
+  writeFileSync(CHILD_OUT, JSON.stringify({ sections: result.sections, failures: result.failures, deviceName: result.deviceName,
+    kernelResults, parityResults, thrResults, ...childState, ...extra }, (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)));
+}
+const childState = {};
+function finishChild(code, extra = {}) {
+  writeChildOut(extra);
+  process.exit(code);
+}
 function finish(code) {
+  if (CHILD) finishChild(code);
   result.exitCode = code;
   result.seconds = elapsed();
   save();
@@ -159,7 +175,12 @@ const PREC = { fp32: 0, tf32: 1, bf16: 2 };
 const DEV = deviceKind === "cuda" ? WHERE.cuda : WHERE.host;
 
 // ---------------------------------------------------------------- (a) info
-await section("info", 30, async () => {
+const RUN = {}; // section name -> () => Promise (run in this process)
+const kernelResults = [];
+const parityResults = {};
+let torchRes = null;
+const thrResults = [];
+RUN.info = () => section("info", 30, async () => {
   const info = A.info();
   log(`addon ${process.env.DILEMMA_ADDON ?? "(package build)"}: version ${info.version}, BLAS ${info.blas}, ${info.threads} threads, DILEMMA kernels ${info.dilemmaKernels}`);
   log(`  CUDA compiled=${info.cuda.compiled} archs=${info.cuda.archs} runtime=${info.cuda.runtimeVersion} devices=${info.cuda.devices}; cuBLAS ${info.cuda.cublas.available ? info.cuda.cublas.library : "not found: " + info.cuda.cublas.error}`);
@@ -502,6 +523,19 @@ function runCase(c, where, poison) {
   return { ids, outs, free: () => [...ids, ...outs].forEach((id) => G.free(id)) };
 }
 
+/** After an error: can the device still run work (asynchronous faults are sticky in CUDA)? */
+function contextUsable() {
+  try {
+    const id = G.alloc(DEV, 1024);
+    G.fill(id, 256, 0, DTYPE.float32);
+    G.synchronize();
+    G.free(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function timeCase(c, where, reps, budgetMs) {
   const r = runCase(c, where, false);
   const precision = c.precision ?? "fp32";
@@ -556,8 +590,7 @@ function validateCase(c) {
   return { hostMs, cmp, ok: cmp.every((x) => x.bad === 0) };
 }
 
-const kernelResults = [];
-await section("kernels", quick ? 300 : 75, async (budget, t0) => {
+RUN.kernels = () => section("kernels", quick ? 300 : 75, async (budget, t0) => {
   const left = () => budget - (performance.now() - t0) / 1000;
   // the copy-bandwidth reference: D2D copy of 256 MiB (read + write counted), median of 10
   let copyGBps = null;
@@ -579,10 +612,18 @@ await section("kernels", quick ? 300 : 75, async (budget, t0) => {
   log(`validating at batch ${VBATCH} (matMul ${Math.min(VBATCH, VBATCH_MM)}) on host vs ${deviceKind} buffers${timing ? `, timing at batch ${BATCH}` : ""}`);
   log(`${"kernel".padEnd(28)} ${"shape (timed)".padEnd(22)} ${pad("ok", 3)} ${pad("bad", 7)} ${pad("maxAbsErr", 9)} ${pad("err/tol", 7)} ${pad("us", 9)} ${pad("GB/s", 7)} ${pad("%copy", 5)} ${pad("TFLOP/s", 7)}`);
   let failures = 0, skipped = 0;
-  for (let i = 0; i < validate.length; i++) {
+  childState.kernelCount = validate.length;
+  if (KERNEL_FROM > 0) log(`(continuing from case ${KERNEL_FROM + 1} of ${validate.length})`);
+  for (let i = KERNEL_FROM; i < validate.length; i++) {
     const c = validate[i];
     if (left() < 2) { skipped++; continue; }
     const tc = timing ? timing[i] : c;
+    // progress for the parent: if this case kills the process, it knows which and where to go on
+    childState.kernelNext = i;
+    childState.kernelCurrent = c.name;
+    writeChildOut();
+    // test hook of the restart path (a case that kills its process): CUDA_CHECK_TEST_KILL=<kernel name>
+    if (process.env.CUDA_CHECK_TEST_KILL === c.name) process.kill(process.pid, "SIGKILL");
     let v, t = null;
     try {
       v = validateCase(c);
@@ -592,6 +633,11 @@ await section("kernels", quick ? 300 : 75, async (budget, t0) => {
       failures++;
       kernelResults.push({ kernel: c.name, shape: tc.shape, ok: false, error: e.message });
       log(`${c.name.padEnd(28)} ${tc.shape.slice(0, 22).padEnd(22)}  NO  ERROR ${e.message.slice(0, 200)}`);
+      if (DEV === WHERE.cuda && !contextUsable()) {
+        // a fault poisons the CUDA context: the parent restarts after this case in a new process
+        log("kernels: the CUDA context is no longer usable after this error");
+        finishChild(3, { exitReason: "sticky", kernelNext: i });
+      }
       continue;
     }
     if (!v.ok) failures++;
@@ -612,9 +658,9 @@ await section("kernels", quick ? 300 : 75, async (budget, t0) => {
       log(`    output ${j}: first bad element ${v.cmp[j].firstBad}, ${v.cmp[j].bad} of ${c.outs[j].n} outside tolerance`);
     }
   }
+  delete childState.kernelNext; // finished normally
   if (skipped) log(`kernels: ${skipped} case(s) SKIPPED (budget spent)`);
   if (DEV !== WHERE.cuda) log("(host device: times are wall-clock CPU reference times, not device times)");
-  if (failures) result.failures.push(`kernels: ${failures} kernel(s) disagree with the host reference`);
   log(failures ? `kernels: ${failures} FAILURE(S)` : `kernels: all ${kernelResults.length} cases match the host reference`);
   return { copyGBps, validateBatch: VBATCH, timingBatch: timing ? BATCH : null, failures, skipped, rows: kernelResults };
 });
@@ -734,8 +780,7 @@ function compareSteps(ref, got, tol) {
   };
 }
 
-const parityResults = {};
-await section("parity", quick ? 400 : 90, async (budget, t0) => {
+RUN.parity = () => section("parity", quick ? 400 : 90, async (budget, t0) => {
   if (!hasCudaBackend) throw new Error("@dilemma/native's dist has no useCudaBackend (rebuild it and repack)");
   const left = () => budget - (performance.now() - t0) / 1000;
   const cfg = parityConfig();
@@ -785,11 +830,10 @@ await section("parity", quick ? 400 : 90, async (budget, t0) => {
 
 // ---------------------------------------------------------------- (e) PyTorch reference
 const TP_PRESETS = quick ? ["micro32"] : ["vits16", "vits16-dense-baseline"];
-let torchRes = null;
 if (!has("--no-torch")) {
-  await section("torch", quick ? 120 : 100, async (budget) => {
+  RUN.torch = () => section("torch", quick ? 120 : 100, async (budget) => {
     if (!existsSync(torchScript)) throw new Error(`${torchScript} is missing`);
-    if (DEV === WHERE.cuda) G.emptyCache(); // give our cached blocks back before PyTorch allocates
+    if (DEV === WHERE.cuda && G.runtimeInfo().device) G.emptyCache(); // give our cached blocks back before PyTorch allocates
     const pyArgs = [torchScript, ...TP_PRESETS.flatMap((p) => ["--preset", p]), "--device", deviceKind === "cuda" ? "cuda" : "cpu",
       "--amp", "bf16", "--steps", quick ? "2" : "10", "--warmup", quick ? "1" : "3", "--budget-s", String(Math.floor((budget - 25) / TP_PRESETS.length)),
       ...(quick ? ["--batch", "4", "--threads", "2"] : []), ...(OUT ? ["--out", join(OUT, "torch.json")] : [])];
@@ -811,8 +855,7 @@ if (!has("--no-torch")) {
 const THR = quick
   ? { presets: [["micro32", 4], ["tiny32-dense-baseline", 4]], precisions: ["bf16"], steps: 2, warmup: 1, budget: 60 }
   : { presets: [["vits16", undefined], ["vits16-dense-baseline", undefined]], precisions: opt("--throughput-precisions", "bf16,tf32").split(","), steps: 10, warmup: 2, budget: 32 };
-const thrResults = [];
-await section("throughput", quick ? 400 : 130, async (budget, t0) => {
+RUN.throughput = () => section("throughput", quick ? 400 : 130, async (budget, t0) => {
   if (!hasCudaBackend) throw new Error("@dilemma/native's dist has no useCudaBackend (rebuild it and repack)");
   const left = () => budget - (performance.now() - t0) / 1000;
   log(`${"preset".padEnd(22)} ${"prec".padEnd(5)} ${pad("batch", 5)} ${pad("img/s", 8)} ${pad("median s", 9)} ${pad("min s", 7)} ${pad("max s", 7)} ${pad("steps", 5)} ${pad("GPU peak GiB", 12)} fallbacks`);
@@ -846,6 +889,69 @@ await section("throughput", quick ? 400 : 130, async (budget, t0) => {
   return { rows: thrResults };
 });
 
+// ---------------------------------------------------------------- orchestration
+// On a GPU each section that touches the device runs in its own child process (--child): a
+// kernel that faults leaves its CUDA context unusable, which must not take the other sections
+// (or the other kernels: the kernels child restarts after the failing case) with it. PyTorch is
+// a subprocess anyway and runs from here.
+function childRun(name, extra = []) {
+  const file = join(os.tmpdir(), `cuda-check-${process.pid}-${name}-${Date.now()}.json`);
+  const left = Math.max(5, Math.floor(TOTAL_BUDGET - elapsed()));
+  const childArgs = [...args.filter((a, i) => !["--sections", "--budget"].includes(a) && !["--sections", "--budget"].includes(args[i - 1])),
+    "--sections", name, "--budget", String(left), "--child", "--child-out", file, ...extra];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...childArgs], {
+    encoding: "utf8", maxBuffer: 1 << 28, timeout: (left + 30) * 1000, env: process.env,
+  });
+  for (const l of `${r.stdout ?? ""}${r.stderr ?? ""}`.split("\n")) if (l !== "" && !l.startsWith("logs: ")) log(l);
+  let out = null;
+  try { out = JSON.parse(readFileSync(file, "utf8")); } catch { /* crashed before writing */ }
+  try { unlinkSync(file); } catch { /* absent */ }
+  return { status: r.status, signal: r.signal, error: r.error, out, seconds: (performance.now() - t0) / 1000 };
+}
+function merge(name, c) {
+  const o = c.out ?? {};
+  if (o.sections?.[name]) result.sections[name] = { ...(result.sections[name] ?? {}), ...o.sections[name] };
+  if (o.deviceName) result.deviceName = o.deviceName;
+  result.failures.push(...(o.failures ?? []));
+  kernelResults.push(...(o.kernelResults ?? []));
+  Object.assign(parityResults, o.parityResults ?? {});
+  thrResults.push(...(o.thrResults ?? []));
+}
+if (CHILD || !ISOLATE) {
+  for (const name of ["info", "kernels", "parity", "torch", "throughput"]) if (SECTIONS.includes(name) && RUN[name]) await RUN[name]();
+  if (CHILD) finishChild(0);
+} else {
+  for (const name of ["info", "kernels", "parity", "torch", "throughput"]) {
+    if (!SECTIONS.includes(name) || !RUN[name]) continue;
+    if (name === "torch") { await RUN.torch(); continue; }
+    let from = 0;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const c = childRun(name, name === "kernels" ? ["--kernel-from", String(from)] : []);
+      merge(name, c);
+      if (name === "info" && c.status === 2) finish(2);
+      const next = c.out?.kernelNext;
+      const crashed = c.status !== 0 || c.signal;
+      if (name === "kernels" && crashed && c.out?.exitReason !== "sticky" && c.out?.kernelCurrent && next !== undefined) {
+        kernelResults.push({ kernel: c.out.kernelCurrent, ok: false, error: "the process died in this case" });
+      }
+      if (crashed && c.out?.exitReason !== "sticky") {
+        const why = c.signal ? `signal ${c.signal}` : c.error ? c.error.message : `exit ${c.status}`;
+        log(`${name}: child process ended abnormally (${why}) after ${c.seconds.toFixed(0)} s`);
+        result.failures.push(`${name}: child process ended abnormally (${why})`);
+      }
+      // kernels: restart after a case that broke the CUDA context (or crashed the process)
+      if (name === "kernels" && crashed && next !== undefined && next < (c.out?.kernelCount ?? 0) && TOTAL_BUDGET - elapsed() > 20) {
+        log(`kernels: restarting from case ${next + 1} in a fresh process`);
+        from = next + 1;
+        continue;
+      }
+      break;
+    }
+    save();
+  }
+}
+
 // ---------------------------------------------------------------- (f) summary
 log("\n== summary");
 log(`device: ${result.deviceName ?? deviceKind}; date ${result.date}; total ${elapsed().toFixed(0)} s`);
@@ -864,12 +970,15 @@ for (const r of thrResults) {
   log(`${r.preset.padEnd(22)} ${("cuda/" + r.precision).padEnd(10)} ${pad(fx(row.ours, 1), 8)} ${pad(fx(t, 1), 8)} ${pad(ratio === null ? "-" : ratio.toFixed(2) + "x", 6)} ${pad(anchor ?? "-", 7)} ${pad(yn(row.first), 6)} ${pad(yn(row.goal), 5)}`);
 }
 log("(ratio = ours / PyTorch eager bf16 measured in this run; anchor = PyTorch on an H200 from the issue; targets apply to bf16 on vits16)");
-for (const p of PARITY_PRECISIONS) {
+for (const p of SECTIONS.includes("parity") ? PARITY_PRECISIONS : []) {
   const c = parityResults[p];
   log(`parity cuda/${p} vs native: ${c ? (c.ok ? "PASS" : "FAIL") : "not run"}${c ? ` (loss rel ${ex(Math.max(...c.losses.map((l) => l.rel)))} / tol ${ex(c.tol.loss)}, worst gradient ${ex(c.gradWorst[0]?.rel)} / tol ${ex(c.tol.grad)})` : ""}`);
 }
 const kFail = kernelResults.filter((r) => !r.ok).length;
-log(`kernels: ${kernelResults.length} cases, ${kFail} failed`);
+log(`kernels: ${kernelResults.length} cases, ${kFail} failed${kFail ? ": " + kernelResults.filter((r) => !r.ok).map((r) => r.kernel).join(", ") : ""}`);
+if (kFail) result.failures.push(`kernels: ${kFail} case(s) failed`);
+// merged over the child processes (each section's own entry holds only its last child's rows)
+Object.assign(result, { kernels: kernelResults, parity: parityResults, throughput: thrResults, torch: torchRes });
 result.summary = { rows: summaryRows, parity: Object.fromEntries(Object.entries(parityResults).map(([p, c]) => [p, c.ok])), kernelsFailed: kFail };
 const parityRan = PARITY_PRECISIONS.every((p) => parityResults[p]);
 if (!parityRan && SECTIONS.includes("parity")) result.failures.push("parity: not every precision ran");
