@@ -592,6 +592,7 @@ function validateCase(c) {
 
 RUN.kernels = () => section("kernels", quick ? 300 : 75, async (budget, t0) => {
   const left = () => budget - (performance.now() - t0) / 1000;
+  if (DEV === WHERE.cuda) G.init(0); // idempotent; a child process has not run the info section
   // the copy-bandwidth reference: D2D copy of 256 MiB (read + write counted), median of 10
   let copyGBps = null;
   if (DEV === WHERE.cuda) {
@@ -838,7 +839,12 @@ if (!has("--no-torch")) {
       "--amp", "bf16", "--steps", quick ? "2" : "10", "--warmup", quick ? "1" : "3", "--budget-s", String(Math.floor((budget - 25) / TP_PRESETS.length)),
       ...(quick ? ["--batch", "4", "--threads", "2"] : []), ...(OUT ? ["--out", join(OUT, "torch.json")] : [])];
     log(`${python} ${pyArgs.join(" ")}`);
-    const py = spawnSync(python, pyArgs, { encoding: "utf8", timeout: budget * 1000, maxBuffer: 1 << 26 });
+    const env = { ...process.env };
+    if (env.DILEMMA_LDPATH_ADDED) { // cuda-check.sh added the toolkit for our cuBLAS; PyTorch has its own
+      if (env.DILEMMA_ORIG_LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = env.DILEMMA_ORIG_LD_LIBRARY_PATH;
+      else delete env.LD_LIBRARY_PATH;
+    }
+    const py = spawnSync(python, pyArgs, { encoding: "utf8", timeout: budget * 1000, maxBuffer: 1 << 26, env });
     const err = (py.stderr ?? "").trim();
     if (err) log(err.split("\n").slice(-8).map((l) => `  | ${l}`).join("\n"));
     const last = (py.stdout ?? "").trim().split("\n").pop() ?? "";
@@ -855,13 +861,16 @@ if (!has("--no-torch")) {
 const THR = quick
   ? { presets: [["micro32", 4], ["tiny32-dense-baseline", 4]], precisions: ["bf16"], steps: 2, warmup: 1, budget: 60 }
   : { presets: [["vits16", undefined], ["vits16-dense-baseline", undefined]], precisions: opt("--throughput-precisions", "bf16,tf32").split(","), steps: 10, warmup: 2, budget: 32 };
-RUN.throughput = () => section("throughput", quick ? 400 : 130, async (budget, t0) => {
+const THR_BUDGET = quick ? 400 : 130;
+RUN.throughput = () => section("throughput", THR_BUDGET, async (budget, t0) => {
   if (!hasCudaBackend) throw new Error("@dilemma/native's dist has no useCudaBackend (rebuild it and repack)");
   const left = () => budget - (performance.now() - t0) / 1000;
   log(`${"preset".padEnd(22)} ${"prec".padEnd(5)} ${pad("batch", 5)} ${pad("img/s", 8)} ${pad("median s", 9)} ${pad("min s", 7)} ${pad("max s", 7)} ${pad("steps", 5)} ${pad("GPU peak GiB", 12)} fallbacks`);
   // bf16 of both presets first (the comparison with PyTorch), then tf32
+  const only = opt("--thr-only", null); // "preset:precision": one configuration (a child process each)
   for (const precision of THR.precisions) {
     for (const [preset, batch] of THR.presets) {
+      if (only && only !== `${preset}:${precision}`) continue;
       if (left() < 15) { log(`${preset} ${precision}: SKIPPED (budget spent)`); thrResults.push({ preset, precision, skipped: true }); continue; }
       const f0 = { ...native.cudaFallbackCounts() };
       let r;
@@ -885,7 +894,7 @@ RUN.throughput = () => section("throughput", quick ? 400 : 130, async (budget, t
       log(`${preset.padEnd(22)} ${precision.padEnd(5)} ${pad(r.batch, 5)} ${pad(fx(r.imagesPerSecond, 1), 8)} ${pad(fx(r.stepSecondsMedian, 4), 9)} ${pad(fx(r.stepSecondsMin, 4), 7)} ${pad(fx(r.stepSecondsMax, 4), 7)} ${pad(r.steps, 5)} ${pad(fx(peak, 2), 12)} ${Object.keys(fallbacks).length ? JSON.stringify(fallbacks) : "0"}`);
     }
   }
-  if (deviceKind === "cuda") log("(GPU peak: the allocator's peak since start-up, so it includes earlier sections; the first row's is its own)");
+  if (deviceKind === "cuda") log(ISOLATE || CHILD ? "(GPU peak: the allocator's peak in this configuration's own process)" : "(GPU peak: the allocator's peak since start-up, so it includes earlier sections; the first row's is its own)");
   return { rows: thrResults };
 });
 
@@ -925,6 +934,28 @@ if (CHILD || !ISOLATE) {
   for (const name of ["info", "kernels", "parity", "torch", "throughput"]) {
     if (!SECTIONS.includes(name) || !RUN[name]) continue;
     if (name === "torch") { await RUN.torch(); continue; }
+    if (name === "throughput") { // one process per configuration: a crash costs one row
+      const t0 = elapsed();
+      for (const precision of THR.precisions) {
+        for (const [preset] of THR.presets) {
+          if (elapsed() - t0 > THR_BUDGET - 15 || TOTAL_BUDGET - elapsed() < 20) {
+            log(`${preset} ${precision}: SKIPPED (throughput budget spent)`);
+            thrResults.push({ preset, precision, skipped: true });
+            continue;
+          }
+          const c = childRun(name, ["--thr-only", `${preset}:${precision}`]);
+          merge(name, c);
+          if (c.status !== 0 || c.signal) {
+            const why = c.signal ? `signal ${c.signal}` : c.error ? c.error.message : `exit ${c.status}`;
+            log(`throughput ${preset} ${precision}: child process ended abnormally (${why})`);
+            result.failures.push(`throughput ${preset} ${precision}: process ended abnormally (${why})`);
+            if (!thrResults.some((r) => r.preset === preset && r.precision === precision)) thrResults.push({ preset, precision, error: why });
+          }
+        }
+      }
+      save();
+      continue;
+    }
     let from = 0;
     for (let attempt = 0; attempt < 6; attempt++) {
       const c = childRun(name, name === "kernels" ? ["--kernel-from", String(from)] : []);

@@ -50,8 +50,12 @@ run_bundle() {
   export OUT="${OUT:-/tmp/cuda-check-out}"
   mkdir -p "$OUT"
   export DILEMMA_CUDA_STRICT="${DILEMMA_CUDA_STRICT:-1}"
-  # cuBLAS is dlopen'ed: make the toolkit's copy findable where it is not on the loader path.
-  if [[ -d /usr/local/cuda/lib64 ]]; then export LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
+  # cuBLAS is dlopen'ed: make the toolkit's copy findable where it is not on the loader path
+  # (PyTorch gets the original LD_LIBRARY_PATH back: it brings its own CUDA libraries).
+  if ! ldconfig -p 2>/dev/null | grep -q "libcublas.so.1[23] " && [[ -d /usr/local/cuda/lib64 ]]; then
+    export DILEMMA_ORIG_LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" DILEMMA_LDPATH_ADDED=1
+    export LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  fi
   { command -v nvidia-smi >/dev/null && nvidia-smi || echo "nvidia-smi not found"; } > "$OUT/nvidia-smi.txt" 2>&1 || true
   echo "cuda-check: $node_bin $box/cuda-check.mjs $* (OUT=$OUT)"
   local rc=0
