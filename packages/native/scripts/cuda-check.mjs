@@ -609,7 +609,8 @@ RUN.kernels = () => section("kernels", quick ? 300 : 75, async (budget, t0) => {
     log(`copy bandwidth (D2D 256 MiB, read + write): ${fx(copyGBps, 0)} GB/s (H200 reference ~4200)`);
   }
   const validate = kernelCases(VBATCH, false);
-  const timing = DEV === WHERE.cuda ? kernelCases(BATCH, true) : null;
+  // (--time-on-host: build and time the full-size cases on the host too, to try them without a GPU)
+  const timing = DEV === WHERE.cuda || has("--time-on-host") ? kernelCases(BATCH, true) : null;
   log(`validating at batch ${VBATCH} (matMul ${Math.min(VBATCH, VBATCH_MM)}) on host vs ${deviceKind} buffers${timing ? `, timing at batch ${BATCH}` : ""}`);
   log(`${"kernel".padEnd(28)} ${"shape (timed)".padEnd(22)} ${pad("ok", 3)} ${pad("bad", 7)} ${pad("maxAbsErr", 9)} ${pad("err/tol", 7)} ${pad("us", 9)} ${pad("GB/s", 7)} ${pad("%copy", 5)} ${pad("TFLOP/s", 7)}`);
   let failures = 0, skipped = 0;
