@@ -5,7 +5,12 @@
 //
 //   node cuda-check.mjs [--device cuda|host] [--quick] [--addon PATH] [--torch-script PATH]
 //        [--python python3] [--budget SECONDS] [--sections info,kernels,parity,torch,throughput]
-//        [--no-strict] [--no-torch]
+//        [--no-strict] [--no-torch] [--batch 256] [--validate-batch 64] [--validate-batch-matmul 16]
+//        [--reps 20] [--parity-vit vit-small] [--parity-batch 16] [--parity-precisions fp32,tf32,bf16]
+//        [--parity-floor] [--throughput-precisions bf16,tf32] [--no-isolate | --isolate] [--time-on-host]
+// On a GPU each device section runs in a child process of this script (--child; see
+// "orchestration"); --isolate does that on the host device too (CUDA_CHECK_TEST_KILL=<kernel>
+// kills the kernels child at that case, to try the restart).
 //
 // Sections (each timed and bounded; skipped with a note once its budget or the total is spent):
 //  info        device, cuBLAS, addon build
