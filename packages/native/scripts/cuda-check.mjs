@@ -871,7 +871,9 @@ const THR_BUDGET = quick ? 400 : 130;
 RUN.throughput = () => section("throughput", THR_BUDGET, async (budget, t0) => {
   if (!hasCudaBackend) throw new Error("@dilemma/native's dist has no useCudaBackend (rebuild it and repack)");
   const left = () => budget - (performance.now() - t0) / 1000;
-  log(`${"preset".padEnd(22)} ${"prec".padEnd(5)} ${pad("batch", 5)} ${pad("img/s", 8)} ${pad("median s", 9)} ${pad("min s", 7)} ${pad("max s", 7)} ${pad("steps", 5)} ${pad("GPU peak GiB", 12)} fallbacks`);
+  // cpu s/step: process CPU time per step; close to the median step time means the step is bound
+  // by the JS side launching kernels, not by the GPU.
+  log(`${"preset".padEnd(22)} ${"prec".padEnd(5)} ${pad("batch", 5)} ${pad("img/s", 8)} ${pad("median s", 9)} ${pad("min s", 7)} ${pad("max s", 7)} ${pad("cpu s", 7)} ${pad("steps", 5)} ${pad("GPU peak GiB", 12)} fallbacks`);
   // bf16 of both presets first (the comparison with PyTorch), then tf32
   const only = opt("--thr-only", null); // "preset:precision": one configuration (a child process each)
   for (const precision of THR.precisions) {
@@ -893,11 +895,11 @@ RUN.throughput = () => section("throughput", THR_BUDGET, async (budget, t0) => {
       const fallbacks = Object.fromEntries(Object.entries(f1).map(([k, n]) => [k, n - (f0[k] ?? 0)]).filter(([, n]) => n > 0));
       const peak = r.gpuMemory ? r.gpuMemory.peakAllocatedBytes / 2 ** 30 : null;
       const row = { preset, precision, batch: r.batch, imagesPerSecond: r.imagesPerSecond, stepSecondsMedian: r.stepSecondsMedian,
-        stepSecondsMin: r.stepSecondsMin, stepSecondsMax: r.stepSecondsMax, steps: r.steps, stepSeconds: r.stepSeconds, lastLoss: r.lastLoss,
+        stepSecondsMin: r.stepSecondsMin, stepSecondsMax: r.stepSecondsMax, cpuSecondsMedian: r.cpuSecondsMedian, steps: r.steps, stepSeconds: r.stepSeconds, lastLoss: r.lastLoss,
         gpuPeakGiB: peak, gpuMemory: r.gpuMemory ?? null, fallbacks };
       thrResults.push(row);
       if (Object.keys(fallbacks).length) result.failures.push(`throughput ${preset} ${precision}: cpu fallbacks ${JSON.stringify(fallbacks)}`);
-      log(`${preset.padEnd(22)} ${precision.padEnd(5)} ${pad(r.batch, 5)} ${pad(fx(r.imagesPerSecond, 1), 8)} ${pad(fx(r.stepSecondsMedian, 4), 9)} ${pad(fx(r.stepSecondsMin, 4), 7)} ${pad(fx(r.stepSecondsMax, 4), 7)} ${pad(r.steps, 5)} ${pad(fx(peak, 2), 12)} ${Object.keys(fallbacks).length ? JSON.stringify(fallbacks) : "0"}`);
+      log(`${preset.padEnd(22)} ${precision.padEnd(5)} ${pad(r.batch, 5)} ${pad(fx(r.imagesPerSecond, 1), 8)} ${pad(fx(r.stepSecondsMedian, 4), 9)} ${pad(fx(r.stepSecondsMin, 4), 7)} ${pad(fx(r.stepSecondsMax, 4), 7)} ${pad(fx(r.cpuSecondsMedian, 3), 7)} ${pad(r.steps, 5)} ${pad(fx(peak, 2), 12)} ${Object.keys(fallbacks).length ? JSON.stringify(fallbacks) : "0"}`);
     }
   }
   if (deviceKind === "cuda") log(ISOLATE || CHILD ? "(GPU peak: the allocator's peak in this configuration's own process)" : "(GPU peak: the allocator's peak since start-up, so it includes earlier sections; the first row's is its own)");
