@@ -911,6 +911,8 @@ RUN.throughput = () => section("throughput", THR_BUDGET, async (budget, t0) => {
 // kernel that faults leaves its CUDA context unusable, which must not take the other sections
 // (or the other kernels: the kernels child restarts after the failing case) with it. PyTorch is
 // a subprocess anyway and runs from here.
+// A child is killed after its section's budget + 40 s (a hung kernel must not eat the run).
+const CHILD_LIMIT_S = { info: 30, kernels: quick ? 300 : 75, parity: quick ? 400 : 90, throughput: quick ? 400 : THR.budget + 30 };
 function childRun(name, extra = []) {
   const file = join(os.tmpdir(), `cuda-check-${process.pid}-${name}-${Date.now()}.json`);
   const left = Math.max(5, Math.floor(TOTAL_BUDGET - elapsed()));
@@ -918,7 +920,7 @@ function childRun(name, extra = []) {
     "--sections", name, "--budget", String(left), "--child", "--child-out", file, ...extra];
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...childArgs], {
-    encoding: "utf8", maxBuffer: 1 << 28, timeout: (left + 30) * 1000, env: process.env,
+    encoding: "utf8", maxBuffer: 1 << 28, timeout: (Math.min(left, CHILD_LIMIT_S[name] ?? left) + 40) * 1000, env: process.env,
   });
   for (const l of `${r.stdout ?? ""}${r.stderr ?? ""}`.split("\n")) if (l !== "" && !l.startsWith("logs: ")) log(l);
   let out = null;
