@@ -145,13 +145,22 @@ export async function selectEngine(name: EngineName, opts: SelectEngineOptions =
         if (name === "native") {
           throw new Error(`--engine native: ${native}; build it with \`npm run build:addon -w @dilemma/native\` or use --engine cpu`);
         }
-        return announce(await useCpu(`native engine unavailable: ${native}`));
+        const ignored = precision !== "fp32" ? `; --precision ${precision} ignored (fp32 on the CPU)` : "";
+        return announce(await useCpu(`native engine unavailable: ${native}${ignored}`));
       }
       let noGpu = "";
       if (name === "auto") {
         const blocker = cudaBlocker(native);
-        if (blocker === null) return announce(await useCuda(native, precision, "auto: CUDA device found"));
-        noGpu = `no GPU engine (${blocker}); `;
+        if (blocker === null) {
+          try {
+            return announce(await useCuda(native, precision, "auto: CUDA device found"));
+          } catch (e) {
+            // a device that is visible but cannot be opened: auto still trains, on the CPU
+            noGpu = `the CUDA device could not be used (${(e as Error).message}); `;
+          }
+        } else {
+          noGpu = `no GPU engine (${blocker}); `;
+        }
       }
       await native.useNativeBackend();
       tf.enableProdMode();

@@ -54,6 +54,14 @@ describe("engine selection", () => {
     expect(c.reason).toMatch(/has no cuda engine/);
   });
 
+  it("auto falls back to native when the visible GPU cannot be opened", async () => {
+    const f = fakeNative({ gpu: true });
+    f.m.useCudaBackend = async () => { throw new Error("the cuda backend is unavailable: init(0): out of memory"); };
+    const c = await selectEngine("auto", { loadNative: f.load });
+    expect(c.name).toBe("native");
+    expect(c.reason).toMatch(/the CUDA device could not be used \(the cuda backend is unavailable: init\(0\): out of memory\); addon loaded/);
+  });
+
   it("auto uses tfjs cpu when the addon does not load", async () => {
     const c = await selectEngine("auto", { loadNative: async () => "the addon is not built" });
     expect(c.name).toBe("cpu");
