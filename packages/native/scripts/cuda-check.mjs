@@ -528,6 +528,15 @@ function runCase(c, where, poison) {
   return { ids, outs, free: () => [...ids, ...outs].forEach((id) => G.free(id)) };
 }
 
+// PyTorch 2.11 on an H200, fp32, B=256 L=196 K=49 D=384 (device-check.mjs): gather+add forward
+// and the autograd backward (fwd+bwd 237 us minus the forward).
+const EMBED_ANCHOR_US = { dilemmaEmbed: 69.6, dilemmaEmbedGrad: 237 - 69.6 };
+function anchorNote(name, us) {
+  const a = EMBED_ANCHOR_US[name];
+  if (!a || us === null || DEV !== WHERE.cuda || BATCH !== 256) return "";
+  return `  (PyTorch H200 ${a.toFixed(0)} us: ${(a / us).toFixed(2)}x)`;
+}
+
 /** After an error: can the device still run work (asynchronous faults are sticky in CUDA)? */
 function contextUsable() {
   try {
@@ -659,7 +668,7 @@ RUN.kernels = () => section("kernels", quick ? 300 : 75, async (budget, t0) => {
       copyFrac: GBps !== null && copyGBps ? GBps / copyGBps : null, TFLOPs: tc.flops && t ? tc.flops / t.us / 1e6 : null,
     };
     kernelResults.push(row);
-    log(`${c.name.padEnd(28)} ${tc.shape.slice(0, 22).padEnd(22)} ${pad(row.ok ? "yes" : "NO", 3)} ${pad(row.bad, 7)} ${pad(ex(row.maxAbsErr), 9)} ${pad(fx(row.errOverTol, 2), 7)} ${pad(fx(row.us, 1), 9)} ${pad(fx(GBps, 0), 7)} ${pad(row.copyFrac === null ? "-" : (100 * row.copyFrac).toFixed(0), 5)} ${pad(fx(row.TFLOPs, 1), 7)}`);
+    log(`${c.name.padEnd(28)} ${tc.shape.slice(0, 22).padEnd(22)} ${pad(row.ok ? "yes" : "NO", 3)} ${pad(row.bad, 7)} ${pad(ex(row.maxAbsErr), 9)} ${pad(fx(row.errOverTol, 2), 7)} ${pad(fx(row.us, 1), 9)} ${pad(fx(GBps, 0), 7)} ${pad(row.copyFrac === null ? "-" : (100 * row.copyFrac).toFixed(0), 5)} ${pad(fx(row.TFLOPs, 1), 7)}${anchorNote(c.name, row.us)}`);
     if (!row.ok) {
       const j = v.cmp.findIndex((x) => x.bad > 0);
       log(`    output ${j}: first bad element ${v.cmp[j].firstBad}, ${v.cmp[j].bad} of ${c.outs[j].n} outside tolerance`);
