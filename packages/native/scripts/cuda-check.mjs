@@ -297,7 +297,7 @@ function download(id, n, dtype) {
 // a tolerance per output ({rtol, atol} or a function of the inputs), bytes and flops.
 const D = 384, H = 6, HD = 64, DH = 1536, L = 196, KEPT = 49;
 const EXACT = { rtol: 0, atol: 0 };
-const ROUND = { rtol: 2e-7, atol: 0 }; // one correctly rounded op each side, maybe fused differently
+const ROUND = { rtol: 5e-7, atol: 0 }; // one rounded op each side (~4 ulp: fused or approximate division allowed)
 const TRANS = { rtol: 2e-6, atolScale: 1e-6 }; // libm-class functions: a few ulp, plus near-zero slack
 const UNARY_CASES = {
   Abs: ["normal", EXACT], Exp: ["normal", TRANS], Log: ["pos", TRANS], Log1p: ["pos", TRANS], Neg: ["normal", EXACT],
@@ -402,7 +402,8 @@ function kernelCases(B, forTiming) {
   }
   {
     const xs = [rand("normal", n), rand("normal", n), rand("normal", n)];
-    add({ name: "addN x3", shape: `${n}`, ins: xs, outs: [f32(n)], call: (ids, [o]) => G.addN(o, ids, n), tol: [{ rtol: 4e-7, atolScale: 1e-7 }] });
+    // another summation order may differ by an ulp of the partial sums (~2·rms), also where the sum cancels
+    add({ name: "addN x3", shape: `${n}`, ins: xs, outs: [f32(n)], call: (ids, [o]) => G.addN(o, ids, n), tol: [{ rtol: 4e-7, atolScale: 5e-7 }] });
   }
   // reductions over [outer, r, inner]: sums get a tolerance growing with sqrt(r)
   const red = (op, outer, r, inner, kind, outDtype = "float32") => {
@@ -491,7 +492,7 @@ function kernelCases(B, forTiming) {
     add({
       name: "adamW", shape: `${N}`, ins: [p, g, m, v], outs: [f32(N), f32(N), f32(N)],
       call: ([ip, ig, im, iv], [op, om, ov]) => G.adamW(ip, ig, im, iv, op, om, ov, N, lr, b1, b2, 1e-8, 0.05, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t)),
-      tol: [{ rtol: 1e-6, atolScale: 1e-6 }, { rtol: 4e-7, atolScale: 1e-7 }, { rtol: 4e-7, atolScale: 1e-7 }],
+      tol: [{ rtol: 1e-6, atolScale: 1e-6 }, { rtol: 4e-7, atolScale: 5e-7 }, { rtol: 4e-7, atolScale: 1e-7 }],
     });
   }
   return cases;
