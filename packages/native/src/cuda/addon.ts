@@ -140,6 +140,11 @@ export interface GpuAddon {
   layerNormGrad(dy: number, x: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, d: number, eps: number): void;
   /** DilemmaEmbed (docs/ops.md); out-of-range indices throw (host) / are reported at the next sync (CUDA). */
   dilemmaEmbed(tokens: number, pos: number, realPos: number, inputPos: number, B: number, L: number, K: number, D: number, out: number): void;
+  /**
+   * Throws naming the op and problem if a CUDA DILEMMA kernel since the last call skipped a bad
+   * index (CUDA kernels cannot throw), then resets; waits for the stream. No-op on host.
+   */
+  dilemmaCheck(): void;
   dilemmaEmbedGrad(dy: number, realPos: number, inputPos: number, B: number, L: number, K: number, D: number, dTokens: number, dPos: number): void;
   /**
    * Fused AdamW (core's AdamWUpdate op, torch semantics) on n elements, out of place:

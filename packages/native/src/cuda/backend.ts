@@ -176,6 +176,9 @@ export class CudaBackend extends tf.KernelBackend {
       this.gpu.download(e.buf, raw);
       values = e.dtype === "int32" ? raw : Uint8Array.from(raw, (x) => (x ? 1 : 0));
     }
+    // The download synchronized the stream, so this costs one 8-byte copy: it surfaces a bad
+    // DILEMMA index a CUDA kernel skipped (core validates indices before launching; backstop).
+    if (e.size > 0) this.gpu.dilemmaCheck();
     // Tensors are immutable, so a host copy never goes stale.
     if (e.size <= HOST_CACHE_MAX) e.host = values;
     return values;

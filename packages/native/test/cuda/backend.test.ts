@@ -164,6 +164,7 @@ suite("cuda backend, device branch (host buffers behind a recording stand-in for
         if (prop === "eventRecord") return () => (calls.push("eventRecord"), ++events);
         if (prop === "eventElapsedMs") return () => 1.5;
         if (prop === "eventFree") return () => calls.push("eventFree");
+        if (prop === "dilemmaCheck") return () => calls.push("dilemmaCheck");
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
@@ -175,6 +176,11 @@ suite("cuda backend, device branch (host buffers behind a recording stand-in for
     expect(Array.from(b.readSync(id) as Float32Array)).toEqual([1, 2, 3]);
     expect((await b.time(() => undefined)).kernelMs).toBe(1.5);
     expect(calls.filter((c) => c === "eventFree").length).toBe(2);
+    expect(calls).not.toContain("dilemmaCheck"); // served from the host copy: no device read
+    const big = b.makeOutput([70000], "float32");
+    b.readSync(big.dataId);
+    expect(calls).toContain("dilemmaCheck"); // a device read surfaces skipped bad DILEMMA indices
+    b.disposeData(big.dataId, true);
     b.write(new Int32Array([4]), [1], "int32");
     expect(liveBuffers()).toBe(base + 2);
     b.dispose();

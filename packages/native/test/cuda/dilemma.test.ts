@@ -9,9 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addon, addonLoadError } from "../../src/addon.js";
 import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
 
-// dilemmaCheck is registered by csrc/cuda/ops/dilemma.cc (not yet in GpuAddon's type).
-type Gpu = GpuAddon & { dilemmaCheck(): void };
-const gpu = addon()?.gpu as Gpu | undefined;
+const gpu: GpuAddon | undefined = addon()?.gpu;
 const available = typeof gpu?.alloc === "function" && typeof gpu?.dilemmaEmbed === "function";
 if (!available) console.warn(`[cuda dilemma] SKIPPED: addon or its gpu.dilemmaEmbed unavailable (${addonLoadError() ?? "gpu runtime not built"})`);
 const rt = available ? gpu!.runtimeInfo() : null;
