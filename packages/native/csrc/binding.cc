@@ -113,7 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
                    dilemma::gpu::RegisterElementwise, dilemma::gpu::RegisterGelu, dilemma::gpu::RegisterReduce,
                    dilemma::gpu::RegisterSoftmax, dilemma::gpu::RegisterLayerNorm, dilemma::gpu::RegisterCopy,
                    dilemma::gpu::RegisterAdamW}) {
-    if (reg != nullptr) reg(env, gpu);  // weak until every family is in (parallel development)
+    reg(env, gpu);
   }
   exports.Set("gpu", gpu);
   return exports;
