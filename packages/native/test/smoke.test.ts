@@ -42,3 +42,27 @@ it("reports whether cuBLAS can be loaded at run time, and why not", async () => 
   const child = JSON.parse(out.trim().split("\n").pop()!);
   if (!child.available) expect(child.error).toMatch(/\/nonexistent\/libcublas-test\.so/);
 });
+
+it("looks for cuBLAS in the toolkit's lib64 (CUDA_HOME) when it is not on the loader path", async () => {
+  if (!isAvailable()) return;
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const home = mkdtempSync(join(tmpdir(), "fake-cuda-"));
+  try {
+    mkdirSync(join(home, "lib64"));
+    writeFileSync(join(home, "lib64", "libcublas.so.13"), "not a library");
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e",
+      "import('@dilemma/native').then((m) => console.log(JSON.stringify(m.info().cuda.cublas)))"],
+    { encoding: "utf8", env: { ...process.env, DILEMMA_CUBLAS: "", CUDA_HOME: home } });
+    const child = JSON.parse(out.trim().split("\n").pop()!);
+    if (child.available) return; // a real cuBLAS on the loader path wins
+    // tried, and its load error (not "not found") is the one reported
+    expect(child.library).toContain(join(home, "lib64", "libcublas.so.13"));
+    expect(child.error).toContain(`${join(home, "lib64", "libcublas.so.13")}: `);
+    expect(child.error).not.toMatch(/No such file/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

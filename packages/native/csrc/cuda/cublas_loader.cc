@@ -36,16 +36,33 @@ std::string Resolve(void* lib, Api* api) {
 LoadResult DoLoad() {
   static Api api{};
   std::vector<std::string> names;
-  if (const char* env = std::getenv("DILEMMA_CUBLAS")) names.emplace_back(env);
+  // (empty counts as unset: dlopen("") would open the process itself)
+  if (const char* env = std::getenv("DILEMMA_CUBLAS"); env != nullptr && *env != '\0') names.emplace_back(env);
   // CUDA 13 first (what our kernels are built with), then 12.
   names.insert(names.end(), {"libcublas.so.13", "libcublas.so.12", "libcublas.so"});
+  // A toolkit install whose lib64 is not on the loader path (no ldconfig entry, no
+  // LD_LIBRARY_PATH) is the common case on fresh machines: try its usual folders too.
+  std::vector<std::string> dirs;
+  if (const char* home = std::getenv("CUDA_HOME")) dirs.emplace_back(std::string(home) + "/lib64/");
+  if (const char* home = std::getenv("CUDA_PATH")) dirs.emplace_back(std::string(home) + "/lib64/");
+  dirs.emplace_back("/usr/local/cuda/lib64/");
+  for (const auto& dir : dirs)
+    for (const char* so : {"libcublas.so.13", "libcublas.so.12"}) names.push_back(dir + so);
   std::string tried, lastError;
   for (const auto& name : names) {
+    // By full path, libcublas's own dependency libcublasLt (same folder) may not be findable by
+    // soname: load it first, globally, so the dependency is already satisfied.
+    const size_t slash = name.rfind('/');
+    if (slash != std::string::npos) {
+      const std::string lt = name.substr(0, slash + 1) + "libcublasLt" + name.substr(name.find(".so", slash));
+      dlopen(lt.c_str(), RTLD_NOW | RTLD_GLOBAL);  // failure is reported by the libcublas dlopen below
+    }
     void* lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
     tried += (tried.empty() ? "" : ", ") + name;
     if (lib == nullptr) {
       const char* e = dlerror();
-      lastError = e ? e : "dlopen failed";
+      // Keep the most telling error: a file that exists but fails to load beats "not found".
+      if (lastError.empty() || lastError.find("No such file") != std::string::npos) lastError = e ? e : "dlopen failed";
       continue;
     }
     Api loaded{};
