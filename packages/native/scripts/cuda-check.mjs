@@ -494,6 +494,9 @@ function kernelCases(B, forTiming) {
       call: ([ip, ig, im, iv], [op, om, ov]) => G.adamW(ip, ig, im, iv, op, om, ov, N, lr, b1, b2, 1e-8, 0.05, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t)),
       tol: [{ rtol: 1e-6, atolScale: 1e-6 }, { rtol: 4e-7, atolScale: 5e-7 }, { rtol: 4e-7, atolScale: 1e-7 }],
     });
+    // momentum-encoder update: rounded intrinsics, so bit-identical to the reference
+    add({ name: "ema", shape: `${N}`, ins: [p, m], outs: [f32(N)],
+      call: ([it, is], [o]) => G.ema(it, is, o, N, 0.996), tol: [EXACT], bytes: 4 * 3 * N });
   }
   return cases;
 }

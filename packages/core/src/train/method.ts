@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { DilemmaSample, MethodConfig, NamedTensors, RngState, SSLMethod, StepResult } from "../api.js";
 import { DetectionHead, ViT, bceWithLogits, detectionMetrics, numKept, sampleDilemma, sampleToTensors } from "../model/index.js";
 import { AdamW } from "./adamw.js";
+import { emaUpdate as emaUpdateOp } from "./ops/ema_update.js";
 import { clipByGlobalNorm, cosineLr } from "./schedule.js";
 
 /** A query view's DILEMMA corruption as tensors: realPos / inputPos int32 [B, K], labels float32 [B, K]. */
@@ -63,7 +64,7 @@ export function emaUpdate(target: Map<string, tf.Variable>, source: Map<string, 
     for (const [n, t] of target) {
       const s = source.get(n);
       if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
-      t.assign(tf.add(tf.mul(t, m), tf.mul(s, 1 - m)));
+      t.assign(emaUpdateOp(t, s, m));
     }
   });
 }

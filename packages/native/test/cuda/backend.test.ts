@@ -2,7 +2,7 @@
 // every implemented kernel against the tfjs cpu backend, gradients, fallbacks, and leak-free
 // training steps with no fallback. Skipped when the addon is not built or has no gpu runtime.
 import * as tf from "@tensorflow/tfjs-core";
-import { adamWUpdate, createMethod, defaultMethodConfig, dilemmaEmbed, geluErf, layerNorm, type SSLMethod } from "@dilemma/core";
+import { adamWUpdate, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, geluErf, layerNorm, type SSLMethod } from "@dilemma/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { addon } from "../../src/addon.js";
 import {
@@ -118,6 +118,7 @@ const cases: Case[] = [
     tf.tensor2d([[3, 0], [1, 2]], [2, 2], "int32"), tf.tensor2d([[0, 0], [2, 3]], [2, 2], "int32")) },
   { name: "adamWUpdate", run: () => adamWUpdate(f([3, 4], 1), f([3, 4], 2), f([3, 4], 3), f([3, 4], 4, 0, 1),
     { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, stepSize: 0.01, sqrtBc2: 0.05 }), tol: 1e-6 },
+  { name: "emaUpdate", run: () => emaUpdateOp(f([3, 4], 1), f([3, 4], 2), 0.996) },
 ];
 
 interface Out { shape: number[]; dtype: string; values: number[] }

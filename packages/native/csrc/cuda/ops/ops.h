@@ -16,4 +16,5 @@ void RegisterSoftmax(Napi::Env env, Napi::Object gpu);      // ops/softmax.cc
 void RegisterLayerNorm(Napi::Env env, Napi::Object gpu);    // ops/layer_norm.cc
 void RegisterCopy(Napi::Env env, Napi::Object gpu);         // ops/copy.cc: transpose, stridedCopy
 void RegisterAdamW(Napi::Env env, Napi::Object gpu);        // ops/adamw.cc: fused AdamW update
+void RegisterEma(Napi::Env env, Napi::Object gpu);          // ops/ema.cc: fused momentum-encoder update
 }  // namespace dilemma::gpu

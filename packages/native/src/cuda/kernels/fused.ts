@@ -89,6 +89,15 @@ const adamWUpdate = cudaKernel("AdamWUpdate", (args: CudaKernelArgs) => {
   return outs;
 });
 
+const emaUpdate = cudaKernel("EmaUpdate", (args: CudaKernelArgs) => {
+  const { inputs, backend, attrs } = args;
+  const { target, source } = inputs;
+  const n = size(target.shape);
+  const out = backend.makeOutput(target.shape, "float32");
+  if (n > 0) backend.gpu.ema(backend.bufferOf(target), backend.bufferOf(source), backend.bufferOf(out), n, (attrs as { momentum: number }).momentum);
+  return out;
+});
+
 export const fusedKernelConfigs: tf.KernelConfig[] = [
-  geluErf, geluErfGrad, layerNorm, layerNormGrad, dilemmaEmbed, dilemmaEmbedGrad, adamWUpdate,
+  geluErf, geluErfGrad, layerNorm, layerNormGrad, dilemmaEmbed, dilemmaEmbedGrad, adamWUpdate, emaUpdate,
 ];

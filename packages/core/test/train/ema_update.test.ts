@@ -1,0 +1,43 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { EMA_UPDATE, emaUpdate, emaUpdateComposite } from "../../src/train/ops/ema_update.js";
+
+function values(n: number, seed: number, scale: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * scale * 10 ** ((i % 7) - 3);
+  }
+  return out;
+}
+const bits = (t: tf.Tensor) => Array.from(new Uint32Array(new Float32Array(t.dataSync()).buffer));
+
+describe("EmaUpdate", () => {
+  it("equals the tfjs composite bit for bit", () => {
+    for (const momentum of [0.99, 0.996, 0.9999, 1, 0]) {
+      for (const shape of [[5], [33, 7], [2, 3, 4, 5]]) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const t = tf.tensor(values(n, 1 + shape.length, 1), shape);
+        const s = tf.tensor(values(n, 7 + shape.length, 2), shape);
+        const fused = emaUpdate(t, s, momentum);
+        const ref = emaUpdateComposite(t, s, momentum);
+        expect(fused.shape).toEqual(shape);
+        expect(bits(fused), `m=${momentum} [${shape}]`).toEqual(bits(ref));
+        tf.dispose([t, s, fused, ref]);
+      }
+    }
+  });
+
+  it("moves the target toward the source and checks its inputs", () => {
+    const t = tf.tensor([0, 10]);
+    const s = tf.tensor([1, 0]);
+    const out = emaUpdate(t, s, 0.9);
+    expect(Array.from(out.dataSync())).toEqual([Math.fround(Math.fround(0.1)), Math.fround(Math.fround(10 * Math.fround(0.9)))]);
+    expect(() => emaUpdate(t, tf.zeros([3]), 0.9)).toThrow(/source has shape \[3\], target has \[2\]/);
+    expect(() => emaUpdate(t, tf.zeros([2], "int32"), 0.9)).toThrow(/source must be float32/);
+    expect(() => emaUpdate(t, s, NaN)).toThrow(/momentum must be a finite number/);
+    expect(tf.getKernel(EMA_UPDATE, "cpu")).toBeDefined();
+    tf.dispose([t, s, out]);
+  });
+});

@@ -1,0 +1,62 @@
+// Fused EMA update of the `cuda` backend: core's EmaUpdate op (docs/cuda-engine.md),
+//   out = target*m + source*(1-m),
+// m and 1-m computed in double and rounded to float32 (as JS numbers become float32 scalars),
+// then two rounded products and a rounded sum: bit-identical to core's cpu kernel. FMA
+// contraction would break that, so it is off for this file.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <cstdint>
+#include <string>
+
+#include "cuda/ops/ops.h"
+#include "cuda/runtime.h"
+#if defined(DILEMMA_HAVE_CUDA)
+#include "cuda/ops/ema_cuda.h"
+#endif
+
+namespace dilemma::gpu {
+namespace {
+
+// ema(target, source, out, n, momentum)
+Napi::Value Ema(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5) return Throw(env, "ema: expected 5 arguments, got " + std::to_string(info.Length()));
+  const int64_t n = IntArg(info, 3);
+  const double momentum = NumArg(info, 4);
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (n < 0) return Throw(env, "ema: element count " + std::to_string(n) + " is negative");
+  const size_t bytes = static_cast<size_t>(n) * 4;
+  Buf* t = BufArg(info, 0, bytes, "ema target");
+  if (t == nullptr) return env.Undefined();
+  Buf* s = BufArg(info, 1, bytes, "ema source");
+  if (s == nullptr) return env.Undefined();
+  Buf* o = BufArg(info, 2, bytes, "ema out");
+  if (o == nullptr) return env.Undefined();
+  Where where;
+  if (!SameDevice(info, "ema", {t, s, o}, &where) || n == 0) return env.Undefined();
+  const float a = static_cast<float>(momentum), b = static_cast<float>(1.0 - momentum);
+  if (where == Where::kHost) {
+    const float *tp = t->f(), *sp = s->f();
+    float* op = o->f();
+    for (int64_t i = 0; i < n; ++i) {
+      const float kept = tp[i] * a;
+      const float added = sp[i] * b;
+      op[i] = kept + added;
+    }
+    return env.Undefined();
+  }
+#if defined(DILEMMA_HAVE_CUDA)
+  CheckCuda(env, EmaCuda(t->f(), s->f(), o->f(), n, a, b, Stream()), "ema");
+#endif
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterEma(Napi::Env env, Napi::Object gpu) { gpu.Set("ema", Napi::Function::New(env, Ema, "ema")); }
+
+}  // namespace dilemma::gpu

@@ -1,0 +1,14 @@
+// Launcher of the fused EMA CUDA kernel (ema.cu); argument checks and the CPU reference are in
+// ema.cc. Asynchronous on `stream`; returns the launch status.
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace dilemma::gpu {
+
+/** out = target*a + source*b over n float32 elements (a = m, b = 1-m, already float32). */
+cudaError_t EmaCuda(const float* target, const float* source, float* out, int64_t n, float a, float b,
+                    cudaStream_t stream);
+
+}  // namespace dilemma::gpu
