@@ -205,6 +205,7 @@ cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t*
   if (rows == 0 || D == 0) return cudaSuccess;
   const int threads = 256;  // 8 rows per block
   const int64_t blocks = (rows * 32 + threads - 1) / threads;
+  if (blocks > 0x7fffffff) return cudaErrorInvalidValue;  // gridDim.x limit (B*K > 2^34 rows)
   if (vec4(tokens, out, D) && reinterpret_cast<uintptr_t>(pos) % 16 == 0) {
     embed_fwd_kernel<float4><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
         reinterpret_cast<const float4*>(tokens), reinterpret_cast<const float4*>(pos), realPos, inputPos, B, L, K,
@@ -219,16 +220,21 @@ cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t*
 cudaError_t embed_bwd_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L, int K,
                            int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
   if (B == 0 || D == 0) return cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
+  // L == 0: nothing to write, and the grid below would be empty (an invalid launch); any index
+  // is then out of range, reported as an invalid value since no kernel can flag it.
+  if (L == 0) return K == 0 ? cudaSuccess : cudaErrorInvalidValue;
   const int64_t tiles = (L + kTile - 1) / kTile;
   if (vec4(dy, dTokens, D) && reinterpret_cast<uintptr_t>(dPos) % 16 == 0) {
     const int DV = D / 4, dposTiles = (DV + kDposThreads - 1) / kDposThreads;
     const int64_t blocks = static_cast<int64_t>(L) * dposTiles + static_cast<int64_t>(B) * tiles;
+    if (blocks > 0x7fffffff) return cudaErrorInvalidValue;  // gridDim.x limit
     embed_bwd_fused_kernel<float4><<<static_cast<unsigned>(blocks), kDposThreads, 0, stream>>>(
         reinterpret_cast<const float4*>(dy), realPos, inputPos, B, L, K, DV, dposTiles,
         reinterpret_cast<float4*>(dTokens), reinterpret_cast<float4*>(dPos), err);
   } else {
     const int dposTiles = (D + kDposThreads - 1) / kDposThreads;
     const int64_t blocks = static_cast<int64_t>(L) * dposTiles + static_cast<int64_t>(B) * tiles;
+    if (blocks > 0x7fffffff) return cudaErrorInvalidValue;  // gridDim.x limit
     embed_bwd_fused_kernel<float><<<static_cast<unsigned>(blocks), kDposThreads, 0, stream>>>(
         dy, realPos, inputPos, B, L, K, D, dposTiles, dTokens, dPos, err);
   }
@@ -239,10 +245,14 @@ cudaError_t embed_bwd_atomic_cuda(const float* dy, const int32_t* realPos, const
                                   int K, int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
   cudaError_t e = cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
   if (e != cudaSuccess || B == 0 || D == 0) return e;
+  if (L == 0) return K == 0 ? cudaSuccess : cudaErrorInvalidValue;  // empty dTokens grid (see embed_bwd_cuda)
+  if ((L + kTile - 1) / kTile > 65535) return cudaErrorInvalidValue;  // gridDim.y limit of launch_dtokens
   if (vec4(dy, dTokens, D)) launch_dtokens<float4>(dy, realPos, B, L, K, D, dTokens, err, stream);
   else launch_dtokens<float>(dy, realPos, B, L, K, D, dTokens, err, stream);
   const int64_t N = static_cast<int64_t>(B) * K;
   const int64_t blocks = (N * 32 + 255) / 256;
+  if (blocks == 0) return cudaGetLastError();  // K == 0: no dy rows (an empty grid is an invalid launch)
+  if (blocks > 0x7fffffff) return cudaErrorInvalidValue;
   embed_bwd_dpos_atomic_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(dy, inputPos, N, L, D, dPos, err);
   return cudaGetLastError();
 }

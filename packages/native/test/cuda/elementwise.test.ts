@@ -323,6 +323,8 @@ describe.skipIf(!ready)("gpu elementwise (host) vs tfjs cpu", () => {
       expect(() => gpu!.unary(UNARY.Exp, 987654, o, 4, 0)).toThrow(/not a live buffer/);
       expect(() => gpu!.binary(BINARY.Add, o, 0, o, [4], [1], [1], DTYPE.float32)).toThrow(/binary b/);
       expect(() => gpu!.addN(o, [o, 987654], 4)).toThrow(/addN input.*not a live buffer/);
+      // out among the inputs: the CUDA path (8 inputs per launch) would re-read an overwritten out
+      expect(() => gpu!.addN(o, [alloc(4), o], 4)).toThrow(/addN: out must not be an input buffer/);
       expect(() => gpu!.cast(-1, o, 4, DTYPE.float32, DTYPE.int32)).toThrow(/cast x/);
     });
 

@@ -506,6 +506,11 @@ Napi::Value AddN(const Napi::CallbackInfo& info) {
     Where w;
     if (!SameDevice(info, "addN", {out, ins[k]}, &w)) return env.Undefined();
   }
+  // The CUDA launcher sums at most 8 inputs per launch and later launches re-read `out` as the
+  // running sum: an input that is `out` itself would then be read after it was overwritten.
+  // Rejected on both devices (as matMul does), so they keep one contract.
+  for (uint32_t k = 0; k < count; ++k)
+    if (ins[k] == out) return Throw(env, "addN: out must not be an input buffer");
   if (n == 0) return env.Undefined();
   if (where == Where::kHost) {
     float* o = out->f();
