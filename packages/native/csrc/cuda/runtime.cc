@@ -82,17 +82,35 @@ std::string OpenDevice(int index) {
   }
   const auto& cublas = cublas::Load();
   if (cublas.api == nullptr) return cublas.error;
-  if ((e = cudaSetDevice(index)) != cudaSuccess) return "cudaSetDevice: " + CudaErr(e);
-  if ((e = cudaGetDeviceProperties(&g_dev.props, index)) != cudaSuccess) return "cudaGetDeviceProperties: " + CudaErr(e);
+  // A failed open releases what it created, so a later init() starts clean (it used to leak the
+  // stream and leave a partial ring that the retry appended to).
+  auto fail = [&](const std::string& why) {
+    cudaGetLastError();
+    for (auto& c : g_dev.ring) {
+      if (c.done != nullptr) cudaEventDestroy(c.done);
+      if (c.host != nullptr) cudaFreeHost(c.host);
+    }
+    g_dev.ring.clear();
+    g_dev.next = 0;
+    if (g_dev.stream != nullptr) cudaStreamDestroy(g_dev.stream);
+    g_dev.stream = nullptr;
+    return why;
+  };
+  if ((e = cudaSetDevice(index)) != cudaSuccess) return fail("cudaSetDevice: " + CudaErr(e));
+  if ((e = cudaGetDeviceProperties(&g_dev.props, index)) != cudaSuccess) return fail("cudaGetDeviceProperties: " + CudaErr(e));
   if ((e = cudaStreamCreateWithFlags(&g_dev.stream, cudaStreamNonBlocking)) != cudaSuccess) {
-    return "cudaStreamCreate: " + CudaErr(e);
+    g_dev.stream = nullptr;
+    return fail("cudaStreamCreate: " + CudaErr(e));
   }
   for (int i = 0; i < kChunks; ++i) {
     Device::Chunk c;
     if ((e = cudaHostAlloc(&c.host, kChunkBytes, cudaHostAllocDefault)) != cudaSuccess) {
-      return "cudaHostAlloc (pinned staging): " + CudaErr(e);
+      return fail("cudaHostAlloc (pinned staging): " + CudaErr(e));
     }
-    if ((e = cudaEventCreateWithFlags(&c.done, cudaEventDisableTiming)) != cudaSuccess) return "cudaEventCreate: " + CudaErr(e);
+    if ((e = cudaEventCreateWithFlags(&c.done, cudaEventDisableTiming)) != cudaSuccess) {
+      cudaFreeHost(c.host);
+      return fail("cudaEventCreate: " + CudaErr(e));
+    }
     g_dev.ring.push_back(c);
   }
   g_dev.index = index;
@@ -285,10 +303,12 @@ uint8_t* ViewArg(const Napi::CallbackInfo& info, size_t i, size_t* len, const ch
   return nullptr;
 }
 
+// Byte offsets / counts from JS: non-numbers and NaN read as 0; values are clamped to 2^53 so the
+// double -> size_t cast is defined and `off + len` cannot wrap around past the BufArg size check.
 size_t OffsetArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || info[i].IsUndefined() || info[i].IsNull()) return 0;
+  if (i >= info.Length() || !info[i].IsNumber()) return 0;
   const double v = info[i].As<Napi::Number>().DoubleValue();
-  return v > 0 ? static_cast<size_t>(v) : 0;
+  return v > 0 ? static_cast<size_t>(std::min(v, 9007199254740992.0)) : 0;
 }
 
 Napi::Value Upload(const Napi::CallbackInfo& info) {
@@ -349,7 +369,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   const size_t dOff = OffsetArg(info, 1), sOff = OffsetArg(info, 3);
   const double bytesD = NumArg(info, 4);
   if (env.IsExceptionPending()) return env.Undefined();
-  const size_t bytes = bytesD > 0 ? static_cast<size_t>(bytesD) : 0;
+  const size_t bytes = bytesD > 0 ? static_cast<size_t>(std::min(bytesD, 9007199254740992.0)) : 0;
   Buf* d = BufArg(info, 0, dOff + bytes, "gpu.copy (dst)");
   if (d == nullptr) return env.Undefined();
   Buf* s = BufArg(info, 2, sOff + bytes, "gpu.copy (src)");
@@ -363,6 +383,19 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
+  if (dp == sp) return env.Undefined();
+  if (dp < sp + bytes && sp < dp + bytes) {
+    // Overlapping ranges of one buffer: cudaMemcpy* is undefined there, while the host path is a
+    // memmove. Stage through a cached block (stream-ordered: it can go back to the cache at once).
+    std::string err;
+    void* tmp = CudaAlloc(bytes, &err);
+    if (tmp == nullptr) return Throw(env, "gpu.copy: " + err);
+    if (CheckCuda(env, cudaMemcpyAsync(tmp, sp, bytes, cudaMemcpyDeviceToDevice, g_dev.stream), "gpu.copy")) {
+      CheckCuda(env, cudaMemcpyAsync(dp, tmp, bytes, cudaMemcpyDeviceToDevice, g_dev.stream), "gpu.copy");
+    }
+    g_dev.cache[RoundSize(bytes)].push_back(tmp);
+    return env.Undefined();
+  }
   CheckCuda(env, cudaMemcpyAsync(dp, sp, bytes, cudaMemcpyDeviceToDevice, g_dev.stream), "gpu.copy");
 #endif
   return env.Undefined();
@@ -401,7 +434,10 @@ Napi::Value EventRecord(const Napi::CallbackInfo& info) {
   if (g_dev.index < 0) return Throw(env, "gpu.eventRecord: the CUDA device is not open (gpu.init)");
   cudaEvent_t e;
   if (!CheckCuda(env, cudaEventCreate(&e), "gpu.eventRecord")) return env.Undefined();
-  if (!CheckCuda(env, cudaEventRecord(e, g_dev.stream), "gpu.eventRecord")) return env.Undefined();
+  if (!CheckCuda(env, cudaEventRecord(e, g_dev.stream), "gpu.eventRecord")) {
+    cudaEventDestroy(e);  // not handed out: would leak
+    return env.Undefined();
+  }
   for (size_t i = 1; i < g_dev.events.size(); ++i) {
     if (g_dev.events[i] == nullptr) {
       g_dev.events[i] = e;
@@ -553,6 +589,8 @@ int MatmulPrecision() { return g_precision; }
 
 #if defined(DILEMMA_HAVE_CUDA)
 cudaStream_t Stream() { return g_dev.stream; }
+
+void ReleaseCachedBlocks() { EmptyCache(); }
 
 bool CheckCuda(Napi::Env env, cudaError_t e, const char* what) {
   if (e == cudaSuccess) e = cudaGetLastError();

@@ -67,6 +67,12 @@ cudaStream_t Stream();
  * and the CUDA error string, and returns false.
  */
 bool CheckCuda(Napi::Env env, cudaError_t e, const char* what);
+/**
+ * Returns the caching allocator's free blocks to the driver (waits for the stream first). Ops
+ * whose .cu grows its own scratch with cudaMalloc call it and retry once when that fails with
+ * cudaErrorMemoryAllocation: the cache may hold the memory the scratch needs.
+ */
+void ReleaseCachedBlocks();
 /** Grid size for n elements at `threads` per block, capped so a grid-stride loop covers the rest. */
 inline unsigned GridFor(int64_t n, int threads) {
   int64_t g = (n + threads - 1) / threads;

@@ -138,10 +138,17 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
-  CheckCuda(env,
-            layer_norm_bwd_cuda(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d,
-                                static_cast<float>(eps), Stream()),
-            "gpu.layerNormGrad");
+  auto run = [&] {
+    return layer_norm_bwd_cuda(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d,
+                               static_cast<float>(eps), Stream());
+  };
+  cudaError_t e = run();
+  if (e == cudaErrorMemoryAllocation) {  // scratch growth failed before any launch: free the cache, retry once
+    cudaGetLastError();
+    ReleaseCachedBlocks();
+    e = run();
+  }
+  CheckCuda(env, e, "gpu.layerNormGrad");
   return env.Undefined();
 #else
   return Throw(env, "gpu.layerNormGrad: the addon was built without CUDA");

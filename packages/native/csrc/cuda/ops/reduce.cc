@@ -171,8 +171,13 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
-  CheckCuda(env, reduce_cuda(static_cast<int>(op), x->ptr, out->ptr, outer, r, inner, static_cast<int>(dtype), Stream()),
-            "gpu.reduce");
+  cudaError_t e = reduce_cuda(static_cast<int>(op), x->ptr, out->ptr, outer, r, inner, static_cast<int>(dtype), Stream());
+  if (e == cudaErrorMemoryAllocation) {  // scratch growth failed before any launch: free the cache, retry once
+    cudaGetLastError();
+    ReleaseCachedBlocks();
+    e = reduce_cuda(static_cast<int>(op), x->ptr, out->ptr, outer, r, inner, static_cast<int>(dtype), Stream());
+  }
+  CheckCuda(env, e, "gpu.reduce");
   return env.Undefined();
 #else
   return Throw(env, "gpu.reduce: the addon was built without CUDA");
