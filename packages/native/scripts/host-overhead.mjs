@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global console, performance */
+/* global console, performance, process */
 // Host-side (JavaScript) cost of one training step on the `cuda` backend, without a GPU: runs
 // the step on the addon's host device and subtracts the time spent inside addon calls (there,
 // the CPU reference kernels). On a GPU those calls only enqueue work, so what remains — tfjs'
