@@ -3,40 +3,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { ACT } from "../addon.js";
 import { runCpuFallback } from "../fallback.js";
+import { planMatMul } from "../../kernels/matmul_plan.js";
 import { binaryOp } from "./binary.js";
 import { cudaKernel, size, type CudaKernelArgs } from "./util.js";
-
-/** For each output batch index, the flat batch index of each operand under broadcasting. */
-function batchIndices(sa: number[], sb: number[], outer: number[]): [Int32Array, Int32Array] {
-  const total = size(outer);
-  const ia = new Int32Array(total);
-  const ib = new Int32Array(total);
-  const st = (s: number[]) => {
-    const r = new Array<number>(outer.length).fill(0);
-    let acc = 1;
-    for (let d = s.length - 1; d >= 0; d--) {
-      r[d + outer.length - s.length] = s[d] === 1 ? 0 : acc;
-      acc *= s[d];
-    }
-    return r;
-  };
-  const stA = st(sa);
-  const stB = st(sb);
-  for (let i = 0; i < total; i++) {
-    let rem = i;
-    let oa = 0;
-    let ob = 0;
-    for (let d = outer.length - 1; d >= 0; d--) {
-      const idx = rem % outer[d];
-      rem = Math.floor(rem / outer[d]);
-      oa += idx * stA[d];
-      ob += idx * stB[d];
-    }
-    ia[i] = oa;
-    ib[i] = ob;
-  }
-  return [ia, ib];
-}
 
 function matMul(args: CudaKernelArgs, kernelName: string): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs } = args;
@@ -50,17 +19,7 @@ function matMul(args: CudaKernelArgs, kernelName: string): tf.TensorInfo | tf.Te
     (bias != null && bias.dtype !== "float32")) {
     return runCpuFallback(kernelName, args);
   }
-  const ar = a.shape.length;
-  const br = b.shape.length;
-  const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
-  const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
-  const m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
-  const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
-  if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
-      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
-  }
-  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const { m, n, k, outer, batchA, batchB, batchOut, idxA, idxB } = planMatMul(a.shape, b.shape, transposeA, transposeB);
   const outShape = [...outer, m, n];
   // The epilogue takes a bias of 1 or n values broadcast over rows; any other bias shape is
   // added with a broadcasting Add after a linear product (then the activation applies).
@@ -78,30 +37,12 @@ function matMul(args: CudaKernelArgs, kernelName: string): tf.TensorInfo | tf.Te
     }
   }
   if (lateBias !== null && act !== ACT.linear) return runCpuFallback(kernelName, args);
-  const batchA = size(a.shape.slice(0, -2));
-  const batchB = size(b.shape.slice(0, -2));
-  const batchOut = size(outer);
   const out = backend.makeOutput(outShape, "float32");
   if (size(outShape) > 0) {
-    if (k === 0) {
-      backend.gpu.fill(backend.bufferOf(out), size(outShape), 0, 0);
-      if (biasBuf !== 0 || act !== ACT.linear) {
-        backend.disposeIntermediateTensorInfo(out);
-        return runCpuFallback(kernelName, args);
-      }
-    } else {
-      // "index mod batch" is exact when an operand has batch 1 or the full output batch.
-      const simple = (batchA === 1 || batchA === batchOut) && (batchB === 1 || batchB === batchOut);
-      const alpha = (attrs?.leakyreluAlpha as number | undefined) ?? 0.2;
-      if (simple) {
-        backend.gpu.matMul(backend.bufferOf(a), backend.bufferOf(b), backend.bufferOf(out), batchA, batchB, batchOut,
-          m, n, k, transposeA, transposeB, biasBuf, biasLen, act, alpha);
-      } else {
-        const [idxA, idxB] = batchIndices(a.shape.slice(0, -2), b.shape.slice(0, -2), outer);
-        backend.gpu.matMul(backend.bufferOf(a), backend.bufferOf(b), backend.bufferOf(out), batchA, batchB, batchOut,
-          m, n, k, transposeA, transposeB, biasBuf, biasLen, act, alpha, idxA, idxB);
-      }
-    }
+    // (k = 0: the addon writes the empty sum, zeros, then bias and activation)
+    const alpha = (attrs?.leakyreluAlpha as number | undefined) ?? 0.2;
+    backend.gpu.matMul(backend.bufferOf(a), backend.bufferOf(b), backend.bufferOf(out), batchA, batchB, batchOut,
+      m, n, k, transposeA, transposeB, biasBuf, biasLen, act, alpha, idxA, idxB);
   }
   if (lateBias === null) return out;
   const withBias = binaryOp(backend, 0, out, lateBias, "float32", 0);
