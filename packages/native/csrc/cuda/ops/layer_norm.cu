@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "cuda/scratch.h"
 #include "cuda/ops/layer_norm_cuda.h"
 
 namespace dilemma::gpu {
@@ -150,31 +151,9 @@ __global__ void ln_bwd_final(const double* __restrict__ partG, const double* __r
   }
 }
 
-// ---- scratch (see the header comment) ----
-void* g_scratch = nullptr;
-size_t g_scratchBytes = 0;
-
-cudaError_t Scratch(size_t bytes, cudaStream_t stream, void** out) {
-  if (bytes > g_scratchBytes) {
-    if (g_scratch != nullptr) {
-      cudaError_t e = cudaStreamSynchronize(stream);
-      if (e != cudaSuccess) return e;
-      e = cudaFree(g_scratch);
-      g_scratch = nullptr;
-      g_scratchBytes = 0;
-      if (e != cudaSuccess) return e;
-    }
-    const size_t want = bytes < (size_t{1} << 20) ? (size_t{1} << 20) : bytes + bytes / 4;
-    cudaError_t e = cudaMalloc(&g_scratch, want);
-    if (e != cudaSuccess) {
-      g_scratch = nullptr;
-      return e;
-    }
-    g_scratchBytes = want;
-  }
-  *out = g_scratch;
-  return cudaSuccess;
-}
+// Partial sums live in a scratch block owned by this file (cuda/scratch.h).
+DeviceScratch g_scratch;
+cudaError_t Scratch(size_t bytes, cudaStream_t stream, void** out) { return g_scratch.Get(bytes, stream, out); }
 
 template <int G>
 unsigned RowBlocks(int64_t rows) {

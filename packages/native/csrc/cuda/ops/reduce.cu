@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "cuda/scratch.h"
 #include "cuda/ops/reduce_cuda.h"
 
 namespace dilemma::gpu {
@@ -272,32 +273,9 @@ __global__ void combine_partials(const typename Op::Acc* __restrict__ part, Out*
   }
 }
 
-// Device scratch for the partials: owned by this file, grown with cudaMalloc on demand and never
-// freed (runtime.h exposes no allocator). Growing first waits for the stream, since queued
-// kernels may still read the old buffer. Calls come from the JS thread only.
-void* g_scratch = nullptr;
-size_t g_scratchBytes = 0;
-cudaError_t Scratch(size_t bytes, cudaStream_t stream, void** out) {
-  if (bytes > g_scratchBytes) {
-    if (g_scratch != nullptr) {
-      cudaError_t e = cudaStreamSynchronize(stream);
-      if (e != cudaSuccess) return e;
-      e = cudaFree(g_scratch);
-      g_scratch = nullptr;
-      g_scratchBytes = 0;
-      if (e != cudaSuccess) return e;
-    }
-    const size_t want = bytes < (size_t{1} << 20) ? (size_t{1} << 20) : bytes + bytes / 4;
-    cudaError_t e = cudaMalloc(&g_scratch, want);
-    if (e != cudaSuccess) {
-      g_scratch = nullptr;
-      return e;
-    }
-    g_scratchBytes = want;
-  }
-  *out = g_scratch;
-  return cudaSuccess;
-}
+// Partial sums live in a scratch block owned by this file (cuda/scratch.h).
+DeviceScratch g_scratch;
+cudaError_t Scratch(size_t bytes, cudaStream_t stream, void** out) { return g_scratch.Get(bytes, stream, out); }
 
 // How many chunks to cut r into so that about kSplitBlocks blocks run, each over >= minChunk
 // elements; returns 1 when splitting does not pay.
