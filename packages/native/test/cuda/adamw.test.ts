@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { type GpuAddon } from "../../src/cuda/addon.js";
+import { hostBuffers } from "./host_buffers.js";
 import { adamWUpdate, adamWUpdateComposite, type AdamWUpdateAttrs } from "@dilemma/core";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -21,23 +22,7 @@ function rnd(): number {
 const vals = (n: number, scale: number, nonNeg = false) =>
   Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : scale * 10 ** (6 * rnd() - 4) * (nonNeg || rnd() < 0.5 ? 1 : -1)));
 
-const live: number[] = [];
-function put(data: Float32Array): number {
-  const id = gpu!.alloc(WHERE.host, Math.max(4, data.byteLength));
-  live.push(id);
-  if (data.length > 0) gpu!.upload(id, data);
-  return id;
-}
-function alloc(n: number): number {
-  const id = gpu!.alloc(WHERE.host, Math.max(4, 4 * n));
-  live.push(id);
-  return id;
-}
-function get(id: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  if (n > 0) gpu!.download(id, out);
-  return out;
-}
+const { put, alloc, getF: get, freeAll } = hostBuffers(() => gpu!);
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 function attrsAt(t: number, weightDecay: number): AdamWUpdateAttrs {
@@ -55,7 +40,7 @@ describe.skipIf(!ready)("gpu.adamW (host) vs core's AdamWUpdate", () => {
     await tf.setBackend("cpu");
   });
   afterAll(async () => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
     if (prev) await tf.setBackend(prev);
   });
 

@@ -6,7 +6,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { BINARY, DTYPE, UNARY, WHERE, type DTypeCode, type GpuAddon } from "../../src/cuda/addon.js";
+import { BINARY, DTYPE, UNARY, type DTypeCode, type GpuAddon } from "../../src/cuda/addon.js";
+import { hostBuffers } from "./host_buffers.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.binary === "function" && typeof gpu?.alloc === "function";
@@ -21,28 +22,7 @@ const randF = (n: number, lo = -3, hi = 3) => Float32Array.from({ length: n }, (
 const randI = (n: number, lo: number, hi: number) => Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo + 1) * rnd()));
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, 1.5, 2.5, -2.5, -0.5, 1, -1, 6, 7, -1e-30, 1e-30, 100, -100, 3e9, -3e9];
 
-const live: number[] = [];
-function put(data: Float32Array | Int32Array): number {
-  const id = gpu!.alloc(WHERE.host, Math.max(4, data.byteLength));
-  live.push(id);
-  if (data.length > 0) gpu!.upload(id, data);
-  return id;
-}
-function alloc(n: number): number {
-  const id = gpu!.alloc(WHERE.host, Math.max(4, 4 * n));
-  live.push(id);
-  return id;
-}
-function getF(id: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  if (n > 0) gpu!.download(id, out);
-  return out;
-}
-function getI(id: number, n: number): Int32Array {
-  const out = new Int32Array(n);
-  if (n > 0) gpu!.download(id, out);
-  return out;
-}
+const { put, alloc, getF, getI, freeAll } = hostBuffers(() => gpu!);
 
 /** Equal values (NaN equals NaN; +0 and -0 differ), or within rtol where given. */
 function same(want: ArrayLike<number>, got: ArrayLike<number>, what: string, rtol = 0): void {
@@ -97,7 +77,7 @@ describe.skipIf(!ready)("gpu elementwise (host) vs tfjs cpu", () => {
     await tf.setBackend("cpu");
   });
   afterAll(async () => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
     if (prev) await tf.setBackend(prev);
   });
 

@@ -6,7 +6,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon } from "../../src/cuda/addon.js";
+import { type GpuAddon } from "../../src/cuda/addon.js";
+import { hostBuffers } from "./host_buffers.js";
 import { geluErf, geluErfGrad } from "@dilemma/core";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -20,23 +21,7 @@ function rnd(): number {
 }
 const randF = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
 
-const live: number[] = [];
-function put(data: Float32Array): number {
-  const id = gpu!.alloc(WHERE.host, Math.max(4, data.byteLength));
-  live.push(id);
-  if (data.length > 0) gpu!.upload(id, data);
-  return id;
-}
-function alloc(n: number): number {
-  const id = gpu!.alloc(WHERE.host, Math.max(4, 4 * n));
-  live.push(id);
-  return id;
-}
-function get(id: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  if (n > 0) gpu!.download(id, out);
-  return out;
-}
+const { put, alloc, getF: get, freeAll } = hostBuffers(() => gpu!);
 function close(want: ArrayLike<number>, got: ArrayLike<number>, what: string, rtol = 1.2e-7, atol = 1e-14): void {
   expect(got.length, what).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
@@ -58,7 +43,7 @@ describe.skipIf(!ready)("gpu.geluErf / geluErfGrad (host) vs core's cpu kernels"
     await tf.setBackend("cpu");
   });
   afterAll(async () => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
     if (prev) await tf.setBackend(prev);
   });
 
