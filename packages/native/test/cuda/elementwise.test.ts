@@ -287,7 +287,7 @@ describe.skipIf(!ready)("gpu elementwise (host) vs tfjs cpu", () => {
     for (const [k, n] of [[1, 10], [2, 1001], [3, 7], [9, 64], [20, 33], [4, 0]]) {
       const ins = Array.from({ length: k }, () => randF(n, -100, 100));
       if (n > 0) ins[0][0] = -0; // tfjs sums onto zeros: -0 becomes +0
-      const ids = ins.map(put);
+      const ids = ins.map((x) => put(x));
       const o = alloc(n);
       gpu!.addN(o, ids, n);
       if (n === 0) continue;

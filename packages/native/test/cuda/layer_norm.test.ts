@@ -6,7 +6,8 @@ import "@tensorflow/tfjs-backend-cpu";
 import { LAYER_NORM, LAYER_NORM_GRAD } from "@dilemma/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
+import { type GpuAddon } from "../../src/cuda/addon.js";
+import { hostBuffers } from "./host_buffers.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.layerNorm === "function" && typeof gpu?.layerNormGrad === "function";
@@ -21,23 +22,7 @@ function rnd(): number {
 }
 const randF = (n: number, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => offset + (2 * rnd() - 1) * scale);
 
-const live: number[] = [];
-function put(data: Float32Array): number {
-  const id = gpu!.alloc(WHERE.host, data.byteLength);
-  live.push(id);
-  if (data.length > 0) gpu!.upload(id, data);
-  return id;
-}
-function alloc(n: number): number {
-  const id = gpu!.alloc(WHERE.host, 4 * n);
-  live.push(id);
-  return id;
-}
-function get(id: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  if (n > 0) gpu!.download(id, out);
-  return out;
-}
+const { put, alloc, getF: get, freeAll, onBoth } = hostBuffers(() => gpu!);
 function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string) {
   expect(got.length, what).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
@@ -54,7 +39,7 @@ describe.skipIf(!ready)("gpu.layerNorm (host) vs core's LayerNorm on tfjs cpu", 
     await tf.setBackend("cpu");
   });
   afterAll(async () => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
     if (prev) await tf.setBackend(prev);
   });
 
@@ -122,32 +107,10 @@ describe.skipIf(!ready)("gpu.layerNorm (host) vs core's LayerNorm on tfjs cpu", 
   });
 });
 
-/**
- * Runs `call` on host and on cuda buffers holding the same inputs. Outputs start as a different
- * poison on each device, so an element a kernel leaves unwritten shows as a mismatch.
- */
-function onBoth(inputs: Float32Array[], outLens: number[], call: (ins: number[], outs: number[]) => void): Float32Array[][] {
-  return ([WHERE.host, WHERE.cuda] as Where[]).map((where, k) => {
-    const ins = inputs.map((a) => {
-      const id = gpu!.alloc(where, a.byteLength);
-      live.push(id);
-      if (a.length > 0) gpu!.upload(id, a);
-      return id;
-    });
-    const outs = outLens.map((n) => {
-      const id = gpu!.alloc(where, 4 * n);
-      live.push(id);
-      if (n > 0) gpu!.upload(id, new Float32Array(n).fill(k === 0 ? -777 : 555));
-      return id;
-    });
-    call(ins, outs);
-    return outs.map((id, i) => get(id, outLens[i]));
-  });
-}
 
 describe.skipIf(!cudaReady)("gpu.layerNorm: cuda kernels vs the host reference", () => {
   afterAll(() => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
   });
   // Warp rows (d <= 2048) and block rows; backward tilings of 1, several and the maximum 512 tiles.
   const CASES: [number, number, number, number][] = [

@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { DTYPE, REDUCE, WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
+import { DTYPE, REDUCE, type GpuAddon } from "../../src/cuda/addon.js";
+import { hostBuffers } from "./host_buffers.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.reduce === "function";
@@ -21,18 +22,7 @@ function rnd(): number {
 const randF = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
 const randI = (n: number, lo: number, hi: number) => Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo + 1) * rnd()));
 
-const live: number[] = [];
-function put(data: Float32Array | Int32Array): number {
-  const id = gpu!.alloc(WHERE.host, data.byteLength);
-  live.push(id);
-  if (data.length > 0) gpu!.upload(id, data);
-  return id;
-}
-function alloc(n: number): number {
-  const id = gpu!.alloc(WHERE.host, 4 * n);
-  live.push(id);
-  return id;
-}
+const { put, alloc, freeAll, onBoth } = hostBuffers(() => gpu!);
 function reduce(op: number, x: Float32Array | Int32Array, dtype: number, outer: number, r: number, inner: number, outInt: boolean) {
   const xi = put(x);
   const oi = alloc(outer * inner);
@@ -65,7 +55,7 @@ describe.skipIf(!ready)("gpu.reduce (host) vs tfjs cpu", () => {
     await tf.setBackend("cpu");
   });
   afterAll(async () => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
     if (prev) await tf.setBackend(prev);
   });
 
@@ -183,36 +173,10 @@ describe.skipIf(!ready)("gpu.reduce (host) vs tfjs cpu", () => {
   });
 });
 
-/**
- * Runs `call` on host and on cuda buffers holding the same inputs. Outputs start as a different
- * poison on each device, so an element a kernel leaves unwritten shows as a mismatch.
- */
-function onBoth(inputs: (Float32Array | Int32Array)[], outLens: number[], call: (ins: number[], outs: number[]) => void): Float32Array[][] {
-  return ([WHERE.host, WHERE.cuda] as Where[]).map((where, k) => {
-    const ins = inputs.map((a) => {
-      const id = gpu!.alloc(where, a.byteLength);
-      live.push(id);
-      if (a.length > 0) gpu!.upload(id, a);
-      return id;
-    });
-    const outs = outLens.map((n) => {
-      const id = gpu!.alloc(where, 4 * n);
-      live.push(id);
-      if (n > 0) gpu!.upload(id, new Float32Array(n).fill(k === 0 ? -777 : 555));
-      return id;
-    });
-    call(ins, outs);
-    return outs.map((id, i) => {
-      const o = new Float32Array(outLens[i]);
-      if (o.length > 0) gpu!.download(id, o);
-      return o;
-    });
-  });
-}
 
 describe.skipIf(!cudaReady)("gpu.reduce: cuda kernels vs the host reference", () => {
   afterAll(() => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
   });
   // Every launch path of reduce.cu: warp rows, block rows, split rows, columns, split columns.
   const PATHS: [number, number, number][] = [

@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
+import { type GpuAddon } from "../../src/cuda/addon.js";
+import { hostBuffers } from "./host_buffers.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.softmax === "function";
@@ -19,18 +20,7 @@ function rnd(): number {
 }
 const randF = (n: number, scale: number) => Float32Array.from({ length: n }, () => (2 * rnd() - 1) * scale);
 
-const live: number[] = [];
-function put(data: Float32Array): number {
-  const id = gpu!.alloc(WHERE.host, data.byteLength);
-  live.push(id);
-  if (data.length > 0) gpu!.upload(id, data);
-  return id;
-}
-function alloc(n: number): number {
-  const id = gpu!.alloc(WHERE.host, 4 * n);
-  live.push(id);
-  return id;
-}
+const { put, alloc, freeAll, onBoth } = hostBuffers(() => gpu!);
 function softmax(x: Float32Array, rows: number, cols: number): Float32Array {
   const xi = put(x);
   const oi = alloc(rows * cols);
@@ -57,7 +47,7 @@ describe.skipIf(!ready)("gpu.softmax (host) vs tfjs cpu", () => {
     await tf.setBackend("cpu");
   });
   afterAll(async () => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
     if (prev) await tf.setBackend(prev);
   });
 
@@ -98,22 +88,13 @@ describe.skipIf(!ready)("gpu.softmax (host) vs tfjs cpu", () => {
 });
 
 /** softmax on host and cuda buffers (outputs poisoned differently); returns [host, cuda]. */
-function onBoth(x: Float32Array, rows: number, cols: number): Float32Array[] {
-  return ([WHERE.host, WHERE.cuda] as Where[]).map((where, k) => {
-    const xi = gpu!.alloc(where, x.byteLength), oi = gpu!.alloc(where, x.byteLength);
-    live.push(xi, oi);
-    gpu!.upload(xi, x);
-    gpu!.upload(oi, new Float32Array(x.length).fill(k === 0 ? -777 : 555));
-    gpu!.softmax(xi, oi, rows, cols);
-    const out = new Float32Array(x.length);
-    gpu!.download(oi, out);
-    return out;
-  });
+function softmaxOnBoth(x: Float32Array, rows: number, cols: number): Float32Array[] {
+  return onBoth([x], [x.length], ([xi], [oi]) => gpu!.softmax(xi, oi, rows, cols)).map(([out]) => out);
 }
 
 describe.skipIf(!cudaReady)("gpu.softmax: cuda kernel vs the host reference", () => {
   afterAll(() => {
-    for (const id of live.splice(0)) gpu!.free(id);
+    freeAll();
   });
   // Warp rows (cols <= 1024) and block rows.
   it.each([[1, 1], [3, 7], [64, 197], [5, 1024], [3, 1025], [2, 5000], [3000, 17]])("[%i, %i]", (rows, cols) => {
@@ -123,7 +104,7 @@ describe.skipIf(!cudaReady)("gpu.softmax: cuda kernel vs the host reference", ()
         x[3] = -Infinity;
         x[x.length - 1] = NaN; // the last row becomes NaN on both
       }
-      const [h, c] = onBoth(x, rows, cols);
+      const [h, c] = softmaxOnBoth(x, rows, cols);
       expectClose(h, c, 1e-5, 1e-7, `cuda softmax [${rows},${cols}] scale ${scale}`);
     }
   });
