@@ -8,6 +8,7 @@ import { dilemmaEmbed, dilemmaEmbedGrad, sampleDilemma } from "@dilemma/core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addon, addonLoadError } from "../../src/addon.js";
 import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
+import { refBackward, refForward } from "../dilemma/util.js";
 
 const gpu: GpuAddon | undefined = addon()?.gpu;
 const available = typeof gpu?.alloc === "function" && typeof gpu?.dilemmaEmbed === "function";
@@ -45,26 +46,6 @@ function download(id: number, n: number): Float32Array {
   const out = new Float32Array(n);
   if (n > 0) gpu!.download(id, out);
   return out;
-}
-
-function refForward(tok: Float32Array, pos: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number): Float32Array {
-  const out = new Float32Array(B * K * D);
-  for (let n = 0; n < B * K; n++) {
-    const t = (Math.floor(n / K) * L + rp[n]) * D, p = ip[n] * D;
-    for (let d = 0; d < D; d++) out[n * D + d] = tok[t + d] + pos[p + d];
-  }
-  return out;
-}
-function refBackward(dy: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number): Float32Array[] {
-  const dTok = new Float32Array(B * L * D), dPos = new Float32Array(L * D);
-  for (let n = 0; n < B * K; n++) {
-    const t = (Math.floor(n / K) * L + rp[n]) * D, p = ip[n] * D;
-    for (let d = 0; d < D; d++) {
-      dTok[t + d] += dy[n * D + d];
-      dPos[p + d] += dy[n * D + d];
-    }
-  }
-  return [dTok, dPos];
 }
 
 interface Case { B: number; L: number; K: number; D: number; p: number }

@@ -6,7 +6,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { dilemmaEmbed, dilemmaEmbedGrad, sampleDilemma } from "@dilemma/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dilemmaAddon } from "../../src/dilemma/index.js";
-import { dilemmaKernelsOrSkip, firstDiff, randomFloats } from "./util.js";
+import { dilemmaKernelsOrSkip, firstDiff, randomFloats, refBackward, refForward } from "./util.js";
 
 const available = dilemmaKernelsOrSkip("dilemma embed");
 
@@ -19,27 +19,6 @@ const cases: Case[] = [
   { B: 64, L: 64, K: 16, D: 192, p: 0.2 },
   { B: 256, L: 196, K: 49, D: 384, p: 0.2 },
 ];
-
-/** Plain loops, the same arithmetic and order as core's CPU kernels (docs/ops.md). */
-function refForward(tok: Float32Array, pos: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number): Float32Array {
-  const out = new Float32Array(B * K * D);
-  for (let n = 0; n < B * K; n++) {
-    const t = (Math.floor(n / K) * L + rp[n]) * D, p = ip[n] * D;
-    for (let d = 0; d < D; d++) out[n * D + d] = tok[t + d] + pos[p + d];
-  }
-  return out;
-}
-function refBackward(dy: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number): Float32Array[] {
-  const dTok = new Float32Array(B * L * D), dPos = new Float32Array(L * D);
-  for (let n = 0; n < B * K; n++) {
-    const t = (Math.floor(n / K) * L + rp[n]) * D, p = ip[n] * D;
-    for (let d = 0; d < D; d++) {
-      dTok[t + d] += dy[n * D + d];
-      dPos[p + d] += dy[n * D + d];
-    }
-  }
-  return [dTok, dPos];
-}
 
 /** Values of the tensors `op` returns, everything disposed (tf.tidy would walk a returned typed array element by element). */
 function readAll(op: () => tf.Tensor[]): Float32Array[] {

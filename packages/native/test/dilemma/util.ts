@@ -30,3 +30,24 @@ export function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
   return -1;
 }
+
+/** Plain loops, the same arithmetic and order as core's CPU kernels (docs/ops.md). */
+export function refForward(tok: Float32Array, pos: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number): Float32Array {
+  const out = new Float32Array(B * K * D);
+  for (let n = 0; n < B * K; n++) {
+    const t = (Math.floor(n / K) * L + rp[n]) * D, p = ip[n] * D;
+    for (let d = 0; d < D; d++) out[n * D + d] = tok[t + d] + pos[p + d];
+  }
+  return out;
+}
+export function refBackward(dy: Float32Array, rp: Int32Array, ip: Int32Array, B: number, L: number, K: number, D: number): Float32Array[] {
+  const dTok = new Float32Array(B * L * D), dPos = new Float32Array(L * D);
+  for (let n = 0; n < B * K; n++) {
+    const t = (Math.floor(n / K) * L + rp[n]) * D, p = ip[n] * D;
+    for (let d = 0; d < D; d++) {
+      dTok[t + d] += dy[n * D + d];
+      dPos[p + d] += dy[n * D + d];
+    }
+  }
+  return [dTok, dPos];
+}
