@@ -9,6 +9,7 @@ import { detect } from "./detect.js";
 import { exportRun } from "./export.js";
 import { evaluate } from "./run-eval.js";
 import { serve } from "./serve.js";
+import { studyCommand, studyMain, type StudyFlags } from "./study/command.js";
 import { fmtPct, train, TrainError } from "./train.js";
 import { VERSION } from "./version.js";
 
@@ -37,6 +38,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (!def) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
     const opts = parseCommand(def, rest);
     if (opts === null) { io.out(helpText(def)); return 0; }
+    if (name === studyCommand.name) return await studyMain(opts as StudyFlags, io, rest);
     return await run(name, opts as Record<string, unknown> & { positionals: string[] }, io);
   } catch (e) {
     if (e instanceof UsageError) { io.err(e.message); return 2; }

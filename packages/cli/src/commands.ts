@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { bool, num, oneOf, type CommandDef, type FlagDef } from "./args.js";
 import { BENCH_PRESET_NAMES } from "./bench.js";
+import { studyCommand } from "./study/command.js";
 
 const ENGINES = ["auto", "cuda", "native", "cpu", "tensorflow"] as const;
 const PRECISIONS = ["fp32", "tf32", "bf16"] as const;
@@ -45,6 +46,7 @@ const trainFlags = {
   "knn-queries": s("validation images scored by kNN", "250"),
   workers: s("data loader worker threads (default: the loader's)"),
   "stop-after": s("stop (checkpoint, resumable) after this step"),
+  "time-budget": s("end the run (done) once this many seconds were spent in training steps; --steps still sets the schedule"),
   json: b("print the summary as JSON on stdout"),
   config: s("JSON file of flag values (flags given on the command line win)"),
 };
@@ -67,7 +69,7 @@ const trainSchema = z.object({
   seed: int(0).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),
   out: z.string().min(1).optional(), resume: z.string().min(1).optional(),
   quiet: bool().optional(), evalEvery: int().optional(), ckptEvery: int().optional(), keepCheckpoints: int().optional(),
-  knnBank: int(0).optional(), knnQueries: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(),
+  knnBank: int(0).optional(), knnQueries: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(), timeBudget: num({ min: 0, minExclusive: true }).optional(),
   json: bool().optional(), positionals,
 }).superRefine((v, ctx) => {
   if (v.steps !== undefined && v.epochs !== undefined) ctx.addIssue({ code: "custom", path: ["epochs"], message: "give --steps or --epochs, not both" });
@@ -205,4 +207,4 @@ export const dataCommand: CommandDef<z.infer<typeof dataSchema>> = {
   schema: dataSchema,
 };
 
-export const COMMANDS = [trainCommand, evalCommand, detectCommand, benchCommand, viewCommand, exportCommand, dataCommand] as const;
+export const COMMANDS = [trainCommand, evalCommand, detectCommand, benchCommand, viewCommand, exportCommand, dataCommand, studyCommand] as const;

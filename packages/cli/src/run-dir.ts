@@ -23,6 +23,8 @@ export interface RunConfig {
   evalEvery: number;
   ckptEvery: number;
   keepCheckpoints: number;
+  /** Seconds of training steps after which the run ends (train --time-budget); absent = none. */
+  timeBudget?: number;
 }
 
 export type RunState = "running" | "done" | "stopped" | "failed";
@@ -31,8 +33,10 @@ export interface RunStatus { state: RunState; step: number; totalSteps: number; 
 export interface TrainLine {
   kind: "train"; step: number; epoch: number; time: number; lr: number; loss: number; sslLoss: number;
   dilemmaLoss: number; detAcc?: number; detAuroc?: number; imgPerSec: number;
+  /** Seconds spent in training steps since the run began, resumes included (the budget clock). */
+  trainTime?: number;
 }
-export interface EvalLine { kind: "eval"; step: number; time: number; knnAcc?: number; detAcc?: number; detAuroc?: number }
+export interface EvalLine { kind: "eval"; step: number; time: number; trainTime?: number; knnAcc?: number; detAcc?: number; detAuroc?: number }
 export type MetricsLine = TrainLine | EvalLine;
 
 export function readConfig(runDir: string): RunConfig {

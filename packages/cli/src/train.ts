@@ -60,6 +60,12 @@ export interface TrainOptions {
   workers?: number;
   /** Stop after this step, as if interrupted (checkpoint + "stopped"); for tests and budgets. */
   stopAfter?: number;
+  /**
+   * Wall-clock budget in seconds of training steps (data wait + step; evaluation and checkpoints
+   * excluded): the run ends "done" at the first step boundary after it is spent. `steps` still
+   * sets the schedule length; whichever comes first ends the run.
+   */
+  timeBudget?: number;
   /** Where progress goes (default process.stderr). */
   stream?: NodeJS.WriteStream;
   /** Install a SIGINT handler that checkpoints and stops (the cli does; library users opt in). */
@@ -80,6 +86,10 @@ export interface RunSummary {
   knnAcc?: number;
   detAcc?: number;
   detAuroc?: number;
+  /** Seconds spent in training steps over the whole run (resumes included). */
+  trainTime: number;
+  /** True when the run ended because its time budget was spent (before totalSteps). */
+  budgetSpent: boolean;
 }
 
 /** A training failure that left the run directory consistent (status "failed"). */
@@ -190,6 +200,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       seed: o.seed ?? DEFAULTS.seed, engine: engine.name, createdAt: new Date().toISOString(),
       heads: { headHidden: o.headHidden ?? 0, headOut: o.headOut ?? 0 },
       stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? DEFAULTS.keepCheckpoints,
+      ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
     };
   }
   const vit = config.model;
@@ -227,10 +238,13 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     const total = config.optim.steps;
     const rng: RngState = { seed: config.seed, counter: 0 };
     let epoch = 0;
+    // Seconds spent in training steps, carried across resumes in the checkpoint (budget clock).
+    let trainTime = 0;
     if (resumeFrom) {
       const st = loadCheckpoint(resumeFrom.ckptDir, method, true);
       rng.counter = st.rng.counter;
       epoch = st.epoch;
+      trainTime = typeof st.extra.trainTime === "number" ? st.extra.trainTime : 0;
       truncateMetrics(runDir, startStep);
       progress.log(`resuming ${runDir} at step ${startStep}/${total}`);
     } else if (o.resume) {
@@ -241,7 +255,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     const bank = labelled(await readSplit(ds, "train", o.knnBank ?? DEFAULTS.knnBank));
     const queries = labelled(await readSplit(ds, "val", o.knnQueries ?? DEFAULTS.knnQueries));
     const evaluateNow = (step: number): EvalLine => {
-      const line: EvalLine = { kind: "eval", step, time: (Date.now() - t0) / 1000 };
+      const line: EvalLine = { kind: "eval", step, time: (Date.now() - t0) / 1000, trainTime };
       if (bank.length > 0 && queries.length > 0) line.knnAcc = knnEval(method!, bank, queries, ds, vit.imgSize, norm);
       if (config.dilemma.dilemmaProb > 0 && queries.length > 0) {
         const d = detectionEval(method!, queries, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: config.seed });
@@ -252,7 +266,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       return line;
     };
     const checkpoint = (step: number) => saveCheckpoint(runDir, method!, {
-      step, epoch, rng: { ...rng }, dataCursor: { step }, extra: { method: config.method },
+      step, epoch, rng: { ...rng }, dataCursor: { step }, extra: { method: config.method, trainTime },
     } satisfies CheckpointState, config.keepCheckpoints);
 
     let stopRequested = false;
@@ -272,7 +286,10 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     let ema = 0;
     let lastSaved = startStep;
     let step = startStep;
-    for (; step < total && !stopRequested; ) {
+    const budget = config.timeBudget;
+    let budgetSpent = budget !== undefined && trainTime >= budget;
+    for (; step < total && !stopRequested && !budgetSpent; ) {
+      const tStep = Date.now();
       // A macrotask turn per step: with an in-thread loader every await is a microtask, and
       // signal handlers (Ctrl-C) only run when the event loop gets a turn.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -295,19 +312,21 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         throw new TrainError(msg);
       }
       step++;
+      trainTime += (Date.now() - tStep) / 1000;
+      if (budget !== undefined && trainTime >= budget) budgetSpent = true;
       epoch = Math.floor(step / config.stepsPerEpoch);
       ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
       losses.push({ step, loss: res.loss });
       appendMetrics(runDir, {
         kind: "train", step, epoch, time: (Date.now() - t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
-        dilemmaLoss: res.dilemmaLoss, ...(res.detection ? { detAcc: res.detection.accuracy, ...(Number.isFinite(res.detection.auroc) ? { detAuroc: res.detection.auroc } : {}) } : {}), imgPerSec: B / dt,
+        dilemmaLoss: res.dilemmaLoss, trainTime, ...(res.detection ? { detAcc: res.detection.accuracy, ...(Number.isFinite(res.detection.auroc) ? { detAuroc: res.detection.auroc } : {}) } : {}), imgPerSec: B / dt,
       });
-      if (step % config.evalEvery === 0 && step < total) {
+      if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
         lastEval = evaluateNow(step);
         writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
         progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  detection acc ${fmtPct(lastEval.detAcc)}  AUROC ${lastEval.detAuroc?.toFixed(3) ?? "-"}`);
       }
-      if (step % config.ckptEvery === 0 && step < total) {
+      if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
         await checkpoint(step);
         lastSaved = step;
         writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
@@ -316,15 +335,15 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detAcc: res.detection?.accuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
     }
     progress.done();
-    const finished = step >= total;
+    const finished = step >= total || budgetSpent;
     if (lastSaved !== step) await checkpoint(step);
     if (finished && (lastEval?.step !== step)) lastEval = evaluateNow(step);
     writeStatus(runDir, finished
-      ? { state: "done", step, totalSteps: total, engine: engine.name }
+      ? { state: "done", step, totalSteps: total, engine: engine.name, ...(budgetSpent && step < total ? { message: `time budget of ${budget} s spent at step ${step} of ${total}` } : {}) }
       : { state: "stopped", step, totalSteps: total, engine: engine.name, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${runDir}` });
     return {
       runDir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - t0) / 1000, engine: engine.name, losses,
-      knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detAuroc: lastEval?.detAuroc,
+      knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detAuroc: lastEval?.detAuroc, trainTime, budgetSpent: budgetSpent && step < total,
     };
   } catch (e) {
     // Any other failure after the run exists: say so in status.json (the checkpoints stay).

@@ -1,0 +1,204 @@
+// Runs a study: calibrates each configuration's step time, trains every run of the matrix one
+// at a time under the same wall-clock budget, evaluates each the same way, and writes the
+// results. Every step is recorded in study.json first, so a killed study resumes: finished runs
+// are skipped and a partial one continues with train's --resume.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { data } from "../deps.js";
+import { labelled } from "../evaluate.js";
+import { readSplit } from "../images.js";
+import { openRun } from "../load-run.js";
+import { occlusionEval } from "../occlusion.js";
+import { evaluate } from "../run-eval.js";
+import { readMetrics, readStatus, type TrainLine } from "../run-dir.js";
+import { train, TrainError, type RunSummary, type TrainOptions } from "../train.js";
+import { writeReport } from "./report.js";
+import { budgetSteps, expandMatrix, trainOptionsFor, type MatrixRun, type StudySpec } from "./spec.js";
+import { openState, writeState, type Calibration, type RunEval, type RunRecord, type StudyState } from "./state.js";
+
+/** The work a study delegates (real training and evaluation by default; fakes in tests). */
+export interface StudyDeps {
+  train(o: TrainOptions): Promise<RunSummary>;
+  /** Step time of a configuration: trains a few steps in `dir` and measures them. */
+  calibrate(spec: StudySpec, run: MatrixRun, dir: string, o: RunnerOptions): Promise<{ secondsPerStep: number; measuredSteps: number }>;
+  evaluateRun(runDir: string, spec: StudySpec, o: RunnerOptions): Promise<RunEval>;
+  /** Writes results.json, results.md and the charts. */
+  report(dir: string, state: StudyState): Promise<string[]>;
+}
+
+export interface RunnerOptions {
+  /** Study directory. */
+  out: string;
+  engine?: TrainOptions["engine"];
+  precision?: TrainOptions["precision"];
+  /** No training progress lines (the study's own log lines still go to `log`). */
+  quiet?: boolean;
+  /** Stop (cleanly, resumable) after this many runs were trained in this invocation. */
+  maxRuns?: number;
+  notes?: string[];
+  /** The command line, recorded for results.md. */
+  command?: string;
+  /** Ctrl-C stops the current run cleanly (checkpoint) and the study with it. */
+  handleSigint?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Steps timed by the default calibration after `CALIBRATION_WARM` untimed ones. */
+export const CALIBRATION_STEPS = 10;
+export const CALIBRATION_WARM = 3;
+
+/** Mean seconds of the steps after the first `warm` from train lines' cumulative trainTime. */
+export function stepSeconds(lines: Pick<TrainLine, "step" | "trainTime">[], warm: number): { secondsPerStep: number; measuredSteps: number } {
+  const t = lines.filter((l) => typeof l.trainTime === "number").sort((a, b) => a.step - b.step);
+  const first = t.find((l) => l.step === warm), last = t.at(-1);
+  if (!first || !last || last.step <= first.step) throw new Error(`calibration: need train lines past step ${warm} with trainTime, got ${t.length}`);
+  return { secondsPerStep: (last.trainTime! - first.trainTime!) / (last.step - first.step), measuredSteps: last.step - first.step };
+}
+
+async function defaultCalibrate(spec: StudySpec, run: MatrixRun, dir: string, o: RunnerOptions): Promise<{ secondsPerStep: number; measuredSteps: number }> {
+  // Always measured afresh (a half-done calibration from a killed study is discarded).
+  fs.rmSync(dir, { recursive: true, force: true });
+  const steps = CALIBRATION_WARM + CALIBRATION_STEPS;
+  await train({
+    ...trainOptionsFor(spec, run), engine: o.engine, precision: o.precision, out: dir, steps, warmup: 1, quiet: true,
+    knnBank: 0, knnQueries: 0, evalEvery: steps + 1, ckptEvery: steps + 1, keepCheckpoints: 1,
+  });
+  return stepSeconds(readMetrics(dir).filter((m): m is TrainLine => m.kind === "train"), CALIBRATION_WARM);
+}
+
+/** The study's evaluation of one run: kNN, probe, detection AUROC (train's eval) and occlusion. */
+export async function evaluateStudyRun(runDir: string, spec: StudySpec, _o: RunnerOptions): Promise<RunEval> {
+  const e = spec.eval;
+  const r = await evaluate({
+    target: runDir, trainImages: e.trainImages, testImages: e.testImages, probeIterations: e.probeIterations, k: e.k,
+    tokenDrop: e.detection.tokenDrop, dilemmaProb: e.detection.dilemmaProb, seed: e.seed,
+  });
+  const run = openRun(runDir);
+  const { openDataset, NORMALIZE } = await data();
+  const ds = await openDataset(run.config.data.spec, { imageSize: run.config.model.imgSize, seed: run.config.seed });
+  let occlusion: Record<string, number> = {};
+  try {
+    const bank = labelled(await readSplit(ds, "train", e.trainImages));
+    const tests = labelled(await readSplit(ds, r.split, e.testImages));
+    if (bank.length && tests.length && ds.numClasses > 1) {
+      occlusion = occlusionEval(run.method, bank, tests, ds.numClasses, run.config.model.imgSize, NORMALIZE, { fractions: e.occlusion, seed: e.seed, probeIterations: e.probeIterations });
+    }
+  } finally {
+    run.method.dispose();
+    await ds.close?.();
+  }
+  const last = [...readMetrics(runDir)].reverse().find((m) => typeof m.trainTime === "number");
+  return {
+    step: r.step, trainTime: last?.trainTime ?? 0, split: r.split, numTrain: r.numTrain, numTest: r.numTest,
+    knnAcc: r.knnAcc, linearProbeAcc: r.linearProbeAcc, detAcc: r.detection?.accuracy,
+    ...(r.detection && Number.isFinite(r.detection.auroc) ? { detAuroc: r.detection.auroc } : {}), occlusion,
+  };
+}
+
+export const DEFAULT_DEPS: StudyDeps = { train, calibrate: defaultCalibrate, evaluateRun: evaluateStudyRun, report: writeReport };
+
+export interface StudyOutcome {
+  state: StudyState;
+  complete: boolean;
+  /** True when Ctrl-C stopped a run (and the study with it). */
+  interrupted: boolean;
+  trainedNow: number;
+  files: string[];
+}
+
+/** Runs (or continues) the study in `o.out`; resolves when every run is evaluated or `maxRuns` is reached. */
+export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDeps = DEFAULT_DEPS): Promise<StudyOutcome> {
+  const dir = path.resolve(o.out);
+  const log = o.log ?? (() => {});
+  fs.mkdirSync(dir, { recursive: true });
+  const state = openState(dir, spec, expandMatrix(spec), o.notes ?? []);
+  if (o.command) state.command = o.command;
+  writeState(dir, state);
+  const total = state.runs.length;
+  let trainedNow = 0;
+  for (const [i, rec] of state.runs.entries()) {
+    if (rec.phase === "evaluated" || rec.phase === "failed") continue;
+    if (o.maxRuns !== undefined && trainedNow >= o.maxRuns && rec.phase !== "trained") {
+      log(`stopping after ${trainedNow} run(s) as asked; continue with the same command`);
+      return { state, complete: false, interrupted: false, trainedNow, files: [] };
+    }
+    const tag = `[${i + 1}/${total}] ${rec.id}`;
+    const runDir = path.join(dir, rec.dir);
+    try {
+      if (rec.phase !== "trained") {
+        const cal = await calibration(spec, rec, dir, o, deps, state, log);
+        rec.steps = cal.steps;
+        const status = fs.existsSync(path.join(runDir, "config.json")) ? readStatus(runDir) : null;
+        let summary: RunSummary | undefined;
+        if (status?.state === "done") {
+          log(`${tag}: already trained`);
+        } else if (status || fs.existsSync(path.join(runDir, "config.json"))) {
+          // Killed mid-run: train continues it from its latest checkpoint (or from step 0).
+          rec.resumed = (rec.resumed ?? 0) + 1;
+          rec.phase = "training";
+          writeState(dir, state);
+          log(`${tag}: resuming the interrupted run`);
+          summary = await deps.train({ resume: runDir, engine: o.engine, precision: o.precision, quiet: o.quiet, handleSigint: o.handleSigint });
+        } else {
+          rec.phase = "training";
+          writeState(dir, state);
+          log(`${tag}: training ${cal.steps} scheduled steps within ${spec.budget} s`);
+          summary = await deps.train({
+            ...trainOptionsFor(spec, rec), engine: o.engine, precision: o.precision, quiet: o.quiet, handleSigint: o.handleSigint, out: runDir,
+            steps: cal.steps, warmup: cal.warmup, timeBudget: spec.budget,
+            evalEvery: Math.max(1, Math.ceil(cal.steps / spec.evalPoints)), ckptEvery: Math.max(1, Math.ceil(cal.steps / 10)), keepCheckpoints: 1,
+          });
+        }
+        if (summary) {
+          if (summary.state !== "done") {
+            // Stopped by Ctrl-C: the run stays resumable; so does the study.
+            writeState(dir, state);
+            log(`${tag}: stopped at step ${summary.step}; continue the study with the same command`);
+            return { state, complete: false, interrupted: true, trainedNow, files: [] };
+          }
+          state.engine ??= summary.engine;
+          trainedNow++;
+        }
+        const st = readStatus(runDir);
+        rec.stepsDone = st?.step;
+        rec.budgetSpent = summary ? summary.budgetSpent : (st?.step ?? 0) < (st?.totalSteps ?? 0);
+        rec.phase = "trained";
+        writeState(dir, state);
+      }
+      log(`${tag}: evaluating`);
+      rec.result = await deps.evaluateRun(runDir, spec, o);
+      rec.trainTime = rec.result.trainTime;
+      rec.stepsDone = rec.result.step;
+      rec.phase = "evaluated";
+      writeState(dir, state);
+      const r = rec.result;
+      log(`${tag}: ${r.step} steps in ${r.trainTime.toFixed(1)} s; probe ${pct(r.linearProbeAcc)}, kNN ${pct(r.knnAcc)}` +
+        `${r.detAuroc !== undefined ? `, AUROC ${r.detAuroc.toFixed(3)}` : ""}; occluded ${Object.entries(r.occlusion).map(([f, a]) => `${f}: ${pct(a)}`).join(", ")}`);
+    } catch (e) {
+      // A diverged run (non-finite loss) is a result of its configuration: recorded, not retried.
+      if (!(e instanceof TrainError)) throw e;
+      rec.phase = "failed";
+      rec.message = e.message;
+      writeState(dir, state);
+      log(`${tag}: FAILED: ${e.message}`);
+    }
+  }
+  const files = await deps.report(dir, state);
+  writeState(dir, state);
+  return { state, complete: true, interrupted: false, trainedNow, files };
+}
+
+async function calibration(spec: StudySpec, rec: RunRecord, dir: string, o: RunnerOptions, deps: StudyDeps, state: StudyState, log: (s: string) => void): Promise<Calibration> {
+  const have = state.calibration[rec.configId];
+  if (have) return have;
+  log(`calibrating ${rec.configId}: timing ${CALIBRATION_STEPS} steps`);
+  const calDir = path.join(dir, "calibration", rec.configId);
+  const m = await deps.calibrate(spec, rec, calDir, o);
+  const cal: Calibration = { ...m, ...budgetSteps(spec.budget, m.secondsPerStep, spec.warmupFraction) };
+  state.calibration[rec.configId] = cal;
+  writeState(dir, state);
+  log(`  ${rec.configId}: ${m.secondsPerStep.toFixed(3)} s/step -> ${cal.steps} steps (warm-up ${cal.warmup}) in ${spec.budget} s`);
+  return cal;
+}
+
+const pct = (x: number | undefined): string => (x === undefined ? "-" : `${(x * 100).toFixed(1)}%`);
