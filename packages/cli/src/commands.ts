@@ -190,9 +190,9 @@ export const exportCommand: CommandDef<z.infer<typeof exportSchema>> = {
 
 export const viewCommand: CommandDef<z.infer<typeof viewSchema>> = {
   name: "view",
-  summary: "Serve the web viewer and the named runs (default: every run under ./runs) on 127.0.0.1.",
-  usage: "dilemma-cli view [run...] [options]",
-  positionals: ["[run...]"],
+  summary: "Serve the web viewer and the named runs or studies (default: every run under ./runs) on 127.0.0.1.",
+  usage: "dilemma-cli view [run|study...] [options]",
+  positionals: ["[run|study...]"],
   flags: { host: s("address to listen on", "127.0.0.1"), port: s("port (a free one is used when taken)", "5174"), config: s("JSON file of flag values") },
   schema: viewSchema,
 };

@@ -5,6 +5,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { readJson } from "./atomic.js";
+import { expandStudyDirs } from "./study/state.js";
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -115,7 +116,8 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 /** Starts the viewer server; resolves once it listens. */
 export async function serve(o: ServeOptions = {}): Promise<Server> {
   const staticDir = fs.realpathSync(o.staticDir ?? viewerDist());
-  const dirs = o.runs ?? discoverRuns();
+  // A study directory (dilemma-cli study) stands for all of its runs.
+  const dirs = expandStudyDirs(o.runs ?? discoverRuns());
   for (const d of dirs) if (!fs.existsSync(path.join(d, "config.json"))) throw new Error(`${d} is not a run directory (no config.json)`);
   const runs = assignIds(dirs);
   const byId = new Map(runs.map((r) => [r.id, r.dir]));

@@ -8,7 +8,8 @@ import { aggregate, metricTable, resultsMarkdown } from "../src/study/aggregate.
 import { resolveStudySpec } from "../src/study/command.js";
 import { runStudy, stepSeconds, type StudyDeps } from "../src/study/run.js";
 import { budgetSteps, defaultSpec, expandMatrix, parseSpec, StudySpecError, trainOptionsFor, type StudySpec } from "../src/study/spec.js";
-import { readState, type RunEval, type StudyState } from "../src/study/state.js";
+import { serve } from "../src/serve.js";
+import { expandStudyDirs, readState, type RunEval, type StudyState } from "../src/study/state.js";
 import type { RunSummary, TrainOptions } from "../src/train.js";
 import { tmpDir } from "./helpers.js";
 
@@ -229,5 +230,27 @@ describe("aggregation and the results table", () => {
     expect(md).toContain("npx dilemma-cli study --budget 300");
     expect(md).toContain("- Note: a note");
     expect(md).toContain("![accuracy.png](accuracy.png)");
+  });
+});
+
+describe("viewing a study", () => {
+  it("dilemma-cli view <study dir> serves every run of the study", async () => {
+    const dir = tmpDir("study-view");
+    const staticDir = path.join(dir, "static");
+    fs.mkdirSync(staticDir);
+    fs.writeFileSync(path.join(staticDir, "index.html"), "<html></html>");
+    const study = path.join(dir, "study");
+    for (const r of ["shapes-mocov3-plain-s0", "shapes-mocov3-dilemma-s0", "half-made"]) fs.mkdirSync(path.join(study, "runs", r), { recursive: true });
+    for (const r of ["shapes-mocov3-plain-s0", "shapes-mocov3-dilemma-s0"]) fs.writeFileSync(path.join(study, "runs", r, "config.json"), JSON.stringify({ method: "mocov3" }));
+    fs.writeFileSync(path.join(study, "study.json"), "{}");
+    const lone = path.join(study, "runs", "shapes-mocov3-plain-s0");
+    expect(expandStudyDirs([study, lone])).toEqual([path.join(study, "runs", "shapes-mocov3-dilemma-s0"), lone, lone]);
+    const s = await serve({ runs: [study], staticDir, port: 0 });
+    try {
+      const list = await (await fetch(`${s.url}api/runs`)).json() as { id: string }[];
+      expect(list.map((r) => r.id)).toEqual(["shapes-mocov3-dilemma-s0", "shapes-mocov3-plain-s0"]);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -96,3 +96,16 @@ export function openState(dir: string, spec: StudySpec, runs: MatrixRun[], notes
     runs: runs.map((r) => ({ ...r, dir: path.join("runs", r.id), phase: "pending" as const })),
   };
 }
+
+/**
+ * For `dilemma-cli view`: a study directory stands for its runs (runs/ entries with a
+ * config.json, in name order); any other path is returned as given.
+ */
+export function expandStudyDirs(dirs: readonly string[]): string[] {
+  return dirs.flatMap((d) => {
+    if (fs.existsSync(path.join(d, "config.json")) || !fs.existsSync(path.join(d, STATE_FILE))) return [d];
+    const root = path.join(d, "runs");
+    if (!fs.existsSync(root)) return [];
+    return fs.readdirSync(root).sort().map((n) => path.join(root, n)).filter((r) => fs.existsSync(path.join(r, "config.json")));
+  });
+}

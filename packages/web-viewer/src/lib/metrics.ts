@@ -14,12 +14,15 @@ export interface TrainRecord {
   detAcc?: number;
   detAuroc?: number;
   imgPerSec?: number;
+  /** Seconds spent in training steps since the run began (resumes included). */
+  trainTime?: number;
 }
 
 export interface EvalRecord {
   kind: "eval";
   step: number;
   time?: number;
+  trainTime?: number;
   knnAcc?: number;
   detAcc?: number;
   detAuroc?: number;
@@ -27,8 +30,8 @@ export interface EvalRecord {
 
 export type MetricRecord = TrainRecord | EvalRecord;
 
-const TRAIN_FIELDS = ["epoch", "time", "lr", "loss", "sslLoss", "dilemmaLoss", "detAcc", "detAuroc", "imgPerSec"] as const;
-const EVAL_FIELDS = ["time", "knnAcc", "detAcc", "detAuroc"] as const;
+const TRAIN_FIELDS = ["epoch", "time", "trainTime", "lr", "loss", "sslLoss", "dilemmaLoss", "detAcc", "detAuroc", "imgPerSec"] as const;
+const EVAL_FIELDS = ["time", "trainTime", "knnAcc", "detAcc", "detAuroc"] as const;
 
 /** One line -> a record, or null for blank / malformed / unknown-kind lines (readers skip them). */
 export function parseMetricLine(line: string): MetricRecord | null {

@@ -3,18 +3,20 @@
 import { parseConfig, type ViewerConfig } from "../lib/config.js";
 import type { MetricRecord } from "../lib/metrics.js";
 import { candidateSteps, fetchJson, listRuns, type Mode, type RunInfo, type RunStatus } from "../lib/source.js";
+import { comparePanel, type ComparePanel } from "./compare.js";
 import { curvesPanel, type CurvesPanel } from "./curves.js";
 import { h, notice, replace } from "./dom.js";
 import { inspectorPanel, type InspectorPanel } from "./inspector.js";
 
-type Tab = "curves" | "inspect";
+type Tab = "curves" | "inspect" | "compare";
+const TAB_LABELS: Record<Tab, string> = { curves: "Training", inspect: "Detection inspector", compare: "Compare runs" };
 
 export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
   const picker = h("select", { class: "run-picker", "aria-label": "run", "data-testid": "run-picker" });
   const statusPill = h("span", { class: "pill" });
   const tabButtons = new Map<Tab, HTMLButtonElement>();
-  const tabs = h("nav", { class: "tabs", role: "tablist" }, (["curves", "inspect"] as Tab[]).map((t) => {
-    const b = h("button", { type: "button", role: "tab", class: "tab", "data-tab": t }, t === "curves" ? "Training" : "Detection inspector");
+  const tabs = h("nav", { class: "tabs", role: "tablist" }, (["curves", "inspect", "compare"] as Tab[]).map((t) => {
+    const b = h("button", { type: "button", role: "tab", class: "tab", "data-tab": t }, TAB_LABELS[t]);
     b.addEventListener("click", () => showTab(t));
     tabButtons.set(t, b);
     return b;
@@ -46,7 +48,12 @@ export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
   picker.disabled = runs.length < 2 && mode.kind !== "server";
 
   const params = new URLSearchParams(location.search);
-  let tab: Tab = (location.hash.slice(1) as Tab) === "inspect" ? "inspect" : "curves";
+  // Overlaying curves needs at least two runs with metrics.
+  const canCompare = runs.filter((r) => r.kind === "run").length >= 2;
+  tabButtons.get("compare")!.hidden = !canCompare;
+  const hashTab = location.hash.slice(1) as Tab;
+  let tab: Tab = hashTab === "inspect" || (hashTab === "compare" && canCompare) ? hashTab : "curves";
+  let compare: ComparePanel | null = null;
   let curves: CurvesPanel | null = null;
   let inspector: InspectorPanel | null = null;
   let current: RunInfo | null = null;
@@ -74,6 +81,13 @@ export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
 
   function render() {
     if (!current) return;
+    // The run picker picks the run of the other tabs; Compare has its own selection.
+    picker.hidden = tab === "compare";
+    if (tab === "compare") {
+      compare ??= comparePanel(runs);
+      replace(main, compare.el);
+      return;
+    }
     if (tab === "curves") {
       inspector?.el.remove();
       if (curves && !main.contains(curves.el)) replace(main, curves.el);
