@@ -11,3 +11,8 @@ export { knnAccuracy, linearProbeAccuracy, detectionScores } from "./metrics.js"
 export { resolveCheckpoint, listCheckpoints, type CheckpointState } from "./checkpoint.js";
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 export type { RunConfig, RunStatus, MetricsLine } from "./run-dir.js";
+export { runStudy, type StudyDeps, type RunnerOptions, type StudyOutcome } from "./study/run.js";
+export { defaultSpec, parseSpec, expandMatrix, type StudySpec, type MatrixRun } from "./study/spec.js";
+export { aggregate, type StudyResults } from "./study/aggregate.js";
+export { welchInterval, tQuantile, verdict, type Verdict } from "./study/stats.js";
+export { occlusionEval } from "./occlusion.js";
