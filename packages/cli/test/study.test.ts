@@ -18,7 +18,7 @@ function smallSpec(over: Partial<StudySpec> = {}): StudySpec {
 }
 
 /** A fake train: writes config/status/metrics like train does, optionally "killed" mid-run. */
-function fakeDeps(o: { killAt?: string; secondsPerStep?: Record<string, number> } = {}) {
+function fakeDeps(o: { killAt?: string; secondsPerStep?: Record<string, number[]> } = {}) {
   const calls = { train: [] as TrainOptions[], calibrate: [] as string[], evaluate: [] as string[] };
   const deps: StudyDeps = {
     async train(t) {
@@ -40,7 +40,9 @@ function fakeDeps(o: { killAt?: string; secondsPerStep?: Record<string, number> 
     },
     async calibrate(_spec, run) {
       calls.calibrate.push(run.configId);
-      return { secondsPerStep: o.secondsPerStep?.[run.arm] ?? 0.5, measuredSteps: 10 };
+      // Per arm, one value per timing round (cycled).
+      const xs = o.secondsPerStep?.[run.arm] ?? [0.5];
+      return { secondsPerStep: xs[(calls.calibrate.filter((c) => c === run.configId).length - 1) % xs.length], measuredSteps: 10 };
     },
     async evaluateRun(runDir): Promise<RunEval> {
       calls.evaluate.push(path.basename(runDir));
@@ -120,20 +122,24 @@ describe("study spec and matrix", () => {
 describe("runStudy on fake runs", () => {
   it("calibrates each configuration once, trains every run under the budget with its schedule, evaluates each", async () => {
     const dir = tmpDir("study");
-    const { deps, calls } = fakeDeps({ secondsPerStep: { plain: 0.5, dilemma: 0.2 } });
+    const { deps, calls } = fakeDeps({ secondsPerStep: { plain: [0.9, 0.5, 0.4], dilemma: [0.2, 0.2, 0.3] } });
     const r = await runStudy(smallSpec(), { out: dir }, deps);
+    const st0 = () => readState(dir)!;
     expect(r.complete).toBe(true);
-    expect(calls.calibrate).toEqual(["shapes-mocov3-plain", "shapes-mocov3-dilemma", "shapes-dino-plain", "shapes-dino-dilemma"]);
+    // Each data set x method: its arms timed in 3 alternating rounds, before its first run.
+    const mo = ["shapes-mocov3-plain", "shapes-mocov3-dilemma"], di = ["shapes-dino-plain", "shapes-dino-dilemma"];
+    expect(calls.calibrate).toEqual([...mo, ...mo, ...mo, ...di, ...di, ...di]);
     expect(calls.train).toHaveLength(8);
     const plain = calls.train.find((t) => t.out!.endsWith("shapes-mocov3-plain-s1"))!;
     expect(plain).toMatchObject({ method: "mocov3", data: "shapes", seed: 1, steps: 120, warmup: 12, timeBudget: 60, tokenDrop: 0, dilemmaProb: 0, evalEvery: 20 });
+    expect(st0().calibration["shapes-mocov3-plain"]).toMatchObject({ secondsPerStep: 0.5, rounds: [0.9, 0.5, 0.4] });
     const dil = calls.train.find((t) => t.out!.endsWith("shapes-mocov3-dilemma-s1"))!;
     expect(dil).toMatchObject({ steps: 300, warmup: 30, timeBudget: 60, tokenDrop: 0.75, dilemmaProb: 0.2 });
     const st = readState(dir)!;
     expect(st.runs.every((x) => x.phase === "evaluated")).toBe(true);
     const rec = st.runs.find((x) => x.id === "shapes-mocov3-plain-s1")!;
     expect(rec).toMatchObject({ steps: 120, budgetSpent: true, dir: path.join("runs", "shapes-mocov3-plain-s1") });
-    expect(st.calibration["shapes-dino-dilemma"]).toEqual({ secondsPerStep: 0.2, measuredSteps: 10, steps: 300, warmup: 30 });
+    expect(st.calibration["shapes-dino-dilemma"]).toEqual({ secondsPerStep: 0.2, measuredSteps: 30, rounds: [0.2, 0.2, 0.3], steps: 300, warmup: 30 });
     // A second invocation has nothing left to do.
     const again = fakeDeps();
     await runStudy(smallSpec(), { out: dir }, again.deps);
@@ -157,9 +163,8 @@ describe("runStudy on fake runs", () => {
     expect(second.calls.train).toHaveLength(6);
     expect(second.calls.evaluate).not.toContain("shapes-mocov3-plain-s0");
     expect(second.calls.evaluate).toHaveLength(6);
-    // Calibrations of the first invocation are kept (a resumed run's schedule must not change);
-    // only the configuration never reached before the kill is calibrated now.
-    expect(second.calls.calibrate).toEqual(["shapes-dino-dilemma"]);
+    // Calibrations of the first invocation are kept (a resumed run's schedule must not change).
+    expect(second.calls.calibrate).toEqual([]);
     const rec = readState(dir)!.runs.find((x) => x.id === "shapes-dino-plain-s0")!;
     expect(rec).toMatchObject({ phase: "evaluated", resumed: 1 });
   });

@@ -44,8 +44,10 @@ export interface RunnerOptions {
 }
 
 /** Steps timed by the default calibration after `CALIBRATION_WARM` untimed ones. */
-export const CALIBRATION_STEPS = 10;
+export const CALIBRATION_STEPS = 8;
 export const CALIBRATION_WARM = 3;
+/** Alternating timing rounds over the arms of a data set x method; each arm takes the median. */
+export const CALIBRATION_ROUNDS = 3;
 
 /** Mean seconds of the steps after the first `warm` from train lines' cumulative trainTime. */
 export function stepSeconds(lines: Pick<TrainLine, "step" | "trainTime">[], warm: number): { secondsPerStep: number; measuredSteps: number } {
@@ -188,17 +190,41 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
   return { state, complete: true, interrupted: false, trainedNow, files };
 }
 
+/**
+ * The schedule of a run's configuration. The first time a data set x method is reached, all
+ * its arms are timed in alternating rounds (plain, dilemma, plain, ...), so a change of machine
+ * load touches every arm alike; each arm's step time is the median of its rounds.
+ */
 async function calibration(spec: StudySpec, rec: RunRecord, dir: string, o: RunnerOptions, deps: StudyDeps, state: StudyState, log: (s: string) => void): Promise<Calibration> {
   const have = state.calibration[rec.configId];
   if (have) return have;
-  log(`calibrating ${rec.configId}: timing ${CALIBRATION_STEPS} steps`);
-  const calDir = path.join(dir, "calibration", rec.configId);
-  const m = await deps.calibrate(spec, rec, calDir, o);
-  const cal: Calibration = { ...m, ...budgetSteps(spec.budget, m.secondsPerStep, spec.warmupFraction) };
-  state.calibration[rec.configId] = cal;
+  const arms = state.runs.filter((r) => r.dataset === rec.dataset && r.method === rec.method && r.seed === rec.seed);
+  log(`timing ${arms.map((a) => a.configId).join(", ")}: ${CALIBRATION_ROUNDS} alternating rounds of ${CALIBRATION_STEPS} steps`);
+  const times = new Map<string, { secondsPerStep: number; measuredSteps: number }[]>();
+  for (let round = 0; round < CALIBRATION_ROUNDS; round++) {
+    for (const a of arms) {
+      const m = await deps.calibrate(spec, a, path.join(dir, "calibration", a.configId), o);
+      times.set(a.configId, [...(times.get(a.configId) ?? []), m]);
+    }
+  }
+  for (const a of arms) {
+    const ms = times.get(a.configId)!;
+    const secondsPerStep = median(ms.map((m) => m.secondsPerStep));
+    const cal: Calibration = {
+      secondsPerStep, measuredSteps: ms.reduce((n, m) => n + m.measuredSteps, 0), rounds: ms.map((m) => m.secondsPerStep),
+      ...budgetSteps(spec.budget, secondsPerStep, spec.warmupFraction),
+    };
+    state.calibration[a.configId] = cal;
+    log(`  ${a.configId}: ${secondsPerStep.toFixed(3)} s/step (rounds ${cal.rounds!.map((x) => x.toFixed(3)).join(", ")}) -> ${cal.steps} steps (warm-up ${cal.warmup}) in ${spec.budget} s`);
+  }
   writeState(dir, state);
-  log(`  ${rec.configId}: ${m.secondsPerStep.toFixed(3)} s/step -> ${cal.steps} steps (warm-up ${cal.warmup}) in ${spec.budget} s`);
-  return cal;
+  return state.calibration[rec.configId];
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const pct = (x: number | undefined): string => (x === undefined ? "-" : `${(x * 100).toFixed(1)}%`);

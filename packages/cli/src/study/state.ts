@@ -23,7 +23,15 @@ export interface RunEval {
 }
 
 /** Timing of a configuration's steps, and the schedule it gives under the budget. */
-export interface Calibration { secondsPerStep: number; measuredSteps: number; steps: number; warmup: number }
+export interface Calibration {
+  /** Median over the timing rounds. */
+  secondsPerStep: number;
+  measuredSteps: number;
+  /** Seconds per step of each round. */
+  rounds?: number[];
+  steps: number;
+  warmup: number;
+}
 
 export type RunPhase = "pending" | "training" | "trained" | "evaluated" | "failed";
 
