@@ -174,6 +174,7 @@ describe("runStudy on fake runs", () => {
     const a = fakeDeps();
     const r = await runStudy(smallSpec(), { out: dir, maxRuns: 3 }, a.deps);
     expect([r.complete, r.interrupted, r.trainedNow, a.calls.train.length]).toEqual([false, false, 3, 3]);
+    expect(r.files).toEqual(["results.json"]); // a partial report is written on stopping
     // Simulate a kill between training and evaluation of run 4.
     const st = readState(dir)!;
     const b = fakeDeps();

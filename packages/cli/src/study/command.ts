@@ -98,7 +98,7 @@ export async function studyMain(o: StudyFlags, io: { out: (s: string) => void; e
   });
   if (o.json) io.out(JSON.stringify({ dir: path.resolve(out), complete: r.complete, trainedNow: r.trainedNow, files: r.files }));
   if (!r.complete) {
-    io.err(`study stopped; continue it with the same command (${out}/study.json keeps its state)`);
+    io.err(`study stopped; results so far in ${path.join(out, "results.md")}; continue it with the same command (${out}/study.json keeps its state)`);
     return r.interrupted ? 130 : 0;
   }
   if (!o.json) io.out(`study done: ${path.join(out, "results.md")} (${r.files.length} files)`);

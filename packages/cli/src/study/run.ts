@@ -122,7 +122,7 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
     if (rec.phase === "evaluated" || rec.phase === "failed") continue;
     if (o.maxRuns !== undefined && trainedNow >= o.maxRuns && rec.phase !== "trained") {
       log(`stopping after ${trainedNow} run(s) as asked; continue with the same command`);
-      return { state, complete: false, interrupted: false, trainedNow, files: [] };
+      return { state, complete: false, interrupted: false, trainedNow, files: await deps.report(dir, state) };
     }
     const tag = `[${i + 1}/${total}] ${rec.id}`;
     const runDir = path.join(dir, rec.dir);
@@ -156,7 +156,7 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
             // Stopped by Ctrl-C: the run stays resumable; so does the study.
             writeState(dir, state);
             log(`${tag}: stopped at step ${summary.step}; continue the study with the same command`);
-            return { state, complete: false, interrupted: true, trainedNow, files: [] };
+            return { state, complete: false, interrupted: true, trainedNow, files: await deps.report(dir, state) };
           }
           state.engine ??= summary.engine;
           trainedNow++;
