@@ -38,8 +38,9 @@ describe("train --time-budget", () => {
   });
 
   it("a resumed run keeps counting its budget from the checkpoint", async () => {
-    const budget = 0.6;
-    const part = await train({ ...TINY, out: path.join(tmpDir("budget-resume"), "run"), steps: 100000, timeBudget: budget, stopAfter: 2 });
+    // Long enough that two tiny steps fit even on a loaded machine; no periodic checkpoints.
+    const budget = 3;
+    const part = await train({ ...TINY, out: path.join(tmpDir("budget-resume"), "run"), steps: 100000, timeBudget: budget, stopAfter: 2, ckptEvery: 100000 });
     expect(part).toMatchObject({ state: "stopped", step: 2, budgetSpent: false });
     const state = JSON.parse(fs.readFileSync(path.join(resolveCheckpoint(part.runDir).ckptDir, "state.json"), "utf8"));
     expect(state.extra.trainTime).toBe(part.trainTime);

@@ -2,7 +2,7 @@
 // End-to-end tests of the viewer in a real browser (Debian's chromium via playwright-core):
 // a short real training run, served like `dilemma-cli view` does, then curves, live updates,
 // the inspector (swapping two patches must change the probabilities), the checkpoint comparison,
-// the static export mode and the empty / error states. Screenshots go to <repo>/artifacts/.
+// the static export mode, the empty / error states and the Compare tab (two runs overlaid). Screenshots go to <repo>/artifacts/.
 //   npm run e2e -w @dilemma/web-viewer      (DILEMMA_E2E_RUN=<run dir> reuses an existing run)
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -351,6 +351,31 @@ async function main() {
     await page.goto(emptySite.url);
     await page.getByText("No runs yet").waitFor({ timeout: 10_000, polling: 200 });
     await page.screenshot({ path: path.join(artifacts, "viewer-empty.png") });
+  });
+
+  await test("compare: two runs overlaid on one chart, grouped by configuration", async () => {
+    // A second run: the same curves under a plain configuration, its values shifted.
+    const dir2 = path.join(tmp, "e2e-run-plain");
+    fs.cpSync(run.dir, dir2, { recursive: true });
+    const cfg2 = { ...config, seed: 1, dilemma: { ...config.dilemma, tokenDrop: 0, dilemmaProb: 0 } };
+    fs.writeFileSync(path.join(dir2, "config.json"), JSON.stringify(cfg2));
+    const lines = fs.readFileSync(path.join(dir2, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    fs.writeFileSync(path.join(dir2, "metrics.jsonl"), lines.map((m) => JSON.stringify(typeof m.loss === "number" ? { ...m, loss: m.loss + 0.5 } : m)).join("\n") + "\n");
+    const site = await startServer({ staticDir: path.join(pkg, "dist"), runs: [{ id: "dilemma", dir: run.dir }, { id: "plain", dir: dir2 }] });
+    cleanups.push(site.close);
+    await fresh();
+    await page.goto(`${site.url}#compare`);
+    const panel = page.getByTestId("compare");
+    await panel.waitFor({ timeout: 15_000 });
+    assert((await page.locator(".compare-group").count()) === 2, "expected one group per configuration");
+    await page.getByTestId("compare-metric").selectOption("loss");
+    await page.getByTestId("compare-x").selectOption("step");
+    await page.waitForFunction(() => document.querySelector('[data-testid="compare"]')?.getAttribute("data-series") === "2", null, { timeout: 10_000, polling: 200 });
+    const ink = await canvasInk(panel.locator("canvas").first());
+    assert(ink.ink > 500 && ink.colours > 2, `overlay chart looks empty: ${JSON.stringify(ink)}`);
+    await page.screenshot({ path: path.join(artifacts, "viewer-compare.png"), fullPage: true });
+    await panel.locator('input[data-run="plain"]').uncheck();
+    await page.waitForFunction(() => document.querySelector('[data-testid="compare"]')?.getAttribute("data-series") === "1", null, { timeout: 10_000, polling: 200 });
   });
 
   await test("no uncaught page errors", async () => {
