@@ -91,6 +91,7 @@ describe("study spec and matrix", () => {
 
   it("CIFAR-10 joins when its binary files are present, else the results say why not", () => {
     expect(resolveStudySpec({ positionals: [] }).notes).toEqual(["CIFAR-10 left out: no --cifar-dir was given."]);
+    expect(resolveStudySpec({ positionals: [], data: ["shapes"] }).notes).toEqual([]);
     const empty = tmpDir("nocifar");
     const r1 = resolveStudySpec({ positionals: [], cifarDir: empty });
     expect(r1.spec.datasets).toEqual(["shapes", "mnist"]);

@@ -73,7 +73,8 @@ export function resolveStudySpec(o: StudyFlags): { spec: StudySpec; notes: strin
       const dir = findCifar10(o.cifarDir);
       if (dir) spec.datasets = [...spec.datasets, `cifar10:${path.resolve(dir)}`];
       else notes.push(`CIFAR-10 left out: its binary files (data_batch_1..5.bin, test_batch.bin) are not under ${o.cifarDir}.`);
-    } else {
+    } else if (!o.data) {
+      // The default comparison names CIFAR-10; say why it is missing (not when --data chose the sets).
       notes.push("CIFAR-10 left out: no --cifar-dir was given.");
     }
   }
