@@ -140,6 +140,8 @@ describe("runStudy on fake runs", () => {
     expect(st.runs.every((x) => x.phase === "evaluated")).toBe(true);
     const rec = st.runs.find((x) => x.id === "shapes-mocov3-plain-s1")!;
     expect(rec).toMatchObject({ steps: 120, budgetSpent: true, dir: path.join("runs", "shapes-mocov3-plain-s1") });
+    expect(rec.load).toHaveLength(2);
+    expect(st.machine).toMatch(/cores/);
     expect(st.calibration["shapes-dino-dilemma"]).toEqual({ secondsPerStep: 0.2, measuredSteps: 30, rounds: [0.2, 0.2, 0.3], steps: 300, warmup: 30 });
     // A second invocation has nothing left to do.
     const again = fakeDeps();
@@ -198,10 +200,10 @@ describe("aggregation and the results table", () => {
     const spec = parseSpec({ ...defaultSpec(), datasets: ["shapes"], methods: ["mocov3", "dino"], seeds: [0, 1, 2] });
     const runs = expandMatrix(spec).map((r) => {
       const v = values[`${r.method}-${r.arm}`]?.[r.seed];
-      return { ...r, dir: `runs/${r.id}`, phase: v === undefined ? "pending" as const : "evaluated" as const, stepsDone: 100, trainTime: 60,
+      return { ...r, dir: `runs/${r.id}`, phase: v === undefined ? "pending" as const : "evaluated" as const, stepsDone: 100, trainTime: 60, load: [1.5 + r.seed, 0.5] as [number, number],
         ...(v === undefined ? {} : { result: { step: 100, trainTime: 60, split: "val", numTrain: 1, numTest: 1, linearProbeAcc: v, occlusion: {} } }) };
     });
-    return { version: 1, spec, createdAt: "", updatedAt: "", notes: ["a note"], calibration: {}, runs };
+    return { version: 1, spec, createdAt: "", updatedAt: "", notes: ["a note"], calibration: {}, runs, machine: "CPU × 2 cores" };
   }
 
   it("mean ± std per arm, the difference with its Welch interval, and the verdict per row", () => {
@@ -236,6 +238,7 @@ describe("aggregation and the results table", () => {
     expect(md).toMatch(/incomplete/);
     expect(md).toContain("npx dilemma-cli study --budget 300");
     expect(md).toContain("- Note: a note");
+    expect(md).toContain("- Machine: CPU × 2 cores; 1-minute load average 0.5–3.5 at the start and end");
     expect(md).toContain("![accuracy.png](accuracy.png)");
   });
 });

@@ -7,7 +7,7 @@ import type { RunEval, StudyState } from "./state.js";
 export interface ArmStats { n: number; mean: number; std: number; values: number[]; seeds: number[] }
 export interface Comparison { arm: string; baseline: string; diff: number; lo: number | null; hi: number | null; df: number | null; verdict: Verdict }
 export interface MetricResult { metric: string; arms: Record<string, ArmStats>; comparisons: Comparison[] }
-export interface CellRun { arm: string; seed: number; steps?: number; stepsDone?: number; trainTime?: number; budgetSpent?: boolean; phase: string; dir: string }
+export interface CellRun { arm: string; seed: number; steps?: number; stepsDone?: number; trainTime?: number; budgetSpent?: boolean; load?: [number, number]; phase: string; dir: string }
 export interface Cell { dataset: string; dataKey: string; method: string; metrics: MetricResult[]; runs: CellRun[] }
 
 export interface StudyResults {
@@ -20,6 +20,9 @@ export interface StudyResults {
   baseline: string;
   recipe: Record<string, unknown>;
   engine?: string;
+  machine?: string;
+  /** Lowest and highest 1-minute load average seen at the start or end of a run's training. */
+  load?: [number, number];
   notes: string[];
   calibration: StudyState["calibration"];
   cells: Cell[];
@@ -82,12 +85,13 @@ export function aggregate(state: StudyState): StudyResults {
       });
       cells.push({
         dataset, dataKey: dataKey(dataset), method, metrics,
-        runs: runs.map((r) => ({ arm: r.arm, seed: r.seed, steps: r.steps, stepsDone: r.stepsDone, trainTime: r.trainTime, budgetSpent: r.budgetSpent, phase: r.phase, dir: r.dir })),
+        runs: runs.map((r) => ({ arm: r.arm, seed: r.seed, steps: r.steps, stepsDone: r.stepsDone, trainTime: r.trainTime, budgetSpent: r.budgetSpent, load: r.load, phase: r.phase, dir: r.dir })),
       });
     }
   }
+  const loads = state.runs.flatMap((r) => r.load ?? []);
   return {
-    name: spec.name, generatedAt: new Date().toISOString(), complete: state.runs.every((r) => r.phase === "evaluated" || r.phase === "failed"),
+    name: spec.name, machine: state.machine, ...(loads.length ? { load: [Math.min(...loads), Math.max(...loads)] as [number, number] } : {}), generatedAt: new Date().toISOString(), complete: state.runs.every((r) => r.phase === "evaluated" || r.phase === "failed"),
     budget: spec.budget, seeds: spec.seeds, arms: spec.arms, baseline, recipe: spec.recipe, engine: state.engine, notes: state.notes,
     calibration: state.calibration, cells,
   };
@@ -159,6 +163,7 @@ export function resultsMarkdown(res: StudyResults, charts: string[], command?: s
     "",
     ...(command ? ["Command:", "", "```sh", command, "```", ""] : []),
     `- Budget: ${res.budget} s of training steps per run (evaluation excluded), runs one at a time; engine ${res.engine ?? "?"}.`,
+    ...(res.machine ? [`- Machine: ${res.machine}${res.load ? `; 1-minute load average ${res.load[0]}–${res.load[1]} at the start and end of each run's training (above the core count: other work shared the cores)` : ""}.`] : []),
     `- Seeds: ${res.seeds.join(", ")}. Arms: ${arms}; baseline \`${res.baseline}\`.`,
     `- Recipe (every arm): \`${JSON.stringify(res.recipe)}\`.`,
     `- Differences are ${Object.keys(res.arms).slice(1).map((a) => `${a} − ${res.baseline}`).join(", ")} in points, with a 95% Welch t interval over seeds. ` +

@@ -3,6 +3,7 @@
 // results. Every step is recorded in study.json first, so a killed study resumes: finished runs
 // are skipped and a partial one continues with train's --resume.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { data } from "../deps.js";
 import { labelled } from "../evaluate.js";
@@ -115,6 +116,7 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
   fs.mkdirSync(dir, { recursive: true });
   const state = openState(dir, spec, expandMatrix(spec), o.notes ?? []);
   if (o.command) state.command = o.command;
+  state.machine ??= machineDescription();
   writeState(dir, state);
   const total = state.runs.length;
   let trainedNow = 0;
@@ -132,6 +134,7 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
         rec.steps = cal.steps;
         const status = fs.existsSync(path.join(runDir, "config.json")) ? readStatus(runDir) : null;
         let summary: RunSummary | undefined;
+        const loadBefore = os.loadavg()[0];
         if (status?.state === "done") {
           log(`${tag}: already trained`);
         } else if (status || fs.existsSync(path.join(runDir, "config.json"))) {
@@ -159,6 +162,7 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
             return { state, complete: false, interrupted: true, trainedNow, files: await deps.report(dir, state) };
           }
           state.engine ??= summary.engine;
+          rec.load = [round2(loadBefore), round2(os.loadavg()[0])];
           trainedNow++;
         }
         const st = readStatus(runDir);
@@ -219,6 +223,14 @@ async function calibration(spec: StudySpec, rec: RunRecord, dir: string, o: Runn
   }
   writeState(dir, state);
   return state.calibration[rec.configId];
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** "Intel(R) Xeon(R) ... x 2 cores, linux x64, Node v22.1.0". */
+export function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? "unknown CPU"} × ${os.availableParallelism?.() ?? cpus.length} cores, ${os.platform()} ${os.arch()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
 export function median(xs: readonly number[]): number {

@@ -47,6 +47,8 @@ export interface RunRecord extends MatrixRun {
   budgetSpent?: boolean;
   /** Number of times training was continued with --resume after an interruption. */
   resumed?: number;
+  /** 1-minute load average when training started and ended (the machine's other work). */
+  load?: [number, number];
   message?: string;
   result?: RunEval;
 }
@@ -62,6 +64,8 @@ export interface StudyState {
   notes: string[];
   /** The command line of the latest invocation (shown in results.md). */
   command?: string;
+  /** Where the study ran: CPU model and count, platform, Node version. */
+  machine?: string;
   calibration: Record<string, Calibration>;
   runs: RunRecord[];
 }
