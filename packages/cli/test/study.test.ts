@@ -75,6 +75,8 @@ describe("study spec and matrix", () => {
     expect(() => parseSpec({ ...defaultSpec(), recipe: { steps: 10 } })).toThrow(/recipe/);
     expect(() => parseSpec({ ...defaultSpec(), budget: 0 })).toThrow(/budget/);
     expect(() => parseSpec({ ...defaultSpec(), methods: ["byol"] })).toThrow(/methods/);
+    expect(() => parseSpec({ ...defaultSpec(), datasets: ["shapes", "imagenet"] })).toThrow(/datasets\.1: unknown data spec "imagenet"/);
+    expect(() => parseSpec({ ...defaultSpec(), datasets: ["folder:/no/such/dir"] })).toThrow(/datasets\.0: \/no\/such\/dir does not exist/);
     expect(() => expandMatrix({ ...defaultSpec(), datasets: ["shapes", "shapes"] })).toThrow(StudySpecError);
   });
 

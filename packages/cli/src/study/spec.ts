@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../args.js";
+import { parseDataSpec } from "../data/spec.js";
 import type { TrainOptions } from "../train.js";
 
 export const STUDY_METHODS = ["mocov3", "dino", "simclr"] as const;
@@ -106,6 +107,15 @@ export function parseSpec(obj: unknown, where = "spec"): StudySpec {
   if (!r.success) {
     throw new StudySpecError(r.error.issues.map((i) => `${where}: ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`).join("\n"));
   }
+  // A bad data spec fails here, not hours into the study.
+  r.data.datasets.forEach((d, i) => {
+    try {
+      const p = parseDataSpec(d);
+      if (p.path !== undefined && !fs.existsSync(p.path)) throw new Error(`${p.path} does not exist`);
+    } catch (e) {
+      throw new StudySpecError(`${where}: datasets.${i}: ${(e as Error).message}`);
+    }
+  });
   return r.data;
 }
 
