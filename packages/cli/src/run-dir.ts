@@ -23,6 +23,8 @@ export interface RunConfig {
   evalEvery: number;
   ckptEvery: number;
   keepCheckpoints: number;
+  /** `train --init`: the weights file the encoder started from, and how many tensors it set. */
+  init?: { file: string; tensors: number };
 }
 
 export type RunState = "running" | "done" | "stopped" | "failed";
