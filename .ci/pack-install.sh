@@ -23,10 +23,15 @@ version="$(node -p 'require("./packages/cli/package.json").version')"
 
 mkdir "$work/app" && cd "$work/app"
 npm init -y >/dev/null
+# A project approves the addon's build (its install script) in package.json's allowScripts, as
+# `npm install-scripts approve @dilemma/native` writes it.
+# (for a tarball, npm matches the approval by its file: spec).
+native_tgz="$(ls "$work"/dilemma-native-*.tgz)"
+node -e 'const fs=require("fs"),p=JSON.parse(fs.readFileSync("package.json"));p.allowScripts={["file:"+process.argv[1]]:true};fs.writeFileSync("package.json",JSON.stringify(p,null,2))' "$native_tgz"
 # The CUDA kernels are compiled and tested by the main CI steps; here the CPU-only addon keeps
-# the step short. --allow-scripts is how a project approves the addon's build (install script).
-DILEMMA_CUDA=off npm install --no-audit --no-fund --allow-scripts=@dilemma/native \
-  "$work"/dilemma-core-*.tgz "$work"/dilemma-native-*.tgz "$work"/dilemma-cli-*.tgz
+# the step short.
+DILEMMA_CUDA=off npm install --no-audit --no-fund \
+  "$work"/dilemma-core-*.tgz "$native_tgz" "$work"/dilemma-cli-*.tgz
 [[ -f node_modules/@dilemma/native/build/Release/dilemma_native.node ]] || fail "the addon was not built at install"
 [[ ! -e node_modules/@dilemma/web-viewer ]] || fail "the private @dilemma/web-viewer got installed"
 
@@ -85,8 +90,14 @@ const cfg: core.ViTConfig = core.VIT_PRESETS.micro32;
 export const width: number = new core.ViT(cfg).embedDim;
 TS
 cp check.mts check-bundler.ts
-common=(--noEmit --strict --skipLibCheck --lib ES2022,DOM --types "")
-"${tsc[@]}" "${common[@]}" --module nodenext --moduleResolution nodenext check.mts check.cts || fail "types under nodenext"
-"${tsc[@]}" "${common[@]}" --module esnext --moduleResolution bundler check-bundler.ts || fail "types under bundler"
+tsconfig() { # module moduleResolution files...
+  local module="$1" resolution="$2"; shift 2
+  node -e 'const [m, r, ...files] = process.argv.slice(1); console.log(JSON.stringify({ compilerOptions: { module: m, moduleResolution: r,
+    target: "ES2022", lib: ["ES2022", "DOM"], types: [], strict: true, noEmit: true, skipLibCheck: true }, files }))' "$module" "$resolution" "$@"
+}
+tsconfig nodenext nodenext check.mts check.cts >tsconfig.nodenext.json
+tsconfig esnext bundler check-bundler.ts >tsconfig.bundler.json
+"${tsc[@]}" -p tsconfig.nodenext.json || fail "types under nodenext"
+"${tsc[@]}" -p tsconfig.bundler.json || fail "types under bundler"
 echo "pack-install: @dilemma/core types resolve under nodenext (ESM + CJS) and bundler"
 echo "pack-install: all checks passed"

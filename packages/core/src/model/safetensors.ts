@@ -65,8 +65,9 @@ function decodeValues(name: string, dtype: string, bytes: Uint8Array): Float32Ar
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength / READ[dtype].bytes;
   switch (dtype) {
-    case "F32": return new Float32Array(bytes.slice().buffer);
-    case "I32": return new Int32Array(bytes.slice().buffer);
+    // A copy into a fresh, aligned buffer (new Uint8Array(view): Buffer#slice would not copy).
+    case "F32": return new Float32Array(new Uint8Array(bytes).buffer);
+    case "I32": return new Int32Array(new Uint8Array(bytes).buffer);
     case "F64": return Float32Array.from({ length: n }, (_, i) => view.getFloat64(8 * i, true));
     case "F16": return Float32Array.from({ length: n }, (_, i) => f16ToF32(view.getUint16(2 * i, true)));
     case "BF16": {
