@@ -69,7 +69,7 @@ export function addon(): Addon | null {
   if (!existsSync(addonPath)) {
     const failed = installFailure(dirname(dirname(addonPath)));
     error = failed ? `the addon's build at install failed: ${failed}`
-      : `the addon is not built (${addonPath} is missing: the install script did not run, or was skipped)`;
+      : "the addon is not built (its install script did not run, or was skipped)";
     return null;
   }
   try {
