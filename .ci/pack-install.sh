@@ -46,6 +46,13 @@ grep -q 'Hi, looks like you are running TensorFlow.js' train.log && fail "the tf
 
 npx --no-install dilemma-cli export runs/smoke exported
 [[ -f exported/model.safetensors && -f exported/model.json ]] || fail "export wrote no model.safetensors / model.json"
+# PyTorch loads the export and reproduces our features (docs/export.md), where torch is installed
+# (Debian's python3-torch) and the reference model sits beside the repository.
+if /usr/bin/python3 -c 'import torch' 2>/dev/null && [[ -f "$repo/../shared/bench/dilemma_ref.py" ]]; then
+  /usr/bin/python3 "$repo/packages/cli/scripts/torch-interop/torch_interop.py" exported || fail "PyTorch did not reproduce the exported model's features"
+else
+  echo "pack-install: torch interop check skipped (no /usr/bin/python3 with torch, or no ../shared/bench/dilemma_ref.py)"
+fi
 
 ./node_modules/.bin/dilemma-cli view runs/smoke --port 5199 >view.log 2>&1 &
 server=$!

@@ -76,7 +76,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("export_dir", help="a directory written by `dilemma-cli export`")
     args = ap.parse_args()
-    d = Path(args.export_dir)
+    d = Path(args.export_dir).resolve()
     for f in ("config.json", "model.safetensors"):
         if not (d / f).is_file():
             raise SystemExit(f"{d / f} is missing: pass a directory written by `dilemma-cli export <run> <dir>`")
