@@ -110,7 +110,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
     case exportCommand.name: {
       await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
       const c = await exportRun(o.positionals[0], o.positionals[1]);
-      io.out(`exported ${rel(c.source.run)} @ step ${c.source.step} to ${o.positionals[1]} (model.json, weights.bin, config.json)`);
+      io.out(`exported ${rel(c.source.run)} @ step ${c.source.step} to ${o.positionals[1]} (model.safetensors, model.json + weights.bin, config.json)`);
       return 0;
     }
     case dataCommand.name: {

@@ -38,6 +38,7 @@ const trainFlags = {
   precision: precisionFlag(),
   out: s("run directory", "runs/<time>-<method>-<data>"),
   resume: s("continue this run directory from its latest checkpoint"),
+  init: s("start from these encoder weights: a .safetensors file with timm ViT names (export's model.safetensors, or timm / PyTorch)"),
   quiet: b("no progress output"),
   "eval-every": s("kNN / detection evaluation every N steps", "steps/2"),
   "ckpt-every": s("checkpoint every N steps", "min(50, steps)"),
@@ -67,7 +68,7 @@ const trainSchema = z.object({
   batch: int(2).optional(), epochs: num({ min: 0, minExclusive: true }).optional(), steps: int().optional(),
   lr: num({ min: 0, minExclusive: true }).optional(), wd: num({ min: 0 }).optional(), warmup: int(0).optional(),
   seed: int(0).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),
-  out: z.string().min(1).optional(), resume: z.string().min(1).optional(),
+  out: z.string().min(1).optional(), resume: z.string().min(1).optional(), init: z.string().min(1).optional(),
   quiet: bool().optional(), evalEvery: int().optional(), ckptEvery: int().optional(), keepCheckpoints: int().optional(),
   knnBank: int(0).optional(), knnQueries: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(), timeBudget: num({ min: 0, minExclusive: true }).optional(),
   json: bool().optional(), positionals,
@@ -181,7 +182,7 @@ const viewSchema = z.object({ host: z.string().min(1).optional(), port: num({ in
 const exportSchema = z.object({ engine: oneOf(ENGINES).optional(), positionals });
 export const exportCommand: CommandDef<z.infer<typeof exportSchema>> = {
   name: "export",
-  summary: "Write a run's encoder (tfjs weights, timm names) + dilemma_head.* + config.json to a directory.",
+  summary: "Write a run's encoder + dilemma_head.* (timm names; safetensors and tfjs weights) + config.json to a directory.",
   usage: "dilemma-cli export <run|checkpoint> <dir>",
   positionals: ["<run|checkpoint>", "<dir>"], minPositionals: 2, maxPositionals: 2,
   flags: { engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"), config: s("JSON file of flag values") },

@@ -29,6 +29,8 @@ export interface EngineChoice {
 export interface NativeModule {
   isAvailable(): boolean;
   loadError(): string | null;
+  /** The shell command that builds the addon on this machine (absent in older builds). */
+  buildCommand?(): string | null;
   useNativeBackend(): Promise<void>;
   info(): { blas: string; threads: number; cuda: { compiled: boolean; devices: number } };
   cudaAvailable?(): boolean;
@@ -42,12 +44,14 @@ export interface SelectEngineOptions {
   precision?: Precision;
   /** Loads @dilemma/native (tests pass a fake): the module, or why it is unavailable. */
   loadNative?: () => Promise<NativeModule | string>;
+  /** Print nothing (the library's `quiet`); the choice is still returned. */
+  quiet?: boolean;
 }
 
 let announced = false;
 
-function announce(choice: EngineChoice): EngineChoice {
-  if (!announced) {
+function announceOnce(choice: EngineChoice, quiet = false): EngineChoice {
+  if (!announced && !quiet) {
     announced = true;
     console.error(`engine: ${choice.name} (${choice.reason})`);
   }
@@ -59,10 +63,11 @@ export async function loadNative(): Promise<NativeModule | string> {
     // A computed specifier: @dilemma/native is an optional dependency.
     const spec = "@dilemma/native";
     const m = (await import(spec)) as NativeModule;
-    if (!m.isAvailable()) return m.loadError() ?? "the addon did not load";
-    return m;
+    if (m.isAvailable()) return m;
+    const fix = m.buildCommand?.();
+    return `${m.loadError() ?? "the addon did not load"}${fix ? `; to build it, run: ${fix}` : ""}`;
   } catch (e) {
-    return `@dilemma/native is not installed or failed to load (${(e as Error).message})`;
+    return `@dilemma/native is not installed or failed to load (${(e as Error).message}); to install it, run: npm install @dilemma/native`;
   }
 }
 
@@ -127,6 +132,7 @@ export async function selectEngine(name: EngineName, opts: SelectEngineOptions =
     throw new Error(`--precision ${precision} needs --engine cuda (or auto on a machine with a GPU); --engine ${name} computes in fp32`);
   }
   const load = opts.loadNative ?? loadNative;
+  const announce = (c: EngineChoice): EngineChoice => announceOnce(c, opts.quiet);
   switch (name) {
     case "cpu":
       return announce(await useCpu("requested"));
@@ -143,10 +149,10 @@ export async function selectEngine(name: EngineName, opts: SelectEngineOptions =
       const native = await load();
       if (typeof native === "string") {
         if (name === "native") {
-          throw new Error(`--engine native: ${native}; build it with \`npm run build:addon -w @dilemma/native\` or use --engine cpu`);
+          throw new Error(`--engine native: ${native}; or use --engine cpu`);
         }
         const ignored = precision !== "fp32" ? `; --precision ${precision} ignored (fp32 on the CPU)` : "";
-        return announce(await useCpu(`native engine unavailable: ${native}${ignored}`));
+        return announce(await useCpu(`pure JavaScript, many times slower${ignored}; native engine unavailable: ${native}`));
       }
       let noGpu = "";
       if (name === "auto") {

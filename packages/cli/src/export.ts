@@ -1,9 +1,10 @@
 // `dilemma-cli export`: the trained encoder (timm names, no prefix) + dilemma_head.* + config.json,
-// loadable by core's ViT / DetectionHead in Node or the browser.
+// loadable by core's ViT / DetectionHead in Node or the browser, and the same tensors as
+// model.safetensors for PyTorch / timm (load_state_dict) and `train --init`.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { NamedTensors, ViTConfig } from "@dilemma/core";
-import { writeJsonAtomic } from "./atomic.js";
+import { encodeSafetensors, type NamedTensors, type ViTConfig } from "@dilemma/core";
+import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import { data } from "./deps.js";
 import { openRun } from "./load-run.js";
 import { saveWeights } from "./weights.js";
@@ -23,7 +24,7 @@ export interface ExportConfig {
   exportedAt: string;
 }
 
-/** Writes `outDir/model.json` + `weights.bin` + `config.json`; returns the config written. */
+/** Writes `outDir/model.json` + `weights.bin`, `model.safetensors` and `config.json`; returns the config written. */
 export async function exportRun(target: string, outDir: string): Promise<ExportConfig> {
   const run = openRun(target);
   try {
@@ -40,6 +41,8 @@ export async function exportRun(target: string, outDir: string): Promise<ExportC
     };
     fs.mkdirSync(outDir, { recursive: true });
     await saveWeights(outDir, "model", weights, { step: run.step });
+    // "format": "pt" is the metadata PyTorch-side loaders (transformers, timm) expect.
+    writeFileAtomic(path.join(outDir, "model.safetensors"), encodeSafetensors(weights, { format: "pt", dilemma_vit: JSON.stringify(vit) }));
     writeJsonAtomic(path.join(outDir, "config.json"), cfg);
     return cfg;
   } finally {

@@ -25,6 +25,8 @@ export interface RunConfig {
   keepCheckpoints: number;
   /** Seconds of training steps after which the run ends (train --time-budget); absent = none. */
   timeBudget?: number;
+  /** `train --init`: the weights file the encoder started from, and how many tensors it set. */
+  init?: { file: string; tensors: number };
 }
 
 export type RunState = "running" | "done" | "stopped" | "failed";

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { readJson } from "./atomic.js";
 import { expandStudyDirs } from "./study/state.js";
 
@@ -14,7 +15,7 @@ export interface ServeOptions {
   host?: string;
   /** Port (default 5174); when taken, a free port is used instead. */
   port?: number;
-  /** Viewer files (default: @dilemma/web-viewer's dist). */
+  /** Viewer files (default: {@link viewerDist}). */
   staticDir?: string;
 }
 
@@ -29,13 +30,19 @@ const MIME: Record<string, string> = {
   ".wasm": "application/wasm", ".map": "application/json", ".txt": "text/plain; charset=utf-8", ".woff2": "font/woff2",
 };
 
-/** The viewer's built files (throws with a fix when they are missing). */
+/**
+ * The viewer's built files: the copy shipped in this package (dist/viewer, made by
+ * scripts/copy-viewer.mjs at build time), else the workspace's @dilemma/web-viewer/dist (running
+ * from src/ in this repository). Throws with a fix when neither exists.
+ */
 export function viewerDist(): string {
+  const shipped = path.join(path.dirname(fileURLToPath(import.meta.url)), "viewer");
+  if (fs.existsSync(path.join(shipped, "index.html"))) return shipped;
   let dir: string;
   try {
     dir = path.join(path.dirname(createRequire(import.meta.url).resolve("@dilemma/web-viewer/package.json")), "dist");
   } catch {
-    throw new Error("@dilemma/web-viewer is not installed; run npm ci at the repository root");
+    throw new Error(`the viewer is missing (${shipped}/index.html); reinstall dilemma-cli, or in this repository run npm run build`);
   }
   if (!fs.existsSync(path.join(dir, "index.html"))) throw new Error(`the viewer is not built (${dir}/index.html missing); run npm run build -w @dilemma/web-viewer`);
   return dir;

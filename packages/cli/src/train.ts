@@ -8,6 +8,7 @@ import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineNam
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
 import { readSplit, type Normalize } from "./images.js";
+import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
 import {
   appendMetrics, readConfig, readMetrics, readStatus, truncateMetrics, writeConfig, writeSamples, writeStatus,
@@ -49,6 +50,11 @@ export interface TrainOptions {
   out?: string;
   /** Continue this run directory from its latest checkpoint (other training options are taken from it). */
   resume?: string;
+  /**
+   * Start a new run from these encoder weights: a safetensors file with timm ViT names (our
+   * `export`'s model.safetensors, or a timm / PyTorch state dict of the same architecture).
+   */
+  init?: string;
   quiet?: boolean;
   evalEvery?: number;
   ckptEvery?: number;
@@ -163,7 +169,8 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const stream = o.stream ?? process.stderr;
   const progress = new Progress(stream, o.quiet ?? false);
-  const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision });
+  if (o.init !== undefined && o.resume) throw new TrainError("--init starts a new run; --resume continues from the run's own checkpoint: give one of them");
+  const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision, quiet: o.quiet });
   const { openDataset, Loader: LoaderCtor, NORMALIZE } = await data();
 
   let runDir: string;
@@ -223,8 +230,13 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       config.data = { spec: config.data.spec, numClasses: ds.numClasses, classNames: ds.classNames };
       config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 2));
       config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(50, steps));
-      fs.mkdirSync(runDir, { recursive: true });
       method = methodForRun(config);
+      if (o.init !== undefined) {
+        const init = initFromSafetensors(method, o.init);
+        config.init = { file: path.resolve(o.init), tensors: init.tensors };
+        progress.log(`init: ${init.message}`);
+      }
+      fs.mkdirSync(runDir, { recursive: true });
       const mc = method.config;
       config.heads = { headHidden: mc.headHidden, headOut: mc.headOut };
       writeConfig(runDir, config);

@@ -99,7 +99,8 @@ export interface SSLMethod {
   detect(images: tf.Tensor4D, sample: DilemmaSample): tf.Tensor2D;
   /** All weights (trainable and not, e.g. momentum encoder, DINO center, BN running stats). */
   getWeights(): NamedTensors;
-  setWeights(weights: NamedTensors): void;
+  /** Assigns variables by run-format name; `partial` leaves the ones not given unchanged. */
+  setWeights(weights: NamedTensors, opts?: { partial?: boolean }): void;
   /** Optimizer state for exact resume. */
   getOptimizerState(): { step: number; tensors: NamedTensors };
   setOptimizerState(state: { step: number; tensors: NamedTensors }): void;

@@ -6,7 +6,7 @@
 //   DILEMMA_CUDA=auto|on|off   compile the CUDA kernels when nvcc is found / require / skip
 //   --force   (npm run build:addon) rebuild and exit 1 on failure, for developers and CI
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,13 +20,24 @@ if ((process.env.DILEMMA_NATIVE ?? "").toLowerCase() === "off") {
   process.exit(0);
 }
 
+// DILEMMA_BUILD_DIR builds elsewhere (parallel development builds; load it with DILEMMA_ADDON).
+const buildDir = process.env.DILEMMA_BUILD_DIR ? resolve(process.env.DILEMMA_BUILD_DIR) : join(root, "build");
+// Why the last install-time build failed: the runtime (src/addon.ts) quotes it, because npm
+// hides the output of dependencies' install scripts.
+const failureFile = join(buildDir, "install-error.txt");
+rmSync(failureFile, { force: true });
+
 function fail(why) {
   if (force) {
     console.error(`@dilemma/native: addon build failed: ${why}`);
     process.exit(1);
   }
+  try {
+    mkdirSync(buildDir, { recursive: true });
+    writeFileSync(failureFile, `${why}\n`);
+  } catch { /* the warning below still says it */ }
   warn(`could not build the native addon (${why}). The pure-JS engine (tfjs cpu) will be used; ` +
-    "run `npm run build:addon -w @dilemma/native` to see the full build log.");
+    `\`node ${join(root, "scripts", "install.mjs")} --force\` builds it and shows the full log.`);
   process.exit(0);
 }
 
@@ -40,8 +51,6 @@ const probe = spawnSync("cmake", ["--version"], { encoding: "utf8" });
 if (probe.error || probe.status !== 0) fail("cmake was not found on PATH (install cmake >= 3.18)");
 
 // "compile" configures only when needed; --force rebuilds from scratch.
-// DILEMMA_BUILD_DIR builds elsewhere (parallel development builds; load it with DILEMMA_ADDON).
-const buildDir = process.env.DILEMMA_BUILD_DIR ? resolve(process.env.DILEMMA_BUILD_DIR) : join(root, "build");
 const args = [cmakeJs, force ? "rebuild" : "compile", "--directory", root, "--out", buildDir];
 if (process.env.DILEMMA_BUILD_JOBS) args.push("--parallel", process.env.DILEMMA_BUILD_JOBS);
 const quiet = !force && !process.env.DILEMMA_BUILD_VERBOSE;

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildCommand, installFailure } from "./build-fix.js";
 
 /** Shape of info() (see NativeInfo in index.ts). */
 export interface RawInfo {
@@ -66,13 +67,15 @@ export function addon(): Addon | null {
     return null;
   }
   if (!existsSync(addonPath)) {
-    error = `the addon is not built (${addonPath} is missing); run \`npm run build:addon -w @dilemma/native\``;
+    const failed = installFailure(dirname(dirname(addonPath)));
+    error = failed ? `the addon's build at install failed: ${failed}`
+      : "the addon is not built (its install script did not run, or was skipped)";
     return null;
   }
   try {
     loaded = createRequire(import.meta.url)(addonPath) as Addon;
   } catch (e) {
-    error = `loading ${addonPath} failed: ${(e as Error).message}; rebuild with \`npm run build:addon -w @dilemma/native\``;
+    error = `loading ${addonPath} failed: ${(e as Error).message}`;
     loaded = null;
   }
   return loaded;
@@ -81,4 +84,10 @@ export function addon(): Addon | null {
 export function addonLoadError(): string | null {
   addon();
   return error;
+}
+
+/** The one command that builds the addon on this machine (null when it loaded or DILEMMA_NATIVE=off). */
+export function addonBuildCommand(): string | null {
+  addon();
+  return loaded || error === "DILEMMA_NATIVE=off" ? null : buildCommand(packageRoot);
 }

@@ -4,7 +4,7 @@
  * Everything degrades gracefully: without the addon `isAvailable()` is false and
  * `loadError()` says why.
  */
-import { addon, addonLoadError } from "./addon.js";
+import { addon, addonBuildCommand, addonLoadError } from "./addon.js";
 
 /** What the addon was built with and what it sees at run time. */
 export interface NativeInfo {
@@ -41,6 +41,14 @@ export function isAvailable(): boolean {
 /** Why the addon is unavailable (null when it loaded). */
 export function loadError(): string | null {
   return addonLoadError();
+}
+
+/**
+ * The one shell command that builds the addon on this machine (installing cmake / a compiler
+ * first when they are missing), or null when the addon loaded or DILEMMA_NATIVE=off.
+ */
+export function buildCommand(): string | null {
+  return addonBuildCommand();
 }
 
 /**

@@ -8,3 +8,5 @@ export type { DilemmaView, ViTOutput } from "./vit.js";
 export { DetectionHead, bceWithLogits, detectionMetrics } from "./detection.js";
 export * from "./weights.js";
 export { sincosPosEmbed } from "./init.js";
+export { encodeSafetensors, decodeSafetensors } from "./safetensors.js";
+export { timmEncoderWeights, type TimmEncoderWeights } from "./timm.js";
