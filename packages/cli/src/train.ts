@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig, MethodName, RngState, SSLMethod } from "@dilemma/core";
 import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineName, type Loader, type Precision, type Sample } from "./deps.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { InputError } from "./errors.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
 import { readSplit, type Normalize } from "./images.js";
 import { Progress } from "./progress.js";
@@ -119,8 +120,8 @@ export function methodForRun(c: RunConfig): SSLMethod {
 function resolveVit(o: TrainOptions): RunConfig["model"] {
   const presets = coreModel.VIT_PRESETS;
   const name = o.model ?? DEFAULTS.model;
-  const p = presets[name];
-  if (!p) throw new TrainError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
+  const p = Object.hasOwn(presets, name) ? presets[name] : undefined;
+  if (!p) throw new InputError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
   const vit = { ...p, preset: name };
   if (o.imgSize !== undefined) vit.imgSize = o.imgSize;
   if (o.patch !== undefined) vit.patchSize = o.patch;
@@ -129,9 +130,9 @@ function resolveVit(o: TrainOptions): RunConfig["model"] {
   if (o.heads !== undefined) vit.numHeads = o.heads;
   if (o.posEmbed !== undefined) vit.posEmbed = o.posEmbed;
   if (vit.imgSize % vit.patchSize !== 0) {
-    throw new TrainError(`--img-size ${vit.imgSize} is not a multiple of --patch ${vit.patchSize}; pick sizes that divide`);
+    throw new InputError(`--img-size ${vit.imgSize} is not a multiple of --patch ${vit.patchSize}; pick sizes that divide`);
   }
-  if (vit.embedDim % vit.numHeads !== 0) throw new TrainError(`embed dim ${vit.embedDim} is not divisible by ${vit.numHeads} heads`);
+  if (vit.embedDim % vit.numHeads !== 0) throw new InputError(`embed dim ${vit.embedDim} is not divisible by ${vit.numHeads} heads; pick --heads that divide --embed-dim`);
   return vit;
 }
 
@@ -179,9 +180,9 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     const spec = o.data ?? DEFAULTS.data;
     runDir = path.resolve(o.out ?? path.join("runs", runName(method, spec)));
     if (fs.existsSync(path.join(runDir, "config.json"))) {
-      throw new TrainError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
+      throw new InputError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
     }
-    if (o.steps !== undefined && o.epochs !== undefined) throw new TrainError("give --steps or --epochs, not both");
+    if (o.steps !== undefined && o.epochs !== undefined) throw new InputError("give --steps or --epochs, not both");
     config = {
       version: 1, name: path.basename(runDir), method, model: vit,
       dilemma: { tokenDrop: o.tokenDrop ?? DEFAULTS.tokenDrop, dilemmaProb: o.dilemmaProb ?? DEFAULTS.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? DEFAULTS.dilemmaWeight },
@@ -195,7 +196,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const vit = config.model;
   const ds: Dataset = await openDataset(config.data.spec, { imageSize: vit.imgSize, seed: config.seed });
   const B = config.optim.batch;
-  if (ds.size("train") < B) throw new TrainError(`${config.data.spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
+  if (ds.size("train") < B) throw new InputError(`${config.data.spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
   const startStep = resumeFrom?.step ?? 0;
   const recipe = config.method === "dino" ? "dino" : "mocov3";
   const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
