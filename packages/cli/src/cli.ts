@@ -59,7 +59,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       const where = rel(r.runDir);
       if (r.state === "stopped") {
         io.err(`stopped at step ${r.step}/${r.totalSteps}; checkpoint saved in ${where}. Continue with: npx dilemma-cli train --resume ${where}`);
-        return 130;
+        return r.signal === "SIGTERM" ? 143 : 130;
       }
       if (!json) {
         io.out(`run: ${where} (${r.step} steps, ${r.seconds.toFixed(0)} s, engine ${r.engine})`);
@@ -104,7 +104,10 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
     case viewCommand.name: {
       const s = await serve({ runs: o.positionals.length ? o.positionals : undefined, host: o.host as string | undefined, port: o.port as number | undefined });
       io.out(`serving ${s.runs.length} run${s.runs.length === 1 ? "" : "s"} at ${s.url}  (Ctrl-C to stop)`);
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
       await s.close();
       return 0;
     }

@@ -7,3 +7,8 @@
 export class InputError extends Error {
   override name = "InputError";
 }
+
+/** A training failure that left the run directory consistent (status "failed"). */
+export class TrainError extends Error {
+  override name = "TrainError";
+}

@@ -14,7 +14,11 @@ export interface RunConfig {
   model: ViTConfig & { preset: string };
   dilemma: { tokenDrop: number; dilemmaProb: number; dilemmaWeight: number };
   data: { spec: string; numClasses: number; classNames: string[] };
-  optim: { lr: number; weightDecay: number; warmupSteps: number; batch: number; steps: number };
+  optim: {
+    lr: number; weightDecay: number; warmupSteps: number; batch: number; steps: number;
+    /** Peak learning-rate changes made by `train --resume --lr` (from that step on). */
+    lrChanges?: { step: number; from: number; to: number; time: string }[];
+  };
   seed: number;
   engine: string;
   createdAt: string;
