@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // Soak check of the viewer server (issue 17): N downloads of large files, each dropped after the
 // first chunk, against a server in this process on 127.0.0.1; prints the open-file count
 // (/proc/self/fd) every `--every` requests and fails unless it stays flat and the server still
