@@ -1,3 +1,4 @@
+/* global process */
 // A viewer server in its own process (so a crash or a privilege drop cannot touch the test
 // runner): serves the runs given as arguments, prints {"port": N} once listening.
 import { serve } from "../../dist/serve.js";
