@@ -124,6 +124,14 @@ export function hostAllowed(hostHeader: string | undefined, listenHost: string, 
 
 /** Streams a file (ranges and conditional requests included); failures become 403/404/500. */
 function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string): void {
+  // Regular files only: opening a FIFO or a device would block a libuv thread for good.
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return reply(res, 404, "not found\n");
+  }
+  if (!st.isFile()) return reply(res, 404, "not found\n");
   res.setHeader("content-type", MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream");
   // `file` is already resolved and checked; send gets its directory as root and the name alone.
   sendStream(req, "/" + encodeURIComponent(path.basename(file)), {

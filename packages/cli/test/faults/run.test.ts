@@ -11,10 +11,10 @@ import { readJsonl, TINY, tmpDir } from "../helpers.js";
 const quiet = { out: () => undefined, err: () => undefined };
 
 describe("metrics.jsonl with lines that are JSON but not records", () => {
-  it.each(["null", "3", "[]", '"text"', '{"kind":"train","step":"x"}', "{}"])("%s does not block --resume", async (junk) => {
+  it("null (and 3, [], text, a bad step, {}) does not block --resume", async () => {
     const out = path.join(tmpDir("metrics-null"), "run");
     await train({ ...TINY, out, stopAfter: 2 });
-    fs.appendFileSync(path.join(out, "metrics.jsonl"), `${junk}\n`);
+    for (const junk of ["null", "3", "[]", '"text"', '{"kind":"train","step":"x"}', "{}"]) fs.appendFileSync(path.join(out, "metrics.jsonl"), `${junk}\n`);
     const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0 });
     expect(r.state).toBe("done");
     const steps = readJsonl(path.join(out, "metrics.jsonl")).filter((m) => m && m.kind === "train").map((m) => m.step);

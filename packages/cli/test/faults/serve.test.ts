@@ -58,6 +58,17 @@ describe("view server: aborted downloads and headers", () => {
     expect((await get(server.port, "/runs/alpha/config.json")).status).toBe(200);
   });
 
+  it.skipIf(process.platform === "win32")("a FIFO or a directory under an allowed name is 404, and the server keeps serving", async () => {
+    const fifo = path.join(fx.run, "pipe.jsonl");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    fs.mkdirSync(path.join(fx.run, "dir.json"));
+    // More requests than libuv has threads: a blocking open() on the FIFO would starve them all.
+    const replies = await Promise.all(Array.from({ length: 8 }, () => get(server.port, "/runs/alpha/pipe.jsonl")));
+    expect(replies.map((r) => r.status)).toEqual(Array(8).fill(404));
+    expect((await get(server.port, "/runs/alpha/dir.json")).status).toBe(404);
+    expect((await get(server.port, "/runs/alpha/config.json")).status).toBe(200);
+  });
+
   it("answers a Range request with 206 and the bytes asked for (the viewer polls metrics that way)", async () => {
     const r = await get(server.port, "/runs/alpha/metrics.jsonl", { range: "bytes=26-51" });
     expect(r.status).toBe(206);
