@@ -8,6 +8,9 @@ import { TrainError } from "./errors.js";
 
 interface LockInfo { pid: number; host: string; since: string }
 
+/** Lock files this process holds (two train() calls in one process must not share a run). */
+const held = new Set<string>();
+
 /** Whether `pid` is a live process on this machine (EPERM: alive, owned by another user). */
 function alive(pid: number): boolean {
   try {
@@ -34,27 +37,32 @@ export function lockRun(runDir: string): () => void {
   for (let attempt = 0; ; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(mine) + "\n", { flag: "wx" });
+      held.add(file);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const held = readLock(file);
-      // Stale: written by a process of this machine that no longer runs. (A lock being written
-      // right now reads as null; only a second look decides.)
-      const stale = held ? held.host === mine.host && !alive(held.pid) : attempt > 0;
+      const owner = readLock(file);
+      // Stale: written by a process of this machine that no longer runs, or with our own pid but
+      // not by us (a restarted container reuses pids, often 1). A lock being written right now
+      // reads as null; only a second look decides.
+      const stale = owner
+        ? owner.host === mine.host && (owner.pid === process.pid ? !held.has(file) : !alive(owner.pid))
+        : attempt > 0;
       if (stale && attempt < 3) {
         fs.rmSync(file, { force: true });
         continue;
       }
-      if (!held && attempt < 3) continue;
-      const who = held ? `pid ${held.pid} on ${held.host}, since ${held.since}` : "another process";
+      if (!owner && attempt < 3) continue;
+      const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.since}` : "another process";
       throw new TrainError(
         `${runDir} is in use by another dilemma-cli train (${who}); wait for it to finish or stop it` +
-          `${held && held.host === mine.host ? ` (kill -INT ${held.pid})` : ""}, or pick another --out. ` +
+          `${owner && owner.host === mine.host ? ` (kill -INT ${owner.pid})` : ""}, or pick another --out. ` +
           `If no such process runs, delete ${file}.`,
       );
     }
   }
   return () => {
+    if (!held.delete(file)) return;
     if (readLock(file)?.pid === mine.pid) fs.rmSync(file, { force: true });
   };
 }
