@@ -71,10 +71,12 @@ function readConfigFile(file: string, def: CommandDef<unknown>): Record<string, 
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) {
     throw new UsageError(`dilemma-cli ${def.name}: --config ${file}: expected a JSON object of flag values, e.g. {"batch": 32}`);
   }
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(obj)) {
     const key = camel(k);
-    if (!(kebab(key) in def.flags) || key === "config") {
+    // Own keys only: `in` would accept "__proto__" / "constructor" (inherited from Object) and
+    // assigning "__proto__" would then silently set the prototype instead of a flag.
+    if (!Object.hasOwn(def.flags, kebab(key)) || key === "config") {
       throw new UsageError(`dilemma-cli ${def.name}: --config ${file}: unknown key "${k}"; allowed: ${Object.keys(def.flags).filter((f) => f !== "config" && f !== "help").join(", ")}`);
     }
     out[key] = v;

@@ -33,12 +33,18 @@ export async function saveCheckpoint(runDir: string, method: SSLMethod, state: C
   const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
-  const opt = method.getOptimizerState();
-  await saveWeights(tmp, "model", method.getWeights(), { step: state.step }, false);
-  await saveWeights(tmp, "optimizer", opt.tensors, { step: opt.step }, false);
-  // state.json last: its presence marks a complete checkpoint even without latest.json.
-  writeFileSynced(path.join(tmp, "state.json"), JSON.stringify(state, null, 2) + "\n");
-  fsyncDir(tmp);
+  try {
+    const opt = method.getOptimizerState();
+    await saveWeights(tmp, "model", method.getWeights(), { step: state.step }, false);
+    await saveWeights(tmp, "optimizer", opt.tensors, { step: opt.step }, false);
+    // state.json last: its presence marks a complete checkpoint even without latest.json.
+    writeFileSynced(path.join(tmp, "state.json"), JSON.stringify(state, null, 2) + "\n");
+    fsyncDir(tmp);
+  } catch (e) {
+    // A failed write (disk full) leaves the earlier checkpoints as they were, and no half copy.
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   const final = path.join(root, name);
   fs.rmSync(final, { recursive: true, force: true });
   fs.renameSync(tmp, final);

@@ -6,6 +6,7 @@ import { benchEmbed, benchTrain } from "./bench.js";
 import { benchCommand, COMMANDS, dataCommand, detectCommand, evalCommand, exportCommand, trainCommand, viewCommand } from "./commands.js";
 import { data, selectEngine } from "./deps.js";
 import { detect } from "./detect.js";
+import { InputError } from "./errors.js";
 import { exportRun } from "./export.js";
 import { evaluate } from "./run-eval.js";
 import { serve } from "./serve.js";
@@ -42,6 +43,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return await run(name, opts as Record<string, unknown> & { positionals: string[] }, io);
   } catch (e) {
     if (e instanceof UsageError) { io.err(e.message); return 2; }
+    if (e instanceof InputError) { io.err(`dilemma-cli ${name}: ${e.message}`); return 2; }
     if (e instanceof TrainError) { io.err(`dilemma-cli ${name}: ${e.message}`); return 1; }
     io.err(`dilemma-cli ${name}: ${(e as Error).message}`);
     if (process.env.DILEMMA_DEBUG) io.err(String((e as Error).stack));
@@ -59,7 +61,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       const where = rel(r.runDir);
       if (r.state === "stopped") {
         io.err(`stopped at step ${r.step}/${r.totalSteps}; checkpoint saved in ${where}. Continue with: npx dilemma-cli train --resume ${where}`);
-        return 130;
+        return r.signal === "SIGTERM" ? 143 : 130;
       }
       if (!json) {
         io.out(`run: ${where} (${r.step} steps, ${r.seconds.toFixed(0)} s, engine ${r.engine})`);
@@ -79,9 +81,10 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
     }
     case detectCommand.name: {
       await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
-      const r = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
-      if (json) io.out(JSON.stringify(r));
-      else for (const x of r) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}; ${rel(x.json)})`);
+      const { results, skipped } = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
+      if (json) io.out(JSON.stringify(results));
+      else for (const x of results) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}; ${rel(x.json)})`);
+      if (skipped.length) io.err(`skipped ${skipped.length} unreadable image${skipped.length === 1 ? "" : "s"}:\n${skipped.map((x) => `  ${rel(x.image)}: ${x.reason}`).join("\n")}`);
       return 0;
     }
     case benchCommand.name: {
@@ -103,7 +106,10 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
     case viewCommand.name: {
       const s = await serve({ runs: o.positionals.length ? o.positionals : undefined, host: o.host as string | undefined, port: o.port as number | undefined });
       io.out(`serving ${s.runs.length} run${s.runs.length === 1 ? "" : "s"} at ${s.url}  (Ctrl-C to stop)`);
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
       await s.close();
       return 0;
     }

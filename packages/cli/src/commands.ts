@@ -37,7 +37,7 @@ const trainFlags = {
   engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
   precision: precisionFlag(),
   out: s("run directory", "runs/<time>-<method>-<data>"),
-  resume: s("continue this run directory from its latest checkpoint"),
+  resume: s("continue this run directory from its latest checkpoint (only --lr and run-time flags may change)"),
   init: s("start from these encoder weights: a .safetensors file with timm ViT names (export's model.safetensors, or timm / PyTorch)"),
   quiet: b("no progress output"),
   "eval-every": s("kNN / detection evaluation every N steps", "steps/2"),
@@ -75,7 +75,8 @@ const trainSchema = z.object({
 }).superRefine((v, ctx) => {
   if (v.steps !== undefined && v.epochs !== undefined) ctx.addIssue({ code: "custom", path: ["epochs"], message: "give --steps or --epochs, not both" });
   if (v.resume) {
-    const allowed = new Set(["resume", "quiet", "engine", "precision", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals", "knnBank", "knnQueries"]);
+    // --lr may change on resume (recorded in config.json): the way out after a non-finite loss.
+    const allowed = new Set(["resume", "lr", "quiet", "engine", "precision", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals", "knnBank", "knnQueries"]);
     for (const k of Object.keys(v)) {
       if (!allowed.has(k) && (v as Record<string, unknown>)[k] !== undefined) {
         ctx.addIssue({ code: "custom", path: [k], message: "cannot be changed when resuming (the run's config.json fixes it); start a new run with --out to change it" });

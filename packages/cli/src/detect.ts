@@ -58,9 +58,29 @@ function heat(p: number): [number, number, number] {
   return [Math.round(255 * p), Math.round(80 * (1 - Math.abs(p - 0.5) * 2)), Math.round(255 * (1 - p))];
 }
 
+/** What {@link detect} returns: a result per readable image, and the images it skipped. */
+export interface DetectRun {
+  results: DetectResult[];
+  /** Unreadable images of a folder (a single unreadable image is an error instead). */
+  skipped: { image: string; reason: string }[];
+}
+
+/**
+ * Output names per input: `<stem>.detect.*`, or `<name with extension>.detect.*` for inputs
+ * whose stems collide (x.png and x.jpg), so no result overwrites another.
+ */
+function outputStems(files: string[]): string[] {
+  const stem = (f: string) => path.basename(f).replace(/\.[^.]+$/, "");
+  const counts = new Map<string, number>();
+  for (const f of files) counts.set(stem(f), (counts.get(stem(f)) ?? 0) + 1);
+  return files.map((f) => (counts.get(stem(f))! > 1 ? path.basename(f) : stem(f)));
+}
+
 /** Runs the detection head on every image; writes `<name>.detect.png` and `.json` per image. */
-export async function detect(o: DetectOptions): Promise<DetectResult[]> {
+export async function detect(o: DetectOptions): Promise<DetectRun> {
   const files = listImages(o.input);
+  const single = !fs.statSync(o.input).isDirectory();
+  const stems = outputStems(files);
   const run = openRun(o.target);
   try {
     if (run.config.dilemma.dilemmaProb <= 0) throw new Error(`${run.runDir} was trained without DILEMMA (dilemmaProb 0): it has no detection head`);
@@ -72,9 +92,18 @@ export async function detect(o: DetectOptions): Promise<DetectResult[]> {
     const tokenDrop = o.tokenDrop ?? run.config.dilemma.tokenDrop;
     const dilemmaProb = o.dilemmaProb ?? run.config.dilemma.dilemmaProb;
     const results: DetectResult[] = [];
+    const skipped: DetectRun["skipped"] = [];
     const px = Math.max(1, Math.round(o.scale ?? 256 / imgSize));
     for (const [n, file] of files.entries()) {
-      const img = await loadImage(file, imgSize);
+      let img;
+      try {
+        img = await loadImage(file, imgSize);
+      } catch (e) {
+        // In a folder one bad file must not cost the others their results.
+        if (single) throw e;
+        skipped.push({ image: path.resolve(file), reason: (e as Error).message });
+        continue;
+      }
       const sample = corruption(L, o, n, tokenDrop, dilemmaProb);
       const x = samplesToTensor([img], imgSize, NORMALIZE);
       const p = run.method.detect(x, sample);
@@ -105,7 +134,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult[]> {
       const base = await sharp(Buffer.from(img.pixels), { raw: { width: imgSize, height: imgSize, channels: 3 } })
         .resize(W, W, { kernel: "nearest" }).png().toBuffer();
       const png = await sharp(base).composite([{ input: overlay, raw: { width: W, height: W, channels: 4 } }]).png().toBuffer();
-      const stem = path.basename(file).replace(/\.[^.]+$/, "");
+      const stem = stems[n];
       const pngFile = path.join(outDir, `${stem}.detect.png`), jsonFile = path.join(outDir, `${stem}.detect.json`);
       const result: DetectResult = { image: path.resolve(file), png: pngFile, json: jsonFile, grid, patchSize, probs, corrupted, accuracy: correct / sample.numKept };
       writeFileAtomic(pngFile, png);
@@ -116,7 +145,8 @@ export async function detect(o: DetectOptions): Promise<DetectResult[]> {
       });
       results.push(result);
     }
-    return results;
+    if (results.length === 0) throw new Error(`no readable image in ${o.input}: ${skipped.map((x) => x.reason).join("; ")}`);
+    return { results, skipped };
   } finally {
     run.method.dispose();
   }

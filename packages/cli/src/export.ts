@@ -5,7 +5,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { encodeSafetensors, type NamedTensors, type ViTConfig } from "@dilemma/core";
 import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+import { resolveCheckpoint } from "./checkpoint.js";
 import { data } from "./deps.js";
+import { InputError } from "./errors.js";
 import { openRun } from "./load-run.js";
 import { saveWeights } from "./weights.js";
 
@@ -24,8 +26,46 @@ export interface ExportConfig {
   exportedAt: string;
 }
 
+/** `p` with symlinks resolved as far as it exists (the rest appended), so aliases compare equal. */
+function realish(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(realish(parent), path.basename(abs));
+  }
+}
+
+const within = (child: string, parent: string): boolean => child === parent || child.startsWith(parent + path.sep);
+
+/**
+ * Refuses a destination that would overwrite a run: the run itself or anything inside its
+ * checkpoints, any directory holding a run or a checkpoint, and any other non-empty directory
+ * that is not an earlier export (whose files an export replaces).
+ */
+export function checkExportDestination(runDir: string, outDir: string): void {
+  const dest = realish(outDir), run = realish(runDir);
+  const fix = "pick a new or empty directory, e.g. exports/<name>";
+  if (dest === run) throw new InputError(`${outDir} is the run being exported; its config.json and checkpoints would be overwritten: ${fix}`);
+  if (within(dest, path.join(run, "checkpoints"))) throw new InputError(`${outDir} is inside the run's checkpoints; a checkpoint's weights would be overwritten: ${fix}`);
+  if (!fs.existsSync(dest)) return;
+  if (!fs.statSync(dest).isDirectory()) throw new InputError(`${outDir} is a file, not a directory: ${fix}`);
+  const has = (f: string) => fs.existsSync(path.join(dest, f));
+  if (has("checkpoints") || has("state.json") || has("metrics.jsonl")) throw new InputError(`${outDir} holds a run or a checkpoint: ${fix}`);
+  if (fs.readdirSync(dest).length === 0) return;
+  let earlier = false;
+  try {
+    earlier = (JSON.parse(fs.readFileSync(path.join(dest, "config.json"), "utf8")) as { format?: unknown }).format === "dilemma-export";
+  } catch {
+    // no readable config.json: not an export
+  }
+  if (!earlier) throw new InputError(`${outDir} is not empty and not an earlier export (its files would be overwritten): ${fix}`);
+}
+
 /** Writes `outDir/model.json` + `weights.bin`, `model.safetensors` and `config.json`; returns the config written. */
 export async function exportRun(target: string, outDir: string): Promise<ExportConfig> {
+  checkExportDestination(resolveCheckpoint(target).runDir, outDir);
   const run = openRun(target);
   try {
     const { NORMALIZE } = await data();

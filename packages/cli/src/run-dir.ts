@@ -14,7 +14,11 @@ export interface RunConfig {
   model: ViTConfig & { preset: string };
   dilemma: { tokenDrop: number; dilemmaProb: number; dilemmaWeight: number };
   data: { spec: string; numClasses: number; classNames: string[] };
-  optim: { lr: number; weightDecay: number; warmupSteps: number; batch: number; steps: number };
+  optim: {
+    lr: number; weightDecay: number; warmupSteps: number; batch: number; steps: number;
+    /** Peak learning-rate changes made by `train --resume --lr` (from that step on). */
+    lrChanges?: { step: number; from: number; to: number; time: string }[];
+  };
   seed: number;
   engine: string;
   createdAt: string;
@@ -60,18 +64,28 @@ export function readStatus(runDir: string): RunStatus | null {
   return fs.existsSync(file) ? readJson<RunStatus>(file) : null;
 }
 
-/** Parsed metrics lines; a torn last line (crash mid-append) is skipped. */
+/** Whether a parsed line has the shape every reader relies on (an object with a step). */
+function isMetricsLine(v: unknown): v is MetricsLine {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const m = v as { kind?: unknown; step?: unknown };
+  return (m.kind === "train" || m.kind === "eval") && typeof m.step === "number" && Number.isFinite(m.step);
+}
+
+/** Parsed metrics lines; a torn last line (crash mid-append) and lines that are not records are skipped. */
 export function readMetrics(runDir: string): MetricsLine[] {
   const file = path.join(runDir, "metrics.jsonl");
   if (!fs.existsSync(file)) return [];
   const out: MetricsLine[] = [];
   for (const line of fs.readFileSync(file, "utf8").split("\n")) {
     if (!line.trim()) continue;
+    let v: unknown;
     try {
-      out.push(JSON.parse(line) as MetricsLine);
+      v = JSON.parse(line);
     } catch {
-      // torn line from a killed process
+      continue; // torn line from a killed process
     }
+    // Valid JSON that is not a record (null, 3, [], {"step": "x"}) would break the readers.
+    if (isMetricsLine(v)) out.push(v);
   }
   return out;
 }

@@ -1,10 +1,14 @@
 // `dilemma-cli view`: a small static + run-file server for the web viewer. Only the named runs
-// are served, only allow-listed file types, and never anything outside a run directory.
+// are served, only allow-listed file types, never anything outside a run directory, and only to
+// requests addressed to this machine by IP or localhost (no DNS rebinding). Files go out through
+// `send` (ranges, conditional GETs, and read streams closed when a client drops the connection).
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import sendStream from "send";
 import { readJson } from "./atomic.js";
 import { expandStudyDirs } from "./study/state.js";
 
@@ -94,20 +98,61 @@ export function safeResolve(root: string, rel: string): string | null {
   return real;
 }
 
-function send(res: http.ServerResponse, code: number, body: string | Buffer, type = "text/plain; charset=utf-8"): void {
-  res.writeHead(code, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+/** Headers of every answer: no caching, no sniffing, no framing, scripts only from this origin. */
+const SECURITY_HEADERS: Record<string, string> = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+  // The viewer sets style attributes from script (heatmap legend) and uses a data: icon and
+  // blob: URLs; it loads scripts and data only from this server.
+  "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+    "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+function reply(res: http.ServerResponse, code: number, body: string, type = "text/plain; charset=utf-8"): void {
+  for (const h of res.getHeaderNames()) res.removeHeader(h);
+  res.writeHead(code, { ...SECURITY_HEADERS, "content-type": type, "content-length": Buffer.byteLength(body) });
   res.end(body);
 }
 
-function sendFile(res: http.ServerResponse, file: string, method: string): void {
-  const st = fs.statSync(file);
-  if (!st.isFile()) return send(res, 404, "not found\n");
-  res.writeHead(200, {
-    "content-type": MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream",
-    "content-length": st.size, "cache-control": "no-store", "x-content-type-options": "nosniff",
-  });
-  if (method === "HEAD") return void res.end();
-  fs.createReadStream(file).pipe(res);
+/**
+ * Whether a request's Host header names this server: an IP literal or localhost (a DNS name
+ * would let any web page rebind it to 127.0.0.1), the host it listens on, and its port.
+ */
+export function hostAllowed(hostHeader: string | undefined, listenHost: string, port: number): boolean {
+  if (!hostHeader) return false;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader.trim().toLowerCase());
+  if (!m) return false;
+  const name = m[1].replace(/^\[|\]$/g, "");
+  if (Number(m[2] ?? 80) !== port) return false;
+  return net.isIP(name) !== 0 || name === "localhost" || name === listenHost.toLowerCase();
+}
+
+/** Streams a file (ranges and conditional requests included); failures become 403/404/500. */
+function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string): void {
+  // Regular files only: opening a FIFO or a device would block a libuv thread for good.
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return reply(res, 404, "not found\n");
+  }
+  if (!st.isFile()) return reply(res, 404, "not found\n");
+  res.setHeader("content-type", MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream");
+  // `file` is already resolved and checked; send gets its directory as root and the name alone.
+  sendStream(req, "/" + encodeURIComponent(path.basename(file)), {
+    root: path.dirname(file), index: false, dotfiles: "ignore", cacheControl: false, etag: true, lastModified: true,
+  })
+    .on("directory", () => reply(res, 404, "not found\n"))
+    .on("error", (err: NodeJS.ErrnoException & { status?: number }) => {
+      if (res.headersSent) return void res.destroy();
+      const denied = err.code === "EACCES" || err.code === "EPERM";
+      const status = denied ? 403 : err.status ?? 500;
+      reply(res, status, denied ? "forbidden: the server cannot read this file\n" : status === 404 ? "not found\n" : `${status}\n`);
+    })
+    .pipe(res);
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<number> {
@@ -128,10 +173,14 @@ export async function serve(o: ServeOptions = {}): Promise<Server> {
   for (const d of dirs) if (!fs.existsSync(path.join(d, "config.json"))) throw new Error(`${d} is not a run directory (no config.json)`);
   const runs = assignIds(dirs);
   const byId = new Map(runs.map((r) => [r.id, r.dir]));
+  const host = o.host ?? "127.0.0.1";
+  let port = 0;
   const server = http.createServer((req, res) => {
     try {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      if (!hostAllowed(req.headers.host, host, port)) return reply(res, 421, "misdirected request: use http://127.0.0.1:<port>/ or http://localhost:<port>/\n");
       const method = req.method ?? "GET";
-      if (method !== "GET" && method !== "HEAD") return send(res, 405, "method not allowed\n");
+      if (method !== "GET" && method !== "HEAD") return reply(res, 405, "method not allowed\n");
       const url = new URL(req.url ?? "/", "http://x");
       // Work on the raw path: URL parsing already collapsed literal "..", but not encoded ones.
       const raw = (req.url ?? "/").split("?")[0].split("#")[0];
@@ -140,26 +189,25 @@ export async function serve(o: ServeOptions = {}): Promise<Server> {
           const read = (f: string) => { try { return readJson(path.join(dir, f)); } catch { return null; } };
           return { id, name: path.basename(dir), config: read("config.json"), status: read("status.json") };
         });
-        return send(res, 200, JSON.stringify(list), "application/json");
+        return reply(res, 200, JSON.stringify(list), "application/json");
       }
       const m = /^\/runs\/([^/]+)\/(.+)$/.exec(raw);
       if (m) {
         const root = byId.get(decodeURIComponentSafe(m[1]));
         const file = root ? safeResolve(root, m[2]) : null;
-        if (!file || !RUN_EXT.has(path.extname(file).toLowerCase())) return send(res, 404, "not found\n");
-        return sendFile(res, file, method);
+        if (!file || !RUN_EXT.has(path.extname(file).toLowerCase())) return reply(res, 404, "not found\n");
+        return sendFile(req, res, file);
       }
-      if (raw.startsWith("/runs/") || raw.startsWith("/api/")) return send(res, 404, "not found\n");
+      if (raw.startsWith("/runs/") || raw.startsWith("/api/")) return reply(res, 404, "not found\n");
       const rel = raw === "/" ? "index.html" : raw.slice(1);
       const file = safeResolve(staticDir, rel);
-      if (!file) return send(res, 404, "not found\n");
-      return sendFile(res, file, method);
+      if (!file) return reply(res, 404, "not found\n");
+      return sendFile(req, res, file);
     } catch {
-      send(res, 500, "internal error\n");
+      if (res.headersSent) res.destroy();
+      else reply(res, 500, "internal error\n");
     }
   });
-  const host = o.host ?? "127.0.0.1";
-  let port: number;
   try {
     port = await listen(server, host, o.port ?? 5174);
   } catch (e) {

@@ -1,17 +1,20 @@
 // The training loop: a run directory per docs/run-format.md, periodic checkpoints and kNN
 // evaluation, exact resume, a clean stop on SIGINT and a clear stop on a non-finite loss.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig, MethodName, RngState, SSLMethod } from "@dilemma/core";
 import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineName, type Loader, type Precision, type Sample } from "./deps.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { InputError, TrainError } from "./errors.js";
+import { lockRun } from "./run-lock.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
 import { readSplit, type Normalize } from "./images.js";
 import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
 import {
-  appendMetrics, readConfig, readMetrics, readStatus, truncateMetrics, writeConfig, writeSamples, writeStatus,
+  appendMetrics, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
   type EvalLine, type RunConfig,
 } from "./run-dir.js";
 
@@ -48,7 +51,11 @@ export interface TrainOptions {
   precision?: Precision;
   /** Run directory (default runs/<generated name>). */
   out?: string;
-  /** Continue this run directory from its latest checkpoint (other training options are taken from it). */
+  /**
+   * Continue this run directory from its latest checkpoint. Other training options are taken
+   * from it, except `lr`: a new peak learning rate is used from the checkpoint on and recorded in
+   * config.json (`optim.lrChanges`), e.g. after a non-finite loss.
+   */
   resume?: string;
   /**
    * Start a new run from these encoder weights: a safetensors file with timm ViT names (our
@@ -74,7 +81,10 @@ export interface TrainOptions {
   timeBudget?: number;
   /** Where progress goes (default process.stderr). */
   stream?: NodeJS.WriteStream;
-  /** Install a SIGINT handler that checkpoints and stops (the cli does; library users opt in). */
+  /**
+   * Install SIGINT and SIGTERM handlers that finish the step, checkpoint and stop (the cli does;
+   * library users opt in). A second signal quits at once, with status.json "stopped".
+   */
   handleSigint?: boolean;
   /** Fault injection for tests: the input views of this step (0-based) become NaN. */
   injectNaNAtStep?: number;
@@ -96,11 +106,8 @@ export interface RunSummary {
   trainTime: number;
   /** True when the run ended because its time budget was spent (before totalSteps). */
   budgetSpent: boolean;
-}
-
-/** A training failure that left the run directory consistent (status "failed"). */
-export class TrainError extends Error {
-  override name = "TrainError";
+  /** The signal that stopped the run (with `handleSigint`). */
+  signal?: "SIGINT" | "SIGTERM";
 }
 
 const DEFAULTS = {
@@ -135,8 +142,8 @@ export function methodForRun(c: RunConfig): SSLMethod {
 function resolveVit(o: TrainOptions): RunConfig["model"] {
   const presets = coreModel.VIT_PRESETS;
   const name = o.model ?? DEFAULTS.model;
-  const p = presets[name];
-  if (!p) throw new TrainError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
+  const p = Object.hasOwn(presets, name) ? presets[name] : undefined;
+  if (!p) throw new InputError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
   const vit = { ...p, preset: name };
   if (o.imgSize !== undefined) vit.imgSize = o.imgSize;
   if (o.patch !== undefined) vit.patchSize = o.patch;
@@ -145,9 +152,9 @@ function resolveVit(o: TrainOptions): RunConfig["model"] {
   if (o.heads !== undefined) vit.numHeads = o.heads;
   if (o.posEmbed !== undefined) vit.posEmbed = o.posEmbed;
   if (vit.imgSize % vit.patchSize !== 0) {
-    throw new TrainError(`--img-size ${vit.imgSize} is not a multiple of --patch ${vit.patchSize}; pick sizes that divide`);
+    throw new InputError(`--img-size ${vit.imgSize} is not a multiple of --patch ${vit.patchSize}; pick sizes that divide`);
   }
-  if (vit.embedDim % vit.numHeads !== 0) throw new TrainError(`embed dim ${vit.embedDim} is not divisible by ${vit.numHeads} heads`);
+  if (vit.embedDim % vit.numHeads !== 0) throw new InputError(`embed dim ${vit.embedDim} is not divisible by ${vit.numHeads} heads; pick --heads that divide --embed-dim`);
   return vit;
 }
 
@@ -169,205 +176,265 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const stream = o.stream ?? process.stderr;
   const progress = new Progress(stream, o.quiet ?? false);
-  if (o.init !== undefined && o.resume) throw new TrainError("--init starts a new run; --resume continues from the run's own checkpoint: give one of them");
+  if (o.init !== undefined && o.resume) throw new InputError("--init starts a new run; --resume continues from the run's own checkpoint: give one of them");
   const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision, quiet: o.quiet });
   const { openDataset, Loader: LoaderCtor, NORMALIZE } = await data();
 
+  // Bad settings fail before anything is written.
+  const newRun = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? DEFAULTS.method, spec: o.data ?? DEFAULTS.data };
+  if (o.steps !== undefined && o.epochs !== undefined) throw new InputError("give --steps or --epochs, not both");
   let runDir: string;
-  let config: RunConfig;
-  let resumeFrom: { ckptDir: string; step: number } | undefined;
+  let fresh = false;
   if (o.resume) {
     // A run directory (its latest checkpoint) or one of its checkpoint directories.
     const target = path.resolve(o.resume);
-    if (fs.existsSync(path.join(target, "config.json")) && !resolveCheckpointOrNull(target)) {
-      // Killed before its first checkpoint: initialisation and data depend only on the seed,
-      // so starting again from step 0 is an exact continuation.
-      runDir = target;
-      config = readConfig(runDir);
-    } else {
-      const r = resolveCheckpoint(o.resume);
-      runDir = r.runDir;
-      config = readConfig(runDir);
-      resumeFrom = { ckptDir: r.ckptDir, step: r.step };
-    }
+    runDir = fs.existsSync(path.join(target, "config.json")) ? target : resolveCheckpoint(o.resume).runDir;
   } else {
-    const vit = resolveVit(o);
-    const method = o.method ?? DEFAULTS.method;
-    const spec = o.data ?? DEFAULTS.data;
-    runDir = path.resolve(o.out ?? path.join("runs", runName(method, spec)));
-    if (fs.existsSync(path.join(runDir, "config.json"))) {
-      throw new TrainError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
-    }
-    if (o.steps !== undefined && o.epochs !== undefined) throw new TrainError("give --steps or --epochs, not both");
-    config = {
-      version: 1, name: path.basename(runDir), method, model: vit,
-      dilemma: { tokenDrop: o.tokenDrop ?? DEFAULTS.tokenDrop, dilemmaProb: o.dilemmaProb ?? DEFAULTS.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? DEFAULTS.dilemmaWeight },
-      data: { spec, numClasses: 0, classNames: [] },
-      optim: { lr: o.lr ?? DEFAULTS.lr, weightDecay: o.wd ?? DEFAULTS.wd, warmupSteps: 0, batch: o.batch ?? DEFAULTS.batch, steps: 0 },
-      seed: o.seed ?? DEFAULTS.seed, engine: engine.name, createdAt: new Date().toISOString(),
-      heads: { headHidden: o.headHidden ?? 0, headOut: o.headOut ?? 0 },
-      stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? DEFAULTS.keepCheckpoints,
-      ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
-    };
+    runDir = path.resolve(o.out ?? path.join("runs", runName(newRun!.method, newRun!.spec)));
+    fresh = !fs.existsSync(runDir);
+    fs.mkdirSync(runDir, { recursive: true });
   }
-  const vit = config.model;
-  const ds: Dataset = await openDataset(config.data.spec, { imageSize: vit.imgSize, seed: config.seed });
-  const B = config.optim.batch;
-  if (ds.size("train") < B) throw new TrainError(`${config.data.spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
-  const startStep = resumeFrom?.step ?? 0;
-  const recipe = config.method === "dino" ? "dino" : "mocov3";
-  const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
-  const cleanup: (() => void | Promise<void>)[] = [() => loader.close(), () => ds.close?.()];
-  let method: SSLMethod | undefined;
-  let sigint: (() => void) | undefined;
+  // One writer per run: a second train on the same --out or --resume fails here.
+  const release = lockRun(runDir);
   try {
-    if (!o.resume) {
-      const spe = loader.stepsPerEpoch;
-      const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * spe)) : (o.steps ?? DEFAULTS.steps);
-      config.optim.steps = steps;
-      config.optim.warmupSteps = o.warmup ?? Math.min(50, Math.floor(steps / 10));
-      config.stepsPerEpoch = spe;
-      config.data = { spec: config.data.spec, numClasses: ds.numClasses, classNames: ds.classNames };
-      config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 2));
-      config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(50, steps));
-      method = methodForRun(config);
-      if (o.init !== undefined) {
-        const init = initFromSafetensors(method, o.init);
-        config.init = { file: path.resolve(o.init), tensors: init.tensors };
-        progress.log(`init: ${init.message}`);
-      }
-      fs.mkdirSync(runDir, { recursive: true });
-      const mc = method.config;
-      config.heads = { headHidden: mc.headHidden, headOut: mc.headOut };
-      writeConfig(runDir, config);
-      await writeSamples(runDir, ds, 16);
-      fs.writeFileSync(path.join(runDir, "metrics.jsonl"), "");
-    } else {
-      method = methodForRun(config);
-      if (o.evalEvery !== undefined) config.evalEvery = o.evalEvery;
-      if (o.ckptEvery !== undefined) config.ckptEvery = o.ckptEvery;
-    }
-    const total = config.optim.steps;
-    const rng: RngState = { seed: config.seed, counter: 0 };
-    let epoch = 0;
-    // Seconds spent in training steps, carried across resumes in the checkpoint (budget clock).
-    let trainTime = 0;
-    if (resumeFrom) {
-      const st = loadCheckpoint(resumeFrom.ckptDir, method, true);
-      rng.counter = st.rng.counter;
-      epoch = st.epoch;
-      trainTime = typeof st.extra.trainTime === "number" ? st.extra.trainTime : 0;
-      truncateMetrics(runDir, startStep);
-      progress.log(`resuming ${runDir} at step ${startStep}/${total}`);
-    } else if (o.resume) {
-      truncateMetrics(runDir, 0);
-      progress.log(`${runDir} has no checkpoint yet: starting it again from step 0`);
-    }
-    const norm: Normalize = NORMALIZE;
-    const bank = labelled(await readSplit(ds, "train", o.knnBank ?? DEFAULTS.knnBank));
-    const queries = labelled(await readSplit(ds, "val", o.knnQueries ?? DEFAULTS.knnQueries));
-    const evaluateNow = (step: number): EvalLine => {
-      const line: EvalLine = { kind: "eval", step, time: (Date.now() - t0) / 1000, trainTime };
-      if (bank.length > 0 && queries.length > 0) line.knnAcc = knnEval(method!, bank, queries, ds, vit.imgSize, norm);
-      if (config.dilemma.dilemmaProb > 0 && queries.length > 0) {
-        const d = detectionEval(method!, queries, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: config.seed });
-        line.detAcc = d.accuracy;
-        if (Number.isFinite(d.auroc)) line.detAuroc = d.auroc;
-      }
-      appendMetrics(runDir, line);
-      return line;
-    };
-    const checkpoint = (step: number) => saveCheckpoint(runDir, method!, {
-      step, epoch, rng: { ...rng }, dataCursor: { step }, extra: { method: config.method, trainTime },
-    } satisfies CheckpointState, config.keepCheckpoints);
-
-    let stopRequested = false;
-    if (o.handleSigint) {
-      let count = 0;
-      sigint = () => {
-        count++;
-        if (count > 1) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint stays)
-        stopRequested = true;
-        progress.log("interrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit at once)");
-      };
-      process.on("SIGINT", sigint);
-    }
-    writeStatus(runDir, { state: "running", step: startStep, totalSteps: total, engine: engine.name });
-    const losses: RunSummary["losses"] = [];
-    let lastEval: EvalLine | undefined = [...readMetrics(runDir)].reverse().find((m): m is EvalLine => m.kind === "eval");
-    let ema = 0;
-    let lastSaved = startStep;
-    let step = startStep;
-    const budget = config.timeBudget;
-    let budgetSpent = budget !== undefined && trainTime >= budget;
-    for (; step < total && !stopRequested && !budgetSpent; ) {
-      const tStep = Date.now();
-      // A macrotask turn per step: with an in-thread loader every await is a microtask, and
-      // signal handlers (Ctrl-C) only run when the event loop gets a turn.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const batch = await loader.next();
-      if (batch.step !== step) throw new Error(`data loader returned the batch of step ${batch.step}, expected ${step}`);
-      const ts = Date.now();
-      const views = viewsToTensors(batch, B, o.injectNaNAtStep === step);
-      let res;
-      try {
-        res = method.trainStep(views, step, rng);
-      } finally {
-        tf.dispose(views);
-      }
-      const dt = (Date.now() - ts) / 1000;
-      if (![res.loss, res.sslLoss, res.dilemmaLoss].every(Number.isFinite)) {
-        const msg = `loss became ${res.loss} at step ${step + 1} (ssl ${res.sslLoss}, detection ${res.dilemmaLoss}, lr ${res.lr.toExponential(2)}); ` +
-          `training stopped. The last good checkpoint is step ${lastSaved}${lastSaved === 0 ? " (none saved yet)" : ""}. ` +
-          `Lower --lr (now ${config.optim.lr}) or raise --warmup, then start a new run or --resume this one.`;
-        writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: total, message: msg, engine: engine.name });
-        throw new TrainError(msg);
-      }
-      step++;
-      trainTime += (Date.now() - tStep) / 1000;
-      if (budget !== undefined && trainTime >= budget) budgetSpent = true;
-      epoch = Math.floor(step / config.stepsPerEpoch);
-      ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
-      losses.push({ step, loss: res.loss });
-      appendMetrics(runDir, {
-        kind: "train", step, epoch, time: (Date.now() - t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
-        dilemmaLoss: res.dilemmaLoss, trainTime, ...(res.detection ? { detAcc: res.detection.accuracy, ...(Number.isFinite(res.detection.auroc) ? { detAuroc: res.detection.auroc } : {}) } : {}), imgPerSec: B / dt,
-      });
-      if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
-        lastEval = evaluateNow(step);
-        writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
-        progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  detection acc ${fmtPct(lastEval.detAcc)}  AUROC ${lastEval.detAuroc?.toFixed(3) ?? "-"}`);
-      }
-      if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
-        await checkpoint(step);
-        lastSaved = step;
-        writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
-      }
-      if (o.stopAfter !== undefined && step >= o.stopAfter) stopRequested = true;
-      progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detAcc: res.detection?.accuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
-    }
-    progress.done();
-    const finished = step >= total || budgetSpent;
-    if (lastSaved !== step) await checkpoint(step);
-    if (finished && (lastEval?.step !== step)) lastEval = evaluateNow(step);
-    writeStatus(runDir, finished
-      ? { state: "done", step, totalSteps: total, engine: engine.name, ...(budgetSpent && step < total ? { message: `time budget of ${budget} s spent at step ${step} of ${total}` } : {}) }
-      : { state: "stopped", step, totalSteps: total, engine: engine.name, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${runDir}` });
-    return {
-      runDir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - t0) / 1000, engine: engine.name, losses,
-      knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detAuroc: lastEval?.detAuroc, trainTime, budgetSpent: budgetSpent && step < total,
-    };
-  } catch (e) {
-    // Any other failure after the run exists: say so in status.json (the checkpoints stay).
-    if (!(e instanceof TrainError) && fs.existsSync(path.join(runDir, "config.json"))) {
-      const st = readStatus(runDir);
-      writeStatus(runDir, { state: "failed", step: st?.step ?? 0, totalSteps: config.optim.steps, engine: engine.name, message: (e as Error).message });
-    }
-    throw e;
+    return await runLocked();
   } finally {
-    if (sigint) process.off("SIGINT", sigint);
-    method?.dispose();
-    for (const c of cleanup) await c();
+    release();
+    if (fresh) {
+      try {
+        fs.rmdirSync(runDir); // only when still empty: a failure before config.json was written
+      } catch {
+        // not empty: the run exists
+      }
+    }
+  }
+
+  async function runLocked(): Promise<RunSummary> {
+    let config: RunConfig;
+    let resumeFrom: { ckptDir: string; step: number } | undefined;
+    if (o.resume) {
+      const target = path.resolve(o.resume);
+      if (fs.existsSync(path.join(target, "config.json")) && !resolveCheckpointOrNull(target)) {
+        // Killed before its first checkpoint: initialisation and data depend only on the seed,
+        // so starting again from step 0 is an exact continuation.
+        runDir = target;
+        config = readConfig(runDir);
+      } else {
+        const r = resolveCheckpoint(o.resume);
+        runDir = r.runDir;
+        config = readConfig(runDir);
+        resumeFrom = { ckptDir: r.ckptDir, step: r.step };
+      }
+      if (o.lr !== undefined && o.lr !== config.optim.lr) {
+        // A new peak rate from the checkpoint on (the schedule's shape stays), kept in the run.
+        const step = resumeFrom?.step ?? 0;
+        config.optim.lrChanges = [...(config.optim.lrChanges ?? []), { step, from: config.optim.lr, to: o.lr, time: new Date().toISOString() }];
+        config.optim.lr = o.lr;
+        writeConfig(runDir, config);
+        progress.log(`learning rate ${config.optim.lrChanges.at(-1)!.from} -> ${o.lr} from step ${step} (recorded in config.json)`);
+      }
+    } else {
+      const { vit, method, spec } = newRun!;
+      if (fs.existsSync(path.join(runDir, "config.json"))) {
+        throw new InputError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
+      }
+      config = {
+        version: 1, name: path.basename(runDir), method, model: vit,
+        dilemma: { tokenDrop: o.tokenDrop ?? DEFAULTS.tokenDrop, dilemmaProb: o.dilemmaProb ?? DEFAULTS.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? DEFAULTS.dilemmaWeight },
+        data: { spec, numClasses: 0, classNames: [] },
+        optim: { lr: o.lr ?? DEFAULTS.lr, weightDecay: o.wd ?? DEFAULTS.wd, warmupSteps: 0, batch: o.batch ?? DEFAULTS.batch, steps: 0 },
+        seed: o.seed ?? DEFAULTS.seed, engine: engine.name, createdAt: new Date().toISOString(),
+        heads: { headHidden: o.headHidden ?? 0, headOut: o.headOut ?? 0 },
+        stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? DEFAULTS.keepCheckpoints,
+        ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
+      };
+    }
+    const vit = config.model;
+    const ds: Dataset = await openDataset(config.data.spec, { imageSize: vit.imgSize, seed: config.seed });
+    const B = config.optim.batch;
+    if (ds.size("train") < B) {
+      await ds.close?.();
+      throw new InputError(`${config.data.spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
+    }
+    const startStep = resumeFrom?.step ?? 0;
+    const recipe = config.method === "dino" ? "dino" : "mocov3";
+    const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
+    const cleanup: (() => void | Promise<void>)[] = [() => loader.close(), () => ds.close?.()];
+    let method: SSLMethod | undefined;
+    const handlers: [NodeJS.Signals, () => void][] = [];
+    let lastSaved = startStep;
+    try {
+      if (!o.resume) {
+        const spe = loader.stepsPerEpoch;
+        const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * spe)) : (o.steps ?? DEFAULTS.steps);
+        config.optim.steps = steps;
+        config.optim.warmupSteps = o.warmup ?? Math.min(50, Math.floor(steps / 10));
+        config.stepsPerEpoch = spe;
+        config.data = { spec: config.data.spec, numClasses: ds.numClasses, classNames: ds.classNames };
+        config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 2));
+        config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(50, steps));
+        method = methodForRun(config);
+        if (o.init !== undefined) {
+          const init = initFromSafetensors(method, o.init);
+          config.init = { file: path.resolve(o.init), tensors: init.tensors };
+          progress.log(`init: ${init.message}`);
+        }
+        const mc = method.config;
+        config.heads = { headHidden: mc.headHidden, headOut: mc.headOut };
+        writeConfig(runDir, config);
+        await writeSamples(runDir, ds, 16);
+        fs.writeFileSync(path.join(runDir, "metrics.jsonl"), "");
+      } else {
+        method = methodForRun(config);
+        if (o.evalEvery !== undefined) config.evalEvery = o.evalEvery;
+        if (o.ckptEvery !== undefined) config.ckptEvery = o.ckptEvery;
+      }
+      const total = config.optim.steps;
+      const rng: RngState = { seed: config.seed, counter: 0 };
+      let epoch = 0;
+      // Seconds spent in training steps, carried across resumes in the checkpoint (budget clock).
+      let trainTime = 0;
+      if (resumeFrom) {
+        const st = loadCheckpoint(resumeFrom.ckptDir, method, true);
+        rng.counter = st.rng.counter;
+        epoch = st.epoch;
+        trainTime = typeof st.extra.trainTime === "number" ? st.extra.trainTime : 0;
+        truncateMetrics(runDir, startStep);
+        progress.log(`resuming ${runDir} at step ${startStep}/${total}`);
+      } else if (o.resume) {
+        truncateMetrics(runDir, 0);
+        progress.log(`${runDir} has no checkpoint yet: starting it again from step 0`);
+      }
+      const norm: Normalize = NORMALIZE;
+      const bank = labelled(await readSplit(ds, "train", o.knnBank ?? DEFAULTS.knnBank));
+      const queries = labelled(await readSplit(ds, "val", o.knnQueries ?? DEFAULTS.knnQueries));
+      const evaluateNow = (step: number): EvalLine => {
+        const line: EvalLine = { kind: "eval", step, time: (Date.now() - t0) / 1000, trainTime };
+        if (bank.length > 0 && queries.length > 0) line.knnAcc = knnEval(method!, bank, queries, ds, vit.imgSize, norm);
+        if (config.dilemma.dilemmaProb > 0 && queries.length > 0) {
+          const d = detectionEval(method!, queries, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: config.seed });
+          line.detAcc = d.accuracy;
+          if (Number.isFinite(d.auroc)) line.detAuroc = d.auroc;
+        }
+        appendMetrics(runDir, line);
+        return line;
+      };
+      const checkpoint = (step: number) => saveCheckpoint(runDir, method!, {
+        step, epoch, rng: { ...rng }, dataCursor: { step }, extra: { method: config.method, trainTime },
+      } satisfies CheckpointState, config.keepCheckpoints);
+
+      let stopRequested = false;
+      let stopSignal: RunSummary["signal"];
+      if (o.handleSigint) {
+        // SIGINT is Ctrl-C; SIGTERM is what kill, timeout, Docker and schedulers send.
+        const onSignal = (sig: "SIGINT" | "SIGTERM") => {
+          if (stopSignal) {
+            // A second signal: leave now, the last checkpoint stays; status.json must not say "running".
+            try {
+              writeStatus(runDir, { state: "stopped", step: lastSaved, totalSteps: total, engine: engine.name,
+                message: `quit by a second ${sig} without saving; continue from step ${lastSaved} with dilemma-cli train --resume ${runDir}` });
+            } catch {
+              // leaving anyway; resume reads the checkpoints, not the status
+            }
+            release();
+            process.exit(128 + os.constants.signals[sig]);
+          }
+          stopRequested = true;
+          stopSignal = sig;
+          progress.log(`${sig === "SIGINT" ? "interrupt" : sig}: finishing the current step and saving a checkpoint (${sig === "SIGINT" ? "Ctrl-C" : "signal"} again to quit at once)`);
+        };
+        for (const sig of ["SIGINT", "SIGTERM"] as const) {
+          const h = () => onSignal(sig);
+          process.on(sig, h);
+          handlers.push([sig, h]);
+        }
+      }
+      writeStatus(runDir, { state: "running", step: startStep, totalSteps: total, engine: engine.name });
+      const losses: RunSummary["losses"] = [];
+      let lastEval: EvalLine | undefined = [...readMetrics(runDir)].reverse().find((m): m is EvalLine => m.kind === "eval");
+      let ema = 0;
+      let step = startStep;
+      const budget = config.timeBudget;
+      let budgetSpent = budget !== undefined && trainTime >= budget;
+      for (; step < total && !stopRequested && !budgetSpent; ) {
+        const tStep = Date.now();
+        // A macrotask turn per step: with an in-thread loader every await is a microtask, and
+        // signal handlers (Ctrl-C) only run when the event loop gets a turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const batch = await loader.next();
+        if (batch.step !== step) throw new Error(`data loader returned the batch of step ${batch.step}, expected ${step}`);
+        const ts = Date.now();
+        const views = viewsToTensors(batch, B, o.injectNaNAtStep === step);
+        let res;
+        try {
+          res = method.trainStep(views, step, rng);
+        } finally {
+          tf.dispose(views);
+        }
+        const dt = (Date.now() - ts) / 1000;
+        if (![res.loss, res.sslLoss, res.dilemmaLoss].every(Number.isFinite)) {
+          const msg = `loss became ${res.loss} at step ${step + 1} (ssl ${res.sslLoss}, detection ${res.dilemmaLoss}, lr ${res.lr.toExponential(2)}); ` +
+            `training stopped. The last good checkpoint is step ${lastSaved}${lastSaved === 0 ? " (none saved yet)" : ""}. ` +
+            `Continue with a lower peak learning rate (now ${config.optim.lr}): dilemma-cli train --resume ${runDir} --lr ${config.optim.lr / 2} ` +
+            `(recorded in config.json), or start a new run with a lower --lr or a longer --warmup.`;
+          writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: total, message: msg, engine: engine.name });
+          throw new TrainError(msg);
+        }
+        step++;
+        trainTime += (Date.now() - tStep) / 1000;
+        if (budget !== undefined && trainTime >= budget) budgetSpent = true;
+        epoch = Math.floor(step / config.stepsPerEpoch);
+        ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
+        losses.push({ step, loss: res.loss });
+        appendMetrics(runDir, {
+          kind: "train", step, epoch, time: (Date.now() - t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
+          dilemmaLoss: res.dilemmaLoss, trainTime, ...(res.detection ? { detAcc: res.detection.accuracy, ...(Number.isFinite(res.detection.auroc) ? { detAuroc: res.detection.auroc } : {}) } : {}), imgPerSec: B / dt,
+        });
+        if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
+          lastEval = evaluateNow(step);
+          writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
+          progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  detection acc ${fmtPct(lastEval.detAcc)}  AUROC ${lastEval.detAuroc?.toFixed(3) ?? "-"}`);
+        }
+        if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
+          await checkpoint(step);
+          lastSaved = step;
+          writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
+        }
+        if (o.stopAfter !== undefined && step >= o.stopAfter) stopRequested = true;
+        progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detAcc: res.detection?.accuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
+      }
+      progress.done();
+      const finished = step >= total || budgetSpent;
+      if (lastSaved !== step) await checkpoint(step);
+      if (finished && (lastEval?.step !== step)) lastEval = evaluateNow(step);
+      writeStatus(runDir, finished
+        ? { state: "done", step, totalSteps: total, engine: engine.name, ...(budgetSpent && step < total ? { message: `time budget of ${budget} s spent at step ${step} of ${total}` } : {}) }
+        : { state: "stopped", step, totalSteps: total, engine: engine.name, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${runDir}` });
+      return {
+        runDir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - t0) / 1000, engine: engine.name, losses,
+        knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detAuroc: lastEval?.detAuroc, trainTime, budgetSpent: budgetSpent && step < total, ...(stopSignal && !finished ? { signal: stopSignal } : {}),
+      };
+    } catch (e) {
+      let err = e as Error;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EDQUOT") {
+        err = new TrainError(`no space left on the disk of ${runDir} (${err.message}); training stopped. The last complete checkpoint is step ${lastSaved}` +
+          `${lastSaved === 0 ? " (none saved yet)" : ""}. Free some space, then continue with: dilemma-cli train --resume ${runDir}`);
+      }
+      // Any other failure after the run exists: say so in status.json (the checkpoints stay).
+      if (!(e instanceof TrainError) && fs.existsSync(path.join(runDir, "config.json"))) {
+        try {
+          writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: config.optim.steps, engine: engine.name, message: err.message });
+        } catch {
+          // the disk may be full: the error thrown still says what happened
+        }
+      }
+      throw err;
+    } finally {
+      for (const [sig, h] of handlers) process.off(sig, h);
+      method?.dispose();
+      for (const c of cleanup) await c();
+    }
   }
 }
 
@@ -384,4 +451,5 @@ export function fmtPct(x: number | undefined): string {
   return x === undefined ? "-" : `${(x * 100).toFixed(1)}%`;
 }
 
+export { TrainError };
 export type { Sample };

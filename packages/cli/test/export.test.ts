@@ -45,7 +45,7 @@ describe("export and detect", () => {
     fs.mkdirSync(imgs);
     await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(path.join(imgs, "a.png"));
     await sharp({ create: { width: 20, height: 20, channels: 4, background: { r: 0, g: 90, b: 200, alpha: 1 } } }).png().toFile(path.join(imgs, "b.png"));
-    const res = await detect({ target: run.runDir, input: imgs, out: path.join(root, "out"), swap: [1, 6] });
+    const { results: res } = await detect({ target: run.runDir, input: imgs, out: path.join(root, "out"), swap: [1, 6] });
     expect(res).toHaveLength(2);
     for (const r of res) {
       expect(r.grid).toBe(4);
@@ -58,8 +58,8 @@ describe("export and detect", () => {
       expect(JSON.parse(fs.readFileSync(r.json, "utf8")).inputPos[1]).toBe(6);
     }
     // Seeded sampling: dropped patches are null; the same seed reproduces the same result.
-    const s1 = await detect({ target: run.runDir, input: path.join(imgs, "a.png"), out: path.join(root, "s1"), seed: 5 });
-    const s2 = await detect({ target: run.runDir, input: path.join(imgs, "a.png"), out: path.join(root, "s2"), seed: 5 });
+    const { results: s1 } = await detect({ target: run.runDir, input: path.join(imgs, "a.png"), out: path.join(root, "s1"), seed: 5 });
+    const { results: s2 } = await detect({ target: run.runDir, input: path.join(imgs, "a.png"), out: path.join(root, "s2"), seed: 5 });
     expect(s1[0].probs.filter((p) => p === null).length).toBe(12); // 16 patches, 4 kept
     expect(s2[0].probs).toEqual(s1[0].probs);
     await expect(detect({ target: run.runDir, input: imgs, swap: [1, 16] })).rejects.toThrow(/--swap 1,16: patch index 16 out of \[0, 16\)/);

@@ -65,7 +65,7 @@ describe("train", () => {
     const out = path.join(tmpDir("nan"), "run");
     const err = await train({ ...TINY, out, injectNaNAtStep: 4 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainError);
-    expect((err as Error).message).toMatch(/loss became NaN at step 5 .*last good checkpoint is step 4.*Lower --lr/);
+    expect((err as Error).message).toMatch(/loss became NaN at step 5 .*last good checkpoint is step 4.*--resume \S+ --lr 0\.0005/);
     const status = JSON.parse(fs.readFileSync(path.join(out, "status.json"), "utf8"));
     expect(status).toMatchObject({ state: "failed", step: 4 });
     expect(resolveCheckpoint(out).step).toBe(4);

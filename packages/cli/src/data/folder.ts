@@ -6,7 +6,7 @@
  * images below `minSize` fail at once.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import type { Sharp, SharpOptions } from "sharp";
 import { heldOutSplit, hashString } from "./split.js";
@@ -43,18 +43,48 @@ interface Prepared {
   skipped: { count: number; examples: string[] };
 }
 
-/** All image files under `dir` (recursively, following links), sorted, skipping hidden names. */
-function listImages(dir: string): string[] {
+/** Called for a path the listing leaves out, with the reason. */
+type OnSkip = (path: string, why: string) => void;
+
+/**
+ * All image files under `dir` (recursively, following links), sorted, skipping hidden names.
+ * Symlink loops (a link to an ancestor, or links pointing at each other) and entries that cannot
+ * be read are left out and passed to `onSkip`. `ancestors` holds the real paths above `dir`.
+ */
+function listImages(dir: string, onSkip: OnSkip = () => undefined, ancestors: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+  let real: string;
+  let entries;
+  try {
+    real = realpathSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    onSkip(dir, errorReason(e));
+    return out;
+  }
+  const here = new Set(ancestors).add(real);
+  for (const e of entries) {
     if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
-    const st = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+    let st;
+    try {
+      st = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+    } catch (err) {
+      onSkip(p, errorReason(err));
+      continue;
+    }
     if (!st) continue;
-    if (st.isDirectory()) out.push(...listImages(p));
-    else if (st.isFile() && IMAGE_EXT.test(e.name)) out.push(p);
+    if (st.isDirectory()) {
+      if (e.isSymbolicLink() && here.has(realpathSync(p))) onSkip(p, "symlink loop: links to a folder above it");
+      else out.push(...listImages(p, onSkip, here));
+    } else if (st.isFile() && IMAGE_EXT.test(e.name)) out.push(p);
   }
   return out.sort();
+}
+
+function errorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ELOOP" ? "symlink loop" : code ?? (e as Error).message;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -89,24 +119,28 @@ export async function decodeImage(path: string, size: number): Promise<Uint8Arra
 
 /** Lists the images, checks every header once, and assigns the splits. */
 async function scanFolder(dir: string, dirArg: string, key: string, val: number, test: number, minSize: number): Promise<Prepared> {
-  // Class layout when any sub-folder holds images; otherwise flat and unlabelled.
-  const classDirs = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
-    .map((e) => e.name)
-    .sort()
-    .filter((name) => listImages(join(dir, name)).length > 0);
-  const labelled = classDirs.length > 0;
-  const files: { path: string; label: number }[] = labelled
-    ? classDirs.flatMap((name, label) => listImages(join(dir, name)).map((path) => ({ path, label })))
-    : listImages(dir).map((path) => ({ path, label: -1 }));
-  if (files.length === 0) throw new Error(`image folder ${dir} has no images (.jpg, .jpeg, .png, .webp): ${LAYOUT_HELP}`);
-
-  // Check every header once: unreadable files are skipped, too-small images are an error.
   const skipped = { count: 0, examples: [] as string[] };
   const skip = (path: string, why: string): void => {
     skipped.count++;
     if (skipped.examples.length < MAX_EXAMPLES) skipped.examples.push(`${path} (${why})`);
   };
+  // Class layout when any sub-folder holds images; otherwise flat and unlabelled. Each class
+  // folder is listed once (loops and unreadable entries reported once, not per pass).
+  const root = new Set([realpathSync(dir)]);
+  const lists = new Map(readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => [name, listImages(join(dir, name), skip, root)] as const));
+  const classDirs = [...lists.keys()].filter((name) => lists.get(name)!.length > 0);
+  const labelled = classDirs.length > 0;
+  if (!labelled) skipped.count = skipped.examples.length = 0;
+  const files: { path: string; label: number }[] = labelled
+    ? classDirs.flatMap((name, label) => lists.get(name)!.map((path) => ({ path, label })))
+    : listImages(dir, skip).map((path) => ({ path, label: -1 }));
+  if (files.length === 0) throw new Error(`image folder ${dir} has no images (.jpg, .jpeg, .png, .webp): ${LAYOUT_HELP}`);
+
+  // Check every header once: unreadable files are skipped, too-small images are an error.
   const metas = await mapLimit(files, 16, async (f) => {
     try {
       const st = statSync(f.path);
