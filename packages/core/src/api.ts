@@ -6,7 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 
-/** ViT architecture (timm semantics; see ../../shared/fixtures/README.md). */
+/** ViT architecture (timm semantics; see ../test/fixtures/README.md). */
 export interface ViTConfig {
   imgSize: number;
   patchSize: number;
