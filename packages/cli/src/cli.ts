@@ -9,7 +9,7 @@ import { detect } from "./detect.js";
 import { exportRun } from "./export.js";
 import { evaluate } from "./run-eval.js";
 import { serve } from "./serve.js";
-import { fmtPct, train, TrainError } from "./train.js";
+import { fmtDetection, fmtPct, train, TrainError } from "./train.js";
 import { VERSION } from "./version.js";
 
 /** Where the program writes (injectable for tests). */
@@ -61,7 +61,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       }
       if (!json) {
         io.out(`run: ${where} (${r.step} steps, ${r.seconds.toFixed(0)} s, engine ${r.engine})`);
-        io.out(`kNN accuracy: ${fmtPct(r.knnAcc)}   detection accuracy: ${fmtPct(r.detAcc)}   AUROC: ${r.detAuroc?.toFixed(3) ?? "-"}`);
+        io.out(`kNN accuracy: ${fmtPct(r.knnAcc)}   ${fmtDetection(r)}`);
         io.out(`view it: npx dilemma-cli view ${where}`);
       }
       return 0;
@@ -71,8 +71,12 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       const r = await evaluate({ target: o.positionals[0], ...(o as object) });
       if (json) { io.out(JSON.stringify(r)); return 0; }
       io.out(`${rel(r.runDir)} @ step ${r.step}: ${r.numTrain} train / ${r.numTest} ${r.split} images of ${r.data}`);
-      io.out(`kNN accuracy (k=${(o.k as number) ?? 20}): ${fmtPct(r.knnAcc)}   linear probe: ${fmtPct(r.linearProbeAcc)}`);
-      if (r.detection) io.out(`detection (drop ${r.detection.tokenDrop}, p ${r.detection.dilemmaProb}, seed ${r.detection.seed}): accuracy ${fmtPct(r.detection.accuracy)}   AUROC ${r.detection.auroc.toFixed(3)}   (${r.detection.tokens} tokens, ${r.detection.misplaced} misplaced)`);
+      io.out(`  (seeded class-balanced samples, eval seed ${r.settings.seed}; the run's eval settings unless given)`);
+      io.out(`kNN accuracy (k=${r.settings.k}): ${fmtPct(r.knnAcc)}   linear probe: ${fmtPct(r.linearProbeAcc)}`);
+      if (r.detection) {
+        const d = r.detection;
+        io.out(`detection (drop ${d.tokenDrop}, p ${d.dilemmaProb}, seed ${d.seed}): accuracy ${fmtPct(d.accuracy)} (chance ${fmtPct(d.chance)})   balanced accuracy ${fmtPct(Number.isFinite(d.balancedAccuracy) ? d.balancedAccuracy : undefined)}   AUROC ${d.auroc.toFixed(3)}   (${d.tokens} tokens, ${d.misplaced} misplaced)`);
+      }
       return 0;
     }
     case detectCommand.name: {

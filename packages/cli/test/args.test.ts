@@ -85,7 +85,28 @@ describe("argument validation", () => {
     const r = await run(["train", ...tinyArgs({ out, steps: 2 })]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^run: .*run \(2 steps, \d+ s, engine cpu\)$/m);
-    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d% {3}detection accuracy: \d+\.\d% {3}AUROC: \d\.\d{3}$/m);
+    // detection accuracy always beside its chance level (1 - p), and the balanced accuracy
+    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d% {3}detection acc \d+\.\d% \(chance \d+\.\d%\) {2}balanced (\d+\.\d%|-) {2}AUROC \d\.\d{3}$/m);
     expect(r.out).toContain(`view it: npx dilemma-cli view `);
+  });
+
+  it("a run's config.json passed back as --config repeats the run (train only)", async () => {
+    const root = tmpDir("repeat");
+    const first = path.join(root, "first"), again = path.join(root, "again");
+    expect((await run(["train", ...tinyArgs({ out: first, steps: 3, knnK: 7, evalSeed: 2 })])).code).toBe(0);
+    const cfgFile = path.join(first, "config.json");
+    const r = await run(["train", "--config", cfgFile, "--out", again, "--engine", "cpu", "--workers", "0", "--quiet"]);
+    expect(r.code, r.err).toBe(0);
+    const read = (dir: string) => {
+      const { name: _n, createdAt: _c, ...c } = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+      return c;
+    };
+    expect(read(again)).toEqual(read(first));
+    const losses = (dir: string) => fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8").split("\n").filter(Boolean)
+      .map((l) => JSON.parse(l)).filter((m) => m.kind === "train").map((m) => m.loss);
+    expect(losses(again)).toEqual(losses(first));
+    const bad = await run(["eval", first, "--config", cfgFile]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/is a run's config\.json; only train repeats a run from it/);
   });
 });
