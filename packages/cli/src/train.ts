@@ -340,7 +340,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
       }
       if (o.stopAfter !== undefined && step >= o.stopAfter) stopRequested = true;
-      progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detAcc: res.detection?.accuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
+      progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detBalAcc: res.detection?.balancedAccuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
     }
     progress.done();
     const finished = step >= total;
