@@ -47,6 +47,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 }
 
+/** Accuracy of answering the majority class for every kept patch (what detecting nothing scores). */
+function chanceOf(corrupted: (number | null)[]): number | undefined {
+  const kept = corrupted.filter((c): c is number => c !== null);
+  if (kept.length === 0) return undefined;
+  const wrong = kept.filter((c) => c === 1).length;
+  return Math.max(wrong, kept.length - wrong) / kept.length;
+}
+
 async function run(name: string, o: Record<string, unknown> & { positionals: string[] }, io: Io): Promise<number> {
   const json = Boolean(o.json);
   switch (name) {
@@ -83,7 +91,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
       const r = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
       if (json) io.out(JSON.stringify(r));
-      else for (const x of r) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}; ${rel(x.json)})`);
+      else for (const x of r) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}, chance ${fmtPct(chanceOf(x.corrupted))}; ${rel(x.json)})`);
       return 0;
     }
     case benchCommand.name: {

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../src/args.js";
 import { main } from "../src/cli.js";
@@ -108,5 +109,17 @@ describe("argument validation", () => {
     const bad = await run(["eval", first, "--config", cfgFile]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/is a run's config\.json; only train repeats a run from it/);
+  });
+
+  it("detect prints each image's accuracy beside its chance level", async () => {
+    const root = tmpDir("detect-chance");
+    const runDir = path.join(root, "run");
+    expect((await run(["train", ...tinyArgs({ out: runDir, steps: 2 })])).code).toBe(0);
+    const img = path.join(root, "a.png");
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toFile(img);
+    const r = await run(["detect", runDir, img, "--swap", "1,6", "--out", path.join(root, "out"), "--engine", "cpu"]);
+    expect(r.code, r.err).toBe(0);
+    // 2 of 16 patches misplaced: answering "in place" everywhere is 87.5% right
+    expect(r.out).toMatch(/a\.detect\.png {2}\(accuracy \d+\.\d%, chance 87\.5%; /);
   });
 });
