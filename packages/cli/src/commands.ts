@@ -101,7 +101,7 @@ const evalSchema = z.object({
 
 export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
   name: "eval",
-  summary: "kNN and linear-probe accuracy of a run's frozen encoder, and detection accuracy / AUROC, on held-out images.",
+  summary: "kNN and linear-probe accuracy of a run's frozen encoder, and detection accuracy (beside its chance level), balanced accuracy and AUROC, on seeded class-balanced samples of held-out images (the run's eval settings).",
   usage: "dilemma-cli eval <run|checkpoint> [options]",
   positionals: ["<run|checkpoint>"], minPositionals: 1, maxPositionals: 1,
   flags: {
