@@ -3,6 +3,8 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { isRunConfig, trainFlagsOfRun } from "./repeat-config.js";
+import type { RunConfig } from "./run-dir.js";
 
 /** A command-line flag (long form `--kebab-name`; the parsed value is under its camelCase key). */
 export interface FlagDef {
@@ -60,7 +62,10 @@ function formatIssues(err: z.ZodError, cmd: string): string {
   }).join("\n");
 }
 
-/** Reads --config: a JSON object whose keys are flag names (kebab or camelCase). */
+/**
+ * Reads --config: a JSON object whose keys are flag names (kebab or camelCase), or (train) a
+ * run's config.json, which repeats that run.
+ */
 function readConfigFile(file: string, def: CommandDef<unknown>): Record<string, unknown> {
   let obj: unknown;
   try {
@@ -70,6 +75,12 @@ function readConfigFile(file: string, def: CommandDef<unknown>): Record<string, 
   }
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) {
     throw new UsageError(`dilemma-cli ${def.name}: --config ${file}: expected a JSON object of flag values, e.g. {"batch": 32}`);
+  }
+  if (isRunConfig(obj as Record<string, unknown>)) {
+    if (def.name !== "train") {
+      throw new UsageError(`dilemma-cli ${def.name}: --config ${file} is a run's config.json; only train repeats a run from it (for ${def.name}, pass the run directory)`);
+    }
+    return trainFlagsOfRun(obj as RunConfig);
   }
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(obj)) {

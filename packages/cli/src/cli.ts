@@ -11,7 +11,7 @@ import { exportRun } from "./export.js";
 import { evaluate } from "./run-eval.js";
 import { serve } from "./serve.js";
 import { studyCommand, studyMain, type StudyFlags } from "./study/command.js";
-import { fmtPct, train, TrainError } from "./train.js";
+import { fmtDetection, fmtPct, train, TrainError } from "./train.js";
 import { VERSION } from "./version.js";
 
 /** Where the program writes (injectable for tests). */
@@ -51,6 +51,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 }
 
+/** Accuracy of answering the majority class for every kept patch (what detecting nothing scores). */
+function chanceOf(corrupted: (number | null)[]): number | undefined {
+  const kept = corrupted.filter((c): c is number => c !== null);
+  if (kept.length === 0) return undefined;
+  const wrong = kept.filter((c) => c === 1).length;
+  return Math.max(wrong, kept.length - wrong) / kept.length;
+}
+
 async function run(name: string, o: Record<string, unknown> & { positionals: string[] }, io: Io): Promise<number> {
   const json = Boolean(o.json);
   switch (name) {
@@ -65,7 +73,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       }
       if (!json) {
         io.out(`run: ${where} (${r.step} steps, ${r.seconds.toFixed(0)} s, engine ${r.engine})`);
-        io.out(`kNN accuracy: ${fmtPct(r.knnAcc)}   detection accuracy: ${fmtPct(r.detAcc)}   AUROC: ${r.detAuroc?.toFixed(3) ?? "-"}`);
+        io.out(`kNN accuracy: ${fmtPct(r.knnAcc)}   ${fmtDetection(r)}`);
         io.out(`view it: npx dilemma-cli view ${where}`);
       }
       return 0;
@@ -75,15 +83,19 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       const r = await evaluate({ target: o.positionals[0], ...(o as object) });
       if (json) { io.out(JSON.stringify(r)); return 0; }
       io.out(`${rel(r.runDir)} @ step ${r.step}: ${r.numTrain} train / ${r.numTest} ${r.split} images of ${r.data}`);
-      io.out(`kNN accuracy (k=${(o.k as number) ?? 20}): ${fmtPct(r.knnAcc)}   linear probe: ${fmtPct(r.linearProbeAcc)}`);
-      if (r.detection) io.out(`detection (drop ${r.detection.tokenDrop}, p ${r.detection.dilemmaProb}, seed ${r.detection.seed}): accuracy ${fmtPct(r.detection.accuracy)}   AUROC ${r.detection.auroc.toFixed(3)}   (${r.detection.tokens} tokens, ${r.detection.misplaced} misplaced)`);
+      io.out(`  (seeded class-balanced samples, eval seed ${r.settings.seed}; the run's eval settings unless given)`);
+      io.out(`kNN accuracy (k=${r.settings.k}): ${fmtPct(r.knnAcc)}   linear probe: ${fmtPct(r.linearProbeAcc)}`);
+      if (r.detection) {
+        const d = r.detection;
+        io.out(`detection (drop ${d.tokenDrop}, p ${d.dilemmaProb}, seed ${d.seed}): accuracy ${fmtPct(d.accuracy)} (chance ${fmtPct(d.chance)})   balanced accuracy ${fmtPct(Number.isFinite(d.balancedAccuracy) ? d.balancedAccuracy : undefined)}   AUROC ${d.auroc.toFixed(3)}   (${d.tokens} tokens, ${d.misplaced} misplaced)`);
+      }
       return 0;
     }
     case detectCommand.name: {
       await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
       const { results, skipped } = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
       if (json) io.out(JSON.stringify(results));
-      else for (const x of results) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}; ${rel(x.json)})`);
+      else for (const x of results) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}, chance ${fmtPct(chanceOf(x.corrupted))}; ${rel(x.json)})`);
       if (skipped.length) io.err(`skipped ${skipped.length} unreadable image${skipped.length === 1 ? "" : "s"}:\n${skipped.map((x) => `  ${rel(x.image)}: ${x.reason}`).join("\n")}`);
       return 0;
     }

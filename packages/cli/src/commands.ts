@@ -43,13 +43,15 @@ const trainFlags = {
   "eval-every": s("kNN / detection evaluation every N steps", "steps/2"),
   "ckpt-every": s("checkpoint every N steps", "min(50, steps)"),
   "keep-checkpoints": s("how many checkpoints to keep", "3"),
-  "knn-bank": s("training images in the kNN memory bank", "500"),
-  "knn-queries": s("validation images scored by kNN", "250"),
+  "knn-bank": s("training images in the kNN memory bank (a seeded class-balanced sample; kept in config.json)", "500"),
+  "knn-queries": s("validation images scored by kNN and detection (a seeded class-balanced sample)", "250"),
+  "knn-k": s("neighbours of the kNN classifier", "20"),
+  "eval-seed": s("seed of the eval samples and detection corruptions (not --seed: runs stay comparable)", "0"),
   workers: s("data loader worker threads (default: the loader's)"),
   "stop-after": s("stop (checkpoint, resumable) after this step"),
   "time-budget": s("end the run (done) once this many seconds were spent in training steps; --steps still sets the schedule"),
   json: b("print the summary as JSON on stdout"),
-  config: s("JSON file of flag values (flags given on the command line win)"),
+  config: s("JSON file of flag values, or a run's config.json to repeat that run (flags given on the command line win)"),
 };
 
 const int = (min = 1) => num({ int: true, min });
@@ -70,13 +72,13 @@ const trainSchema = z.object({
   seed: int(0).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),
   out: z.string().min(1).optional(), resume: z.string().min(1).optional(), init: z.string().min(1).optional(),
   quiet: bool().optional(), evalEvery: int().optional(), ckptEvery: int().optional(), keepCheckpoints: int().optional(),
-  knnBank: int(0).optional(), knnQueries: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(), timeBudget: num({ min: 0, minExclusive: true }).optional(),
+  knnBank: int(0).optional(), knnQueries: int(0).optional(), knnK: int().optional(), evalSeed: int(0).optional(), workers: int(0).optional(), stopAfter: int().optional(), timeBudget: num({ min: 0, minExclusive: true }).optional(),
   json: bool().optional(), positionals,
 }).superRefine((v, ctx) => {
   if (v.steps !== undefined && v.epochs !== undefined) ctx.addIssue({ code: "custom", path: ["epochs"], message: "give --steps or --epochs, not both" });
   if (v.resume) {
     // --lr may change on resume (recorded in config.json): the way out after a non-finite loss.
-    const allowed = new Set(["resume", "lr", "quiet", "engine", "precision", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals", "knnBank", "knnQueries"]);
+    const allowed = new Set(["resume", "lr", "quiet", "engine", "precision", "evalEvery", "ckptEvery", "workers", "stopAfter", "json", "positionals"]);
     for (const k of Object.keys(v)) {
       if (!allowed.has(k) && (v as Record<string, unknown>)[k] !== undefined) {
         ctx.addIssue({ code: "custom", path: [k], message: "cannot be changed when resuming (the run's config.json fixes it); start a new run with --out to change it" });
@@ -103,18 +105,18 @@ const evalSchema = z.object({
 
 export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
   name: "eval",
-  summary: "kNN and linear-probe accuracy of a run's frozen encoder, and detection accuracy / AUROC, on held-out images.",
+  summary: "kNN and linear-probe accuracy of a run's frozen encoder, and detection accuracy (beside its chance level), balanced accuracy and AUROC, on seeded class-balanced samples of held-out images (the run's eval settings).",
   usage: "dilemma-cli eval <run|checkpoint> [options]",
   positionals: ["<run|checkpoint>"], minPositionals: 1, maxPositionals: 1,
   flags: {
     data: s("dataset spec (default: the run's)"),
     "token-drop": s("token drop of the detection corruption (default: the run's)"),
     "dilemma-prob": s("corruption probability (default: the run's, or 0.2)"),
-    seed: s("seed of the detection corruptions", "0"),
-    "train-images": s("training images for the kNN bank and the probe", "2000"),
-    "test-images": s("held-out images scored", "1000"),
+    seed: s("seed of the eval samples and detection corruptions", "the run's eval seed"),
+    "train-images": s("training images for the kNN bank and the probe (a seeded class-balanced sample)", "the run's --knn-bank"),
+    "test-images": s("held-out images scored (a seeded class-balanced sample)", "the run's --knn-queries"),
     "probe-iterations": s("full-batch Adam iterations of the linear probe", "300"),
-    k: s("neighbours of the kNN classifier", "20"),
+    k: s("neighbours of the kNN classifier", "the run's --knn-k"),
     engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
     precision: precisionFlag(),
     json: b("print the result as JSON"),

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { SSLMethod } from "@dilemma/core";
 import { coreModel, type Dataset, type Sample } from "./deps.js";
 import { samplesToTensor, type Normalize } from "./images.js";
-import { detectionScores, knnAccuracy, linearProbeAccuracy } from "./metrics.js";
+import { detectionScores, knnAccuracy, linearProbeAccuracy, type DetectionScores } from "./metrics.js";
 
 /** cls features [N, D] of `samples` (batched) and their labels. */
 export function extractFeatures(method: SSLMethod, samples: Sample[], imgSize: number, norm: Normalize, batch = 64): { feats: tf.Tensor2D; labels: Int32Array } {
@@ -25,7 +25,7 @@ export interface DetectionOptions { tokenDrop: number; dilemmaProb: number; seed
  * Detection accuracy / AUROC on `samples` under seeded DILEMMA corruptions (Philox counter
  * starts at 0 for each call, so a seed gives the same corruptions every time).
  */
-export function detectionEval(method: SSLMethod, samples: Sample[], imgSize: number, patchSize: number, norm: Normalize, o: DetectionOptions): { accuracy: number; auroc: number; positives: number; count: number } {
+export function detectionEval(method: SSLMethod, samples: Sample[], imgSize: number, patchSize: number, norm: Normalize, o: DetectionOptions): DetectionScores {
   const L = (imgSize / patchSize) ** 2;
   const batch = o.batch ?? 64;
   const rng = { seed: o.seed, counter: 0 };

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import sharp from "sharp";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Dataset, Sample, Split } from "./deps.js";
+import type { Sample } from "./deps.js";
 
 export interface Normalize { mean: ArrayLike<number>; std: ArrayLike<number> }
 
@@ -21,14 +21,6 @@ export function samplesToTensor(samples: Sample[], size: number, norm: Normalize
     }
   });
   return tf.tensor4d(out, [B, 3, size, size]);
-}
-
-/** The first `limit` samples of a split (fixed order: evaluation must not depend on a shuffle). */
-export async function readSplit(ds: Dataset, split: Split, limit: number): Promise<Sample[]> {
-  const n = Math.min(limit, ds.size(split));
-  const out: Sample[] = [];
-  for (let i = 0; i < n; i++) out.push(await ds.get(split, i));
-  return out;
 }
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|tiff?|avif|bmp)$/i;

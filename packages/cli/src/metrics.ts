@@ -81,15 +81,32 @@ export function linearProbeAccuracy(
   return correct / testLabels.length;
 }
 
-/** Detection accuracy (threshold 0.5) and AUROC (rank statistic, ties averaged; NaN if one class). */
-export function detectionScores(probs: ArrayLike<number>, labels: ArrayLike<number>): { accuracy: number; auroc: number; positives: number; count: number } {
+/** What {@link detectionScores} measures. */
+export interface DetectionScores {
+  /** Fraction right at threshold 0.5: read it against `chance`. */
+  accuracy: number;
+  /** Majority-class rate (1 - p at corruption rate p < 0.5): a head that detects nothing scores it. */
+  chance: number;
+  /** Mean recall of both classes: 0.5 = nothing detected (NaN with one class). */
+  balancedAccuracy: number;
+  /** Rank statistic, ties averaged; NaN with one class. */
+  auroc: number;
+  positives: number;
+  count: number;
+}
+
+/** Detection accuracy (threshold 0.5) beside its chance level, balanced accuracy and AUROC. */
+export function detectionScores(probs: ArrayLike<number>, labels: ArrayLike<number>): DetectionScores {
   const n = labels.length;
-  let correct = 0, pos = 0;
+  let correct = 0, pos = 0, truePos = 0;
   for (let i = 0; i < n; i++) {
-    if ((probs[i] >= 0.5 ? 1 : 0) === (labels[i] > 0.5 ? 1 : 0)) correct++;
-    if (labels[i] > 0.5) pos++;
+    const predicted = probs[i] >= 0.5 ? 1 : 0, actual = labels[i] > 0.5 ? 1 : 0;
+    if (predicted === actual) correct++;
+    if (actual) pos++;
+    if (actual && predicted) truePos++;
   }
   const neg = n - pos;
+  const trueNeg = correct - truePos;
   let auroc = NaN;
   if (pos > 0 && neg > 0) {
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[a] - probs[b]);
@@ -103,5 +120,10 @@ export function detectionScores(probs: ArrayLike<number>, labels: ArrayLike<numb
     }
     auroc = (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
   }
-  return { accuracy: n ? correct / n : NaN, auroc, positives: pos, count: n };
+  return {
+    accuracy: n ? correct / n : NaN,
+    chance: n ? Math.max(pos, neg) / n : NaN,
+    balancedAccuracy: pos > 0 && neg > 0 ? (truePos / pos + trueNeg / neg) / 2 : NaN,
+    auroc, positives: pos, count: n,
+  };
 }

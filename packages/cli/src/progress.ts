@@ -2,7 +2,8 @@
 
 export interface ProgressInfo {
   step: number; totalSteps: number; epoch: number; imgPerSec: number;
-  loss: number; sslLoss: number; dilemmaLoss: number; detAcc?: number; knnAcc?: number;
+  /** Balanced detection accuracy of the step's batch: 50% = nothing detected (raw accuracy would read 80% at p = 0.2). */
+  loss: number; sslLoss: number; dilemmaLoss: number; detBalAcc?: number; knnAcc?: number;
 }
 
 export function formatDuration(seconds: number): string {
@@ -27,7 +28,7 @@ export class Progress {
       `${p.imgPerSec.toFixed(1)} img/s`, `loss ${p.loss.toFixed(4)}`, `ssl ${p.sslLoss.toFixed(4)}`,
       `det ${p.dilemmaLoss.toFixed(4)}`,
     ];
-    if (p.detAcc !== undefined) parts.push(`detAcc ${(p.detAcc * 100).toFixed(1)}%`);
+    if (p.detBalAcc !== undefined && Number.isFinite(p.detBalAcc)) parts.push(`det bal.acc ${(p.detBalAcc * 100).toFixed(1)}%`);
     if (p.knnAcc !== undefined) parts.push(`knn ${(p.knnAcc * 100).toFixed(1)}%`);
     return parts.join("  ");
   }

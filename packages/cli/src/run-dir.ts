@@ -4,7 +4,34 @@ import * as path from "node:path";
 import sharp from "sharp";
 import type { MethodName, ViTConfig } from "@dilemma/core";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+import { evalIndices } from "./data/eval-sample.js";
 import type { Dataset } from "./deps.js";
+
+/**
+ * How a run is evaluated (train-time kNN and detection, `dilemma-cli eval`, the probe): images are
+ * a seeded class-balanced sample of each split (data/eval-sample.ts) drawn with `seed`, which is
+ * not the run's seed, so every run of a dataset is scored on the same images and corruptions.
+ */
+export interface EvalSettings {
+  /** Training images in the kNN bank and the probe's training set. */
+  bank: number;
+  /** Held-out images scored (val during training; test, else val, in `eval`). */
+  queries: number;
+  /** Neighbours of the kNN classifier. */
+  k: number;
+  /** Seed of the eval samples and of the detection corruptions. */
+  seed: number;
+  /** Full-batch Adam iterations of the linear probe. */
+  probeIterations: number;
+}
+
+/** Eval settings of runs written before config.json had them (and the defaults of new runs). */
+export const DEFAULT_EVAL: EvalSettings = { bank: 500, queries: 250, k: 20, seed: 0, probeIterations: 300 };
+
+/** A run's eval settings: its config.json's, completed with the defaults for older runs. */
+export function evalSettingsOf(c: RunConfig): EvalSettings {
+  return { ...DEFAULT_EVAL, ...(c.eval ?? {}) };
+}
 
 /** config.json of a run (docs/run-format.md; fields after `createdAt` are cli additions). */
 export interface RunConfig {
@@ -31,6 +58,8 @@ export interface RunConfig {
   timeBudget?: number;
   /** `train --init`: the weights file the encoder started from, and how many tensors it set. */
   init?: { file: string; tensors: number };
+  /** Absent in runs written before it existed: {@link evalSettingsOf} fills in the defaults. */
+  eval?: EvalSettings;
 }
 
 export type RunState = "running" | "done" | "stopped" | "failed";
@@ -38,11 +67,12 @@ export interface RunStatus { state: RunState; step: number; totalSteps: number; 
 
 export interface TrainLine {
   kind: "train"; step: number; epoch: number; time: number; lr: number; loss: number; sslLoss: number;
-  dilemmaLoss: number; detAcc?: number; detAuroc?: number; imgPerSec: number;
+  dilemmaLoss: number; detAcc?: number; detChance?: number; detBalAcc?: number; detAuroc?: number; imgPerSec: number;
   /** Seconds spent in training steps since the run began, resumes included (the budget clock). */
   trainTime?: number;
 }
-export interface EvalLine { kind: "eval"; step: number; time: number; trainTime?: number; knnAcc?: number; detAcc?: number; detAuroc?: number }
+/** detChance: accuracy of always answering "in place" / the majority (1 - p); detBalAcc: balanced accuracy. */
+export interface EvalLine { kind: "eval"; step: number; time: number; trainTime?: number; knnAcc?: number; detAcc?: number; detChance?: number; detBalAcc?: number; detAuroc?: number }
 export type MetricsLine = TrainLine | EvalLine;
 
 export function readConfig(runDir: string): RunConfig {
@@ -101,14 +131,18 @@ export function truncateMetrics(runDir: string, step: number): void {
   writeFileAtomic(path.join(runDir, "metrics.jsonl"), kept.map((m) => JSON.stringify(m) + "\n").join(""));
 }
 
-/** Writes up to `count` validation images as PNG plus samples/index.json (for the viewer). */
-export async function writeSamples(runDir: string, ds: Dataset, count: number): Promise<number> {
+/**
+ * Writes up to `count` validation images as PNG plus samples/index.json (for the viewer): the
+ * seeded class-balanced sample evaluation uses, so a class-ordered split shows every class.
+ */
+export async function writeSamples(runDir: string, ds: Dataset, count: number, seed: number): Promise<number> {
   const dir = path.join(runDir, "samples");
   fs.mkdirSync(dir, { recursive: true });
-  const n = Math.min(count, ds.size("val"));
+  const indices = await evalIndices(ds, "val", count, seed);
+  const n = indices.length;
   const index: { file: string; label: number; className: string | null }[] = [];
   for (let i = 0; i < n; i++) {
-    const s = await ds.get("val", i);
+    const s = await ds.get("val", indices[i]);
     const file = `${String(i).padStart(3, "0")}.png`;
     const png = await sharp(Buffer.from(s.pixels.buffer, s.pixels.byteOffset, s.pixels.byteLength), {
       raw: { width: s.width, height: s.height, channels: 3 },

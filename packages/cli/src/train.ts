@@ -10,11 +10,11 @@ import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState
 import { InputError, TrainError } from "./errors.js";
 import { lockRun } from "./run-lock.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
-import { readSplit, type Normalize } from "./images.js";
+import type { Normalize } from "./images.js";
 import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
 import {
-  appendMetrics, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
+  DEFAULT_EVAL, appendMetrics, evalSettingsOf, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
   type EvalLine, type RunConfig,
 } from "./run-dir.js";
 
@@ -66,9 +66,15 @@ export interface TrainOptions {
   evalEvery?: number;
   ckptEvery?: number;
   keepCheckpoints?: number;
-  /** Train / val images used by the periodic kNN evaluation. */
+  /**
+   * Evaluation (stored in config.json as `eval`; a resumed run and `dilemma-cli eval` reuse it):
+   * train / val images of the kNN bank and queries (a seeded class-balanced sample of each split),
+   * kNN neighbours, and the eval seed (sample and detection corruptions; not the run's seed).
+   */
   knnBank?: number;
   knnQueries?: number;
+  knnK?: number;
+  evalSeed?: number;
   /** Data loader worker threads. */
   workers?: number;
   /** Stop after this step, as if interrupted (checkpoint + "stopped"); for tests and budgets. */
@@ -101,6 +107,9 @@ export interface RunSummary {
   losses: { step: number; loss: number }[];
   knnAcc?: number;
   detAcc?: number;
+  /** Chance level of detAcc (majority rate, 1 - p) and the balanced accuracy (0.5 = chance). */
+  detChance?: number;
+  detBalAcc?: number;
   detAuroc?: number;
   /** Seconds spent in training steps over the whole run (resumes included). */
   trainTime: number;
@@ -113,7 +122,7 @@ export interface RunSummary {
 const DEFAULTS = {
   data: "shapes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.75, dilemmaWeight: 1,
   model: "micro32", batch: 32, steps: 200, lr: 5e-4, wd: 0.05, seed: 0, engine: "auto" as EngineName,
-  keepCheckpoints: 3, knnBank: 500, knnQueries: 250,
+  keepCheckpoints: 3,
 };
 
 function runName(method: string, dataSpec: string): string {
@@ -233,6 +242,15 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         writeConfig(runDir, config);
         progress.log(`learning rate ${config.optim.lrChanges.at(-1)!.from} -> ${o.lr} from step ${step} (recorded in config.json)`);
       }
+      // The run's eval settings hold for its whole life (runs written before they were stored get
+      // the defaults of that time, which are DEFAULT_EVAL); a different one here would make the
+      // curve incomparable with its own first half.
+      const ev = evalSettingsOf(config);
+      const asked: [string, number | undefined, number][] = [["--knn-bank", o.knnBank, ev.bank], ["--knn-queries", o.knnQueries, ev.queries], ["--knn-k", o.knnK, ev.k], ["--eval-seed", o.evalSeed, ev.seed]];
+      for (const [flag, v, stored] of asked) {
+        if (v !== undefined && v !== stored) throw new InputError(`${flag} ${v}: a resumed run keeps its eval settings (config.json has ${stored}); start a new run with --out to change them`);
+      }
+      config.eval = ev;
     } else {
       const { vit, method, spec } = newRun!;
       if (fs.existsSync(path.join(runDir, "config.json"))) {
@@ -247,6 +265,10 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         heads: { headHidden: o.headHidden ?? 0, headOut: o.headOut ?? 0 },
         stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? DEFAULTS.keepCheckpoints,
         ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
+        eval: {
+          ...DEFAULT_EVAL, bank: o.knnBank ?? DEFAULT_EVAL.bank, queries: o.knnQueries ?? DEFAULT_EVAL.queries,
+          k: o.knnK ?? DEFAULT_EVAL.k, seed: o.evalSeed ?? DEFAULT_EVAL.seed,
+        },
       };
     }
     const vit = config.model;
@@ -282,7 +304,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         const mc = method.config;
         config.heads = { headHidden: mc.headHidden, headOut: mc.headOut };
         writeConfig(runDir, config);
-        await writeSamples(runDir, ds, 16);
+        await writeSamples(runDir, ds, 16, config.eval!.seed);
         fs.writeFileSync(path.join(runDir, "metrics.jsonl"), "");
       } else {
         method = methodForRun(config);
@@ -306,14 +328,19 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         progress.log(`${runDir} has no checkpoint yet: starting it again from step 0`);
       }
       const norm: Normalize = NORMALIZE;
-      const bank = labelled(await readSplit(ds, "train", o.knnBank ?? DEFAULTS.knnBank));
-      const queries = labelled(await readSplit(ds, "val", o.knnQueries ?? DEFAULTS.knnQueries));
+      const ev = config.eval!;
+      const { readEvalSample } = await data();
+      const bank = labelled(await readEvalSample(ds, "train", ev.bank, ev.seed));
+      const valSample = await readEvalSample(ds, "val", ev.queries, ev.seed);
+      const queries = labelled(valSample);
       const evaluateNow = (step: number): EvalLine => {
         const line: EvalLine = { kind: "eval", step, time: (Date.now() - t0) / 1000, trainTime };
-        if (bank.length > 0 && queries.length > 0) line.knnAcc = knnEval(method!, bank, queries, ds, vit.imgSize, norm);
-        if (config.dilemma.dilemmaProb > 0 && queries.length > 0) {
-          const d = detectionEval(method!, queries, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: config.seed });
+        if (bank.length > 0 && queries.length > 0 && ds.numClasses > 1) line.knnAcc = knnEval(method!, bank, queries, ds, vit.imgSize, norm, ev.k);
+        if (config.dilemma.dilemmaProb > 0 && valSample.length > 0) {
+          const d = detectionEval(method!, valSample, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: ev.seed });
           line.detAcc = d.accuracy;
+          line.detChance = d.chance;
+          if (Number.isFinite(d.balancedAccuracy)) line.detBalAcc = d.balancedAccuracy;
           if (Number.isFinite(d.auroc)) line.detAuroc = d.auroc;
         }
         appendMetrics(runDir, line);
@@ -388,12 +415,12 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         losses.push({ step, loss: res.loss });
         appendMetrics(runDir, {
           kind: "train", step, epoch, time: (Date.now() - t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
-          dilemmaLoss: res.dilemmaLoss, trainTime, ...(res.detection ? { detAcc: res.detection.accuracy, ...(Number.isFinite(res.detection.auroc) ? { detAuroc: res.detection.auroc } : {}) } : {}), imgPerSec: B / dt,
+          dilemmaLoss: res.dilemmaLoss, trainTime, ...(res.detection ? detectionFields(res.detection) : {}), imgPerSec: B / dt,
         });
         if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
           lastEval = evaluateNow(step);
           writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
-          progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  detection acc ${fmtPct(lastEval.detAcc)}  AUROC ${lastEval.detAuroc?.toFixed(3) ?? "-"}`);
+          progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  ${fmtDetection(lastEval)}`);
         }
         if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
           await checkpoint(step);
@@ -401,7 +428,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
           writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
         }
         if (o.stopAfter !== undefined && step >= o.stopAfter) stopRequested = true;
-        progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detAcc: res.detection?.accuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
+        progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detBalAcc: res.detection?.balancedAccuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
       }
       progress.done();
       const finished = step >= total || budgetSpent;
@@ -412,7 +439,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
         : { state: "stopped", step, totalSteps: total, engine: engine.name, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${runDir}` });
       return {
         runDir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - t0) / 1000, engine: engine.name, losses,
-        knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detAuroc: lastEval?.detAuroc, trainTime, budgetSpent: budgetSpent && step < total, ...(stopSignal && !finished ? { signal: stopSignal } : {}),
+        knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detChance: lastEval?.detChance, detBalAcc: lastEval?.detBalAcc, detAuroc: lastEval?.detAuroc, trainTime, budgetSpent: budgetSpent && step < total, ...(stopSignal && !finished ? { signal: stopSignal } : {}),
       };
     } catch (e) {
       let err = e as Error;
@@ -444,6 +471,23 @@ function resolveCheckpointOrNull(runDir: string): ReturnType<typeof resolveCheck
   } catch {
     return null;
   }
+}
+
+/** A train line's detection fields from core's per-step metrics (non-finite ones left out). */
+function detectionFields(d: { accuracy: number; chance: number; balancedAccuracy: number; auroc: number }): Partial<EvalLine> {
+  const out: Partial<EvalLine> = { detAcc: d.accuracy, detChance: d.chance };
+  if (Number.isFinite(d.balancedAccuracy)) out.detBalAcc = d.balancedAccuracy;
+  if (Number.isFinite(d.auroc)) out.detAuroc = d.auroc;
+  return out;
+}
+
+/**
+ * Detection accuracy beside its chance level (what answering "in place" everywhere scores: 80%
+ * at p = 0.2), the balanced accuracy (50% = nothing detected) and AUROC.
+ */
+export function fmtDetection(d: { detAcc?: number; detChance?: number; detBalAcc?: number; detAuroc?: number }): string {
+  if (d.detAcc === undefined) return "detection -";
+  return `detection acc ${fmtPct(d.detAcc)} (chance ${fmtPct(d.detChance)})  balanced ${fmtPct(d.detBalAcc)}  AUROC ${d.detAuroc?.toFixed(3) ?? "-"}`;
 }
 
 /** A fraction as a percentage with one decimal, or "-". */

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../src/args.js";
 import { main } from "../src/cli.js";
@@ -87,7 +88,40 @@ describe("argument validation", () => {
     const r = await run(["train", ...tinyArgs({ out, steps: 2 })]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^run: .*run \(2 steps, \d+ s, engine cpu\)$/m);
-    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d% {3}detection accuracy: \d+\.\d% {3}AUROC: \d\.\d{3}$/m);
+    // detection accuracy always beside its chance level (1 - p), and the balanced accuracy
+    expect(r.out).toMatch(/^kNN accuracy: \d+\.\d% {3}detection acc \d+\.\d% \(chance \d+\.\d%\) {2}balanced (\d+\.\d%|-) {2}AUROC \d\.\d{3}$/m);
     expect(r.out).toContain(`view it: npx dilemma-cli view `);
+  });
+
+  it("a run's config.json passed back as --config repeats the run (train only)", async () => {
+    const root = tmpDir("repeat");
+    const first = path.join(root, "first"), again = path.join(root, "again");
+    expect((await run(["train", ...tinyArgs({ out: first, steps: 3, knnK: 7, evalSeed: 2 })])).code).toBe(0);
+    const cfgFile = path.join(first, "config.json");
+    const r = await run(["train", "--config", cfgFile, "--out", again, "--engine", "cpu", "--workers", "0", "--quiet"]);
+    expect(r.code, r.err).toBe(0);
+    const read = (dir: string) => {
+      const { name: _n, createdAt: _c, ...c } = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+      return c;
+    };
+    expect(read(again)).toEqual(read(first));
+    const losses = (dir: string) => fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8").split("\n").filter(Boolean)
+      .map((l) => JSON.parse(l)).filter((m) => m.kind === "train").map((m) => m.loss);
+    expect(losses(again)).toEqual(losses(first));
+    const bad = await run(["eval", first, "--config", cfgFile]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/is a run's config\.json; only train repeats a run from it/);
+  });
+
+  it("detect prints each image's accuracy beside its chance level", async () => {
+    const root = tmpDir("detect-chance");
+    const runDir = path.join(root, "run");
+    expect((await run(["train", ...tinyArgs({ out: runDir, steps: 2 })])).code).toBe(0);
+    const img = path.join(root, "a.png");
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toFile(img);
+    const r = await run(["detect", runDir, img, "--swap", "1,6", "--out", path.join(root, "out"), "--engine", "cpu"]);
+    expect(r.code, r.err).toBe(0);
+    // 2 of 16 patches misplaced: answering "in place" everywhere is 87.5% right
+    expect(r.out).toMatch(/a\.detect\.png {2}\(accuracy \d+\.\d%, chance 87\.5%; /);
   });
 });

@@ -26,7 +26,7 @@ describe("atomic checkpoints", () => {
     fs.writeFileSync(path.join(root, "latest.json"), JSON.stringify({ step: 8, dir: "step-000008" }));
     expect(resolveCheckpoint(out)).toMatchObject({ step: 4 });
 
-    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0 });
     expect(r).toMatchObject({ state: "done", step: 6 });
     expect(fs.existsSync(tmp)).toBe(false); // stale temporaries are cleaned up by the next save
     expect(JSON.parse(fs.readFileSync(path.join(root, "latest.json"), "utf8"))).toEqual({ step: 6, dir: "step-000006" });
@@ -46,7 +46,7 @@ describe("atomic checkpoints", () => {
   it("--resume accepts a checkpoint directory and continues from that step", async () => {
     const out = path.join(tmpDir("resume-ckpt"), "run");
     const full = await train({ ...TINY, out });
-    const r = await train({ resume: path.join(out, "checkpoints", "step-000004"), quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    const r = await train({ resume: path.join(out, "checkpoints", "step-000004"), quiet: true, engine: "cpu", workers: 0 });
     expect(r.losses.map((l) => l.step)).toEqual([5, 6]);
     expect(r.losses.map((l) => l.loss)).toEqual(full.losses.slice(4).map((l) => l.loss));
   });
@@ -57,7 +57,7 @@ describe("atomic checkpoints", () => {
     const out = path.join(root, "run");
     await train({ ...TINY, out, steps: 3, ckptEvery: 100, stopAfter: 2 });
     fs.rmSync(path.join(out, "checkpoints"), { recursive: true }); // as if killed before saving
-    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0 });
     expect(r.losses.map((l) => l.loss)).toEqual(full.losses.map((l) => l.loss));
   });
 });

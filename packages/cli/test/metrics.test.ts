@@ -37,4 +37,18 @@ describe("metrics", () => {
     expect(detectionScores([0.3, 0.7, 0.6], [0, 1, 0]).auroc).toBe(1);
     expect(detectionScores([0.3, 0.7], [0, 0]).auroc).toBeNaN();
   });
+
+  it("reports detection accuracy beside its chance level: a head that detects nothing scores chance", () => {
+    // p = 0.2: 2 of 10 tokens misplaced; answering "in place" everywhere is 80% right
+    const labels = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    const nothing = detectionScores(labels.map(() => 0.1), labels);
+    expect(nothing).toMatchObject({ accuracy: 0.8, chance: 0.8, balancedAccuracy: 0.5 });
+    const perfect = detectionScores(labels.map((l) => (l ? 0.9 : 0.1)), labels);
+    expect(perfect).toMatchObject({ accuracy: 1, chance: 0.8, balancedAccuracy: 1 });
+    // one of two misplaced found, one false alarm among eight: (1/2 + 7/8) / 2
+    const half = detectionScores([0.9, 0.1, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], labels);
+    expect(half.accuracy).toBeCloseTo(0.8, 12);
+    expect(half.balancedAccuracy).toBeCloseTo((0.5 + 7 / 8) / 2, 12);
+    expect(detectionScores([0.3, 0.7], [0, 0]).balancedAccuracy).toBeNaN();
+  });
 });

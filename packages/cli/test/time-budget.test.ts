@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { resolveCheckpoint } from "../src/checkpoint.js";
 import { data } from "../src/deps.js";
 import { extractFeatures, labelled } from "../src/evaluate.js";
-import { readSplit } from "../src/images.js";
+import { readEvalSample } from "../src/data/index.js";
 import { openRun } from "../src/load-run.js";
 import { occludedFeatures, occlusionEval } from "../src/occlusion.js";
 import { train } from "../src/train.js";
@@ -65,8 +65,8 @@ describe("occlusion robustness", () => {
     const { openDataset, NORMALIZE } = await data();
     const ds = await openDataset(opened.config.data.spec, { imageSize: 16, seed: 3 });
     try {
-      const bank = labelled(await readSplit(ds, "train", 32));
-      const tests = labelled(await readSplit(ds, "val", 16));
+      const bank = labelled(await readEvalSample(ds, "train", 32));
+      const tests = labelled(await readEvalSample(ds, "val", 16));
       const dense = extractFeatures(opened.method, tests, 16, NORMALIZE).feats;
       // All patches kept (in a shuffled order, each at its own position): the same cls features.
       const all = occludedFeatures(opened.method, tests, 16, NORMALIZE, 0, 0);

@@ -6,6 +6,8 @@ import { evaluate } from "../src/run-eval.js";
 import { train, TrainError } from "../src/train.js";
 import { readJsonl, tmpDir, TINY } from "./helpers.js";
 
+const evalLines = (dir: string) => readJsonl(path.join(dir, "metrics.jsonl")).filter((m) => m.kind === "eval").map(({ time: _t, trainTime: _tt, ...m }) => m); // clocks differ between runs
+const configOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
 const trainLosses = (dir: string) => readJsonl(path.join(dir, "metrics.jsonl")).filter((m) => m.kind === "train").map((m) => [m.step, m.loss]);
 
 describe("train", () => {
@@ -41,12 +43,30 @@ describe("train", () => {
     const part = await train({ ...TINY, out: path.join(root, "part"), stopAfter: 3 });
     expect(part).toMatchObject({ state: "stopped", step: 3 });
     expect(JSON.parse(fs.readFileSync(path.join(part.runDir, "status.json"), "utf8")).state).toBe("stopped");
-    const resumed = await train({ resume: part.runDir, quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    const resumed = await train({ resume: part.runDir, quiet: true, engine: "cpu", workers: 0 });
     expect(resumed.state).toBe("done");
     expect(resumed.losses.map((l) => l.step)).toEqual([4, 5, 6]);
     expect(resumed.losses.map((l) => l.loss)).toEqual(full.losses.slice(3).map((l) => l.loss));
     // The resumed run's metrics read as one run: each step once, same losses.
     expect(trainLosses(part.runDir)).toEqual(trainLosses(a));
+    // ... and it evaluates as the run was set up (config.json's eval), not with the defaults.
+    expect(configOf(a).eval).toEqual({ bank: 32, queries: 16, k: 20, seed: 0, probeIterations: 300 });
+    expect(configOf(part.runDir).eval).toEqual(configOf(a).eval);
+    expect(evalLines(part.runDir)).toEqual(evalLines(a));
+    expect(evalLines(a).at(-1)).toHaveProperty("detChance");
+  });
+
+  it("keeps a run's eval settings: a resume asking for others is refused", async () => {
+    const root = tmpDir("resume-eval");
+    const part = await train({ ...TINY, out: path.join(root, "r"), knnK: 5, evalSeed: 9, stopAfter: 2 });
+    expect(configOf(part.runDir).eval).toMatchObject({ bank: 32, queries: 16, k: 5, seed: 9 });
+    await expect(train({ resume: part.runDir, quiet: true, engine: "cpu", workers: 0, knnBank: 64 }))
+      .rejects.toThrow(/--knn-bank 64: a resumed run keeps its eval settings \(config.json has 32\)/);
+    await expect(train({ resume: part.runDir, quiet: true, engine: "cpu", workers: 0, evalSeed: 1 })).rejects.toThrow(/--eval-seed 1/);
+    // eval reuses them too
+    const r = await evaluate({ target: part.runDir, probeIterations: 5 });
+    expect(r.settings).toEqual({ trainImages: 32, testImages: 16, k: 5, seed: 9, probeIterations: 5 });
+    expect(r.numTest).toBe(16);
   });
 
   it("resumes exactly on the native engine too (when its addon is built)", async (ctx) => {
@@ -56,7 +76,7 @@ describe("train", () => {
     const T = { ...TINY, engine: "native" as const };
     const full = await train({ ...T, out: path.join(root, "full") });
     const part = await train({ ...T, out: path.join(root, "part"), stopAfter: 3 });
-    const resumed = await train({ resume: part.runDir, quiet: true, engine: "native", workers: 0, knnBank: 32, knnQueries: 16 });
+    const resumed = await train({ resume: part.runDir, quiet: true, engine: "native", workers: 0 });
     expect(resumed.engine).toBe("native");
     expect(resumed.losses.map((l) => l.loss)).toEqual(full.losses.slice(3).map((l) => l.loss));
   });
@@ -71,7 +91,7 @@ describe("train", () => {
     expect(resolveCheckpoint(out).step).toBe(4);
     // Nothing from the failed step was logged, and the checkpoint still resumes.
     expect(trainLosses(out).map(([s]) => s)).toEqual([1, 2, 3, 4]);
-    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0, knnBank: 32, knnQueries: 16 });
+    const r = await train({ resume: out, quiet: true, engine: "cpu", workers: 0 });
     expect(r.state).toBe("done");
     expect(r.losses.every((l) => Number.isFinite(l.loss))).toBe(true);
   });

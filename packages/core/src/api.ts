@@ -6,7 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 
-/** ViT architecture (timm semantics; see ../../shared/fixtures/README.md). */
+/** ViT architecture (timm semantics; see ../test/fixtures/README.md). */
 export interface ViTConfig {
   imgSize: number;
   patchSize: number;
@@ -40,7 +40,15 @@ export interface DilemmaSample {
 }
 
 export interface DetectionMetrics {
+  /** Fraction of tokens classified right (threshold 0.5); compare it with `chance`. */
   accuracy: number;
+  /**
+   * Accuracy of always answering the majority class: 1 - p for a corruption rate p < 0.5
+   * (0.8 at p = 0.2), what a head that detects nothing scores.
+   */
+  chance: number;
+  /** Mean of the recalls of both classes: 0.5 for a head that detects nothing (NaN with one class). */
+  balancedAccuracy: number;
   /** Precision / recall of the "misplaced" class (NaN when undefined). */
   precision: number;
   recall: number;

@@ -64,6 +64,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("cuda", cuda);
   out.Set("blas", std::string(dilemma::BlasName()));
   out.Set("threads", dilemma::NumThreads());
+  out.Set("blasThreads", dilemma::BlasThreads());
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   out.Set("dilemmaKernels", true);
 #else

@@ -15,6 +15,7 @@ export interface RawInfo {
   cuda: { compiled: boolean; archs: string; runtimeVersion: number | null; devices: number; cublas: { available: boolean; library: string; error: string | null } };
   blas: string;
   threads: number;
+  blasThreads: number;
   dilemmaKernels: boolean;
 }
 

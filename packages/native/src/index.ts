@@ -29,6 +29,11 @@ export interface NativeInfo {
   blas: string;
   /** Threads of the engine's pool (env DILEMMA_THREADS, default: cores). */
   threads: number;
+  /**
+   * Threads of one BLAS call: 1 (the pool parallelises around BLAS), which 2-D matMul's batch
+   * invariance relies on (csrc/engine/sgemm.h).
+   */
+  blasThreads: number;
   /** True when the DILEMMA kernels (csrc/dilemma) are compiled in. */
   dilemmaKernels: boolean;
 }

@@ -97,16 +97,25 @@ describe.skipIf(!available)("native kernels vs tfjs cpu", () => {
     close(tf.matMul(a, b).dataSync() as Float32Array, n[0], 1e-4, 1e-4);
   });
 
+  // The engine's guarantee (csrc/engine/sgemm.h SgemmRowBlocked): every 2-D product is one
+  // single-threaded BLAS call per packed 64-row block, with the same flags, strides and alignment
+  // whatever the row count, so a row's bits depend only on its own row of A. Shapes cover the
+  // kernel families BLAS picks by shape and transposition (tiny N, K < 32, K above one K block).
   it("2-D matMul rows do not depend on how many rows share the call (batch invariance)", async () => {
     await tf.setBackend("native");
-    for (const [transA, k, n] of [[false, 192, 768], [true, 96, 40], [false, 1024, 1024]] as const) {
+    const { info } = await import("../src/index.js");
+    expect(info().blasThreads, "BLAS must run single-threaded inside the engine's pool").toBe(1);
+    for (const [transA, transB, k, n] of [
+      [false, false, 192, 768], [true, false, 96, 40], [false, false, 1024, 1024], [false, true, 192, 1],
+      [true, true, 48, 16], [false, true, 24, 576], [true, false, 700, 8],
+    ] as const) {
       const big = tf.tensor(rand(200 * k), transA ? [k, 200] : [200, k]);
-      const w = tf.tensor(rand(k * n), [k, n]);
-      const full = tf.matMul(big, w, transA).dataSync();
-      for (const rows of [3, 64, 70, 130]) {
+      const w = tf.tensor(rand(k * n), transB ? [n, k] : [k, n]);
+      const full = tf.matMul(big, w, transA, transB).dataSync();
+      for (const rows of [1, 3, 64, 70, 130]) {
         const part = transA ? tf.slice(big, [0, 0], [k, rows]) : tf.slice(big, [0, 0], [rows, k]);
-        const got = tf.matMul(part, w, transA).dataSync();
-        expect(got).toEqual(full.subarray(0, rows * n));
+        const got = tf.matMul(part, w, transA, transB).dataSync();
+        expect(got, `tA=${transA} tB=${transB} k=${k} n=${n} rows=${rows}`).toEqual(full.subarray(0, rows * n));
       }
     }
   });

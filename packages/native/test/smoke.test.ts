@@ -1,30 +1,31 @@
 import { expect, it } from "vitest";
 import { info, isAvailable, loadError } from "../src/index.js";
 
-it("reports availability and, when loaded, its build info", () => {
-  if (!isAvailable()) {
-    expect(loadError()).toMatch(/addon|DILEMMA_NATIVE/);
-    return;
-  }
+const loaded = isAvailable();
+
+it.skipIf(loaded)("says why the addon is unavailable (skipped where it loads)", () => {
+  expect(loadError()).toMatch(/addon|DILEMMA_NATIVE/);
+});
+
+it.skipIf(!loaded)("reports its build info when loaded (skipped without the addon)", () => {
   expect(loadError()).toBeNull();
   const i = info();
   expect(i.version).toMatch(/^\d+\.\d+\.\d+/);
   expect(["openblas", "openblas-static", "accelerate", "builtin"]).toContain(i.blas);
   expect(i.threads).toBeGreaterThanOrEqual(1);
+  expect(i.blasThreads).toBe(1);
   expect(typeof i.cuda.compiled).toBe("boolean");
   expect(i.cuda.devices).toBeGreaterThanOrEqual(0);
   if (i.cuda.compiled) expect(i.cuda.archs).toMatch(/80/);
 });
 
-it("runs the suites (core's included) on the native backend when the addon loads", async () => {
+it.skipIf(!loaded)("runs the suites (core's included) on the native backend (skipped without the addon)", async () => {
   const tf = await import("@tensorflow/tfjs-core");
-  if (!isAvailable()) return;
   expect(process.env.DILEMMA_TEST_BACKEND).toBe("native");
   expect(tf.getBackend()).toBe("native"); // set by core's test/setup.ts from the env above
 });
 
-it("reports whether cuBLAS can be loaded at run time, and why not", async () => {
-  if (!isAvailable()) return;
+it.skipIf(!loaded)("reports whether cuBLAS can be loaded at run time, and why not (skipped without the addon)", async () => {
   const { cublas } = info().cuda;
   if (cublas.available) {
     expect(cublas.library).toMatch(/cublas/);
@@ -43,8 +44,9 @@ it("reports whether cuBLAS can be loaded at run time, and why not", async () => 
   if (!child.available) expect(child.error).toMatch(/\/nonexistent\/libcublas-test\.so/);
 });
 
-it("looks for cuBLAS in the toolkit's lib64 (CUDA_HOME) when it is not on the loader path", async () => {
-  if (!isAvailable()) return;
+// Where a real cuBLAS is on the loader path it wins over CUDA_HOME, so there is nothing to test.
+const cublasOnPath = loaded && info().cuda.cublas.available && !process.env.DILEMMA_CUBLAS;
+it.skipIf(!loaded || cublasOnPath)("looks for cuBLAS in the toolkit's lib64 (CUDA_HOME) when it is not on the loader path (skipped without the addon or with cuBLAS on the path)", async () => {
   const { execFileSync } = await import("node:child_process");
   const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
   const { join } = await import("node:path");
@@ -57,7 +59,7 @@ it("looks for cuBLAS in the toolkit's lib64 (CUDA_HOME) when it is not on the lo
       "import('@dilemma/native').then((m) => console.log(JSON.stringify(m.info().cuda.cublas)))"],
     { encoding: "utf8", env: { ...process.env, DILEMMA_CUBLAS: "", CUDA_HOME: home } });
     const child = JSON.parse(out.trim().split("\n").pop()!);
-    if (child.available) return; // a real cuBLAS on the loader path wins
+    expect(child.available, "a fake libcublas must not load").toBe(false);
     // tried, and its load error (not "not found") is the one reported
     expect(child.library).toContain(join(home, "lib64", "libcublas.so.13"));
     expect(child.error).toContain(`${join(home, "lib64", "libcublas.so.13")}: `);

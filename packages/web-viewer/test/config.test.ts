@@ -52,11 +52,12 @@ describe("chartData", () => {
     const det = CHARTS.find((c) => c.id === "detection")!;
     const data = chartData(det, [
       { kind: "train", step: 0, detAcc: 0.5 },
-      { kind: "eval", step: 10, detAcc: 0.7, detAuroc: 0.8 },
+      { kind: "eval", step: 10, detAcc: 0.7, detChance: 0.8, detBalAcc: 0.55, detAuroc: 0.8 },
       { kind: "train", step: 10, detAcc: 0.6 },
       { kind: "train", step: 10, detAcc: 0.65 },
     ]);
-    expect(data).toEqual([[0, 10], [0.5, 0.65], [null, null], [null, 0.7], [null, 0.8]]);
+    // train acc, train AUROC, eval acc, its chance level, eval balanced acc, eval AUROC
+    expect(data).toEqual([[0, 10], [0.5, 0.65], [null, null], [null, 0.7], [null, 0.8], [null, 0.55], [null, 0.8]]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEdits, detectionAccuracy, identityPositions, keptPositions, slotsByPatch } from "../src/lib/corruption.js";
+import { applyEdits, balancedDetectionAccuracy, detectionAccuracy, detectionChance, identityPositions, keptPositions, slotsByPatch } from "../src/lib/corruption.js";
 
 describe("applyEdits", () => {
   it("swaps the positions of two kept patches and labels both misplaced", () => {
@@ -48,5 +48,21 @@ describe("slotsByPatch / detectionAccuracy", () => {
     expect(detectionAccuracy([0.9, 0.2, 0.6, 0.4], [1, 0, 0, 1])).toBe(0.5);
     expect(detectionAccuracy([], [])).toBeNaN();
     expect(() => detectionAccuracy([0.1], [])).toThrow();
+  });
+});
+
+describe("detection accuracy beside its chance level", () => {
+  const labels = [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]; // p = 0.2
+  it("a head that detects nothing: accuracy = chance = 80%, balanced 50%", () => {
+    const nothing = labels.map(() => 0.1);
+    expect(detectionAccuracy(nothing, labels)).toBeCloseTo(0.8);
+    expect(detectionChance(labels)).toBeCloseTo(0.8);
+    expect(balancedDetectionAccuracy(nothing, labels)).toBeCloseTo(0.5);
+  });
+  it("a perfect head: balanced 100%; one class only: NaN", () => {
+    expect(balancedDetectionAccuracy(labels.map((l) => (l ? 0.9 : 0.2)), labels)).toBe(1);
+    expect(balancedDetectionAccuracy([0.9, 0.1], [0, 0])).toBeNaN();
+    expect(detectionChance([])).toBeNaN();
+    expect(detectionChance([1, 1, 1, 0])).toBe(0.75);
   });
 });

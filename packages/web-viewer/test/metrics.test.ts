@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MetricsReader, parseMetricLine, parseMetrics } from "../src/lib/metrics.js";
+import { latestDetection } from "../src/lib/series.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const train = (step: number, extra = "") => `{"kind":"train","step":${step},"loss":${1 / (step + 1)}${extra}}\n`;
@@ -17,6 +18,14 @@ describe("parseMetricLine", () => {
   });
   it("reads eval lines", () => {
     expect(parseMetricLine('{"kind":"eval","step":10,"knnAcc":0.4,"detAuroc":0.9}')).toEqual({ kind: "eval", step: 10, knnAcc: 0.4, detAuroc: 0.9 });
+  });
+  it("keeps detection accuracy's chance level and the balanced accuracy", () => {
+    const line = '{"kind":"eval","step":4,"detAcc":0.803,"detChance":0.8,"detBalAcc":0.51}';
+    expect(parseMetricLine(line)).toEqual({ kind: "eval", step: 4, detAcc: 0.803, detChance: 0.8, detBalAcc: 0.51 });
+    const records = [parseMetricLine('{"kind":"train","step":5,"detAcc":0.9,"detChance":0.79}')!, parseMetricLine(line)!];
+    expect(latestDetection(records)).toEqual({ accuracy: 0.803, chance: 0.8 }); // eval wins
+    expect(latestDetection(records.slice(0, 1))).toEqual({ accuracy: 0.9, chance: 0.79 });
+    expect(latestDetection([])).toEqual({});
   });
 });
 

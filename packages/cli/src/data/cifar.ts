@@ -136,6 +136,14 @@ export function openCifar(
   for (let off = 0; off < files.test.length; off += recordSize) items.test.push({ buf: files.test, off });
   const classNames = files.classNames;
   const labelOffset = L.labelBytes - 1; // cifar-100: coarse byte, then fine byte
+  const labelAt = (split: Split, index: number): number => {
+    checkSplit(split);
+    checkIndex(split, index, items[split].length);
+    const { buf, off } = items[split][index];
+    const label = buf[off + labelOffset];
+    if (label >= L.numClasses) throw new Error(`${kind} record ${index} of split ${split} has label ${label} >= ${L.numClasses}: the file is corrupt`);
+    return label;
+  };
 
   return {
     openOptions: { imageSize, prepared: files },
@@ -150,11 +158,8 @@ export function openCifar(
       return items[split].length;
     },
     get(split, index): Sample {
-      checkSplit(split);
-      checkIndex(split, index, items[split].length);
+      const label = labelAt(split, index);
       const { buf, off } = items[split][index];
-      const label = buf[off + labelOffset];
-      if (label >= L.numClasses) throw new Error(`${kind} record ${index} of split ${split} has label ${label} >= ${L.numClasses}: the file is corrupt`);
       const p = off + L.labelBytes;
       const hwc = new Uint8Array(PIXELS);
       for (let i = 0; i < 1024; i++) {
@@ -164,5 +169,6 @@ export function openCifar(
       }
       return { pixels: resizeCoverRgb(hwc, 32, 32, 3, imageSize), width: imageSize, height: imageSize, label };
     },
+    label: labelAt,
   };
 }

@@ -269,6 +269,13 @@ export async function openFolder(
       }
       throw new Error(`no image of split "${split}" in ${dir} can be decoded (e.g. ${skipped.examples[0] ?? "-"}): ${LAYOUT_HELP}`);
     },
+    // The file's class; a file found unreadable later is replaced in `get` by its neighbour,
+    // whose class may differ (rare: a broken file).
+    label(split, index): number {
+      checkSplit(split);
+      checkIndex(split, index, items[split].length);
+      return items[split][index].label;
+    },
     async close() {
       memory.clear();
       memoryBytes = 0;

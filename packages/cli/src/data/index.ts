@@ -17,3 +17,4 @@ export { NORMALIZE, viewCount, type ViewRecipe } from "./augment.js";
 export type { Batch } from "./batch.js";
 export { Loader, type LoaderOptions } from "./loader.js";
 export { SHAPE_CLASSES, renderShape } from "./shapes.js";
+export { DEFAULT_EVAL_SEED, evalIndices, readEvalSample } from "./eval-sample.js";

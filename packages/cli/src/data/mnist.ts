@@ -73,5 +73,10 @@ export function openMnist(spec: string, options: Record<string, string>, imageSi
       const pixels = resizeCoverRgb(grey, SIDE, SIDE, 1, imageSize);
       return { pixels, width: imageSize, height: imageSize, label: d };
     },
+    label(split, index): number {
+      checkSplit(split);
+      checkIndex(split, index, items[split].length / 2);
+      return items[split][2 * index];
+    },
   };
 }

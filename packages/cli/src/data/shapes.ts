@@ -257,5 +257,10 @@ export function openShapes(spec: string, options: Record<string, string>, imageS
       const pixels = renderShape(label, imageSize, seed, SPLITS.indexOf(split), index);
       return { pixels, width: imageSize, height: imageSize, label };
     },
+    label(split, index): number {
+      checkSplit(split);
+      checkIndex(split, index, sizes[split]);
+      return index % numClasses;
+    },
   };
 }

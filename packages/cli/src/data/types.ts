@@ -39,6 +39,11 @@ export interface Dataset {
   imageSize: number;
   size(split: Split): number;
   get(split: Split, index: number): Promise<Sample> | Sample;
+  /**
+   * The label of `get(split, index)` without decoding the image (evaluation samples balance
+   * classes by it). Optional: without it the label is read through `get`.
+   */
+  label?(split: Split, index: number): number;
   /** Files that could not be read (and were replaced by a neighbour). */
   skipped: { count: number; examples: string[] };
   close?(): Promise<void>;

@@ -7,7 +7,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { data } from "../deps.js";
 import { labelled } from "../evaluate.js";
-import { readSplit } from "../images.js";
 import { openRun } from "../load-run.js";
 import { occlusionEval } from "../occlusion.js";
 import { evaluate } from "../run-eval.js";
@@ -81,8 +80,10 @@ export async function evaluateStudyRun(runDir: string, spec: StudySpec, _o: Runn
   const ds = await openDataset(run.config.data.spec, { imageSize: run.config.model.imgSize, seed: run.config.seed });
   let occlusion: Record<string, number> = {};
   try {
-    const bank = labelled(await readSplit(ds, "train", e.trainImages));
-    const tests = labelled(await readSplit(ds, r.split, e.testImages));
+    // The same seeded class-balanced samples as evaluate() scores (eval-sample.ts).
+    const { readEvalSample } = await data();
+    const bank = labelled(await readEvalSample(ds, "train", e.trainImages, e.seed));
+    const tests = labelled(await readEvalSample(ds, r.split, e.testImages, e.seed));
     if (bank.length && tests.length && ds.numClasses > 1) {
       occlusion = occlusionEval(run.method, bank, tests, ds.numClasses, run.config.model.imgSize, NORMALIZE, { fractions: e.occlusion, seed: e.seed, probeIterations: e.probeIterations });
     }

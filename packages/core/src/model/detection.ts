@@ -76,8 +76,11 @@ export function detectionMetrics(logits: ArrayLike<number>, labels: ArrayLike<nu
     else if (pos) fn++;
     else tn++;
   }
+  const pos = tp + fn, neg = tn + fp;
   return {
     accuracy: n ? (tp + tn) / n : NaN,
+    chance: n ? Math.max(pos, neg) / n : NaN,
+    balancedAccuracy: pos && neg ? (tp / pos + tn / neg) / 2 : NaN,
     precision: tp + fp ? tp / (tp + fp) : NaN,
     recall: tp + fn ? tp / (tp + fn) : NaN,
     auroc: auroc(logits, labels),

@@ -1,4 +1,4 @@
-// Vision Transformer with timm semantics (see ../../shared/fixtures/README.md): conv patch
+// Vision Transformer with timm semantics (see ../../test/fixtures/README.md): conv patch
 // embedding, learned (or sin-cos) pos_embed on patches only, cls token without pos embedding,
 // pre-norm blocks, qkv split [3][H][hd], exact GELU, LayerNorm eps 1e-6, final norm.
 // Linears run on 2-D views and attention on batched matMuls to keep the op count low.

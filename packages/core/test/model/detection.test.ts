@@ -35,6 +35,17 @@ describe("detectionMetrics", () => {
     expect(m.accuracy).toBeCloseTo(3 / 5);
     expect(m.precision).toBeCloseTo(2 / 3);
     expect(m.recall).toBeCloseTo(2 / 3);
+    // 3 positives, 2 negatives: chance is the majority rate; balanced = (2/3 + 1/2) / 2
+    expect(m.chance).toBeCloseTo(3 / 5);
+    expect(m.balancedAccuracy).toBeCloseTo((2 / 3 + 1 / 2) / 2);
+  });
+
+  it("a head that detects nothing scores chance (1 - p), balanced accuracy 0.5", () => {
+    const labels = [1, 0, 0, 0, 0]; // p = 0.2
+    const m = detectionMetrics([-5, -5, -5, -5, -5], labels);
+    expect(m.accuracy).toBeCloseTo(0.8);
+    expect(m.chance).toBeCloseTo(0.8);
+    expect(m.balancedAccuracy).toBeCloseTo(0.5);
   });
 
   it("computes AUROC with ties as 1/2", () => {

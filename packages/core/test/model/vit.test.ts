@@ -1,22 +1,25 @@
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { VIT_PRESETS, ViT, sampleDilemma, sampleToTensors, type ViTConfig } from "../../src/index.js";
-import { listCases, loadCase } from "../util/fixtures.js";
+import { listCases, loadCase, vitConfigOf } from "../util/fixtures.js";
 
 const small: ViTConfig = { imgSize: 16, patchSize: 4, inChans: 3, embedDim: 32, depth: 2, numHeads: 4, mlpRatio: 4 };
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 describe("ViT", () => {
-  it("names its parameters as timm's state_dict, in the same order and shapes", () => {
-    const fx = listCases().find((c) => c.kind === "vit_dilemma");
-    expect(fx, "a vit_dilemma fixture").toBeDefined();
-    const c = loadCase(fx!.dir);
-    const timm = c.names.filter((n) => !n.includes("/") && !n.startsWith("dilemma_head."));
-    const vit = new ViT(small);
-    expect([...vit.params.keys()]).toEqual(timm);
-    for (const n of timm) expect(vit.params.get(n)!.shape).toEqual(c.shape(n));
-    vit.dispose();
-  });
+  // Each vit_dilemma fixture's model is built from its own config (any sizes the reference wrote).
+  const vitCases = listCases().filter((c) => c.kind === "vit_dilemma");
+  it("finds vit_dilemma fixtures", () => expect(vitCases.length).toBeGreaterThan(0));
+  for (const fx of vitCases) {
+    it(`names its parameters as timm's state_dict, in the same order and shapes (${fx.name})`, () => {
+      const c = loadCase(fx.dir);
+      const timm = c.names.filter((n) => !n.includes("/") && !n.startsWith("dilemma_head."));
+      const vit = new ViT(vitConfigOf(c.manifest.config.vit));
+      expect([...vit.params.keys()]).toEqual(timm);
+      for (const n of timm) expect(vit.params.get(n)!.shape).toEqual(c.shape(n));
+      vit.dispose();
+    });
+  }
 
   it("initialises deterministically per seed, timm-like", () => {
     const a = new ViT(small, { seed: 1 });

@@ -7,14 +7,14 @@ import { defaultMethodConfig } from "../../src/train/create.js";
 import { MoCoV3 } from "../../src/train/mocov3.js";
 import type { ViewPositions } from "../../src/train/method.js";
 import { expectCloseToFixture } from "../train/helpers.js";
-import type { FixtureCase } from "../util/fixtures.js";
+import { vitConfigOf, type FixtureCase } from "../util/fixtures.js";
 import { registerKind } from "./index.js";
 
 function configOf(c: FixtureCase) {
   const { vit, moco, seed } = c.manifest.config;
   return defaultMethodConfig({
     method: "mocov3",
-    vit: { imgSize: vit.img_size, patchSize: vit.patch_size, inChans: vit.in_chans, embedDim: vit.embed_dim, depth: vit.depth, numHeads: vit.num_heads, mlpRatio: vit.mlp_ratio },
+    vit: vitConfigOf(vit),
     tokenDrop: moco.token_drop_rate, dilemmaProb: moco.dilemma_probability, dilemmaWeight: moco.dilemma_lambda,
     headHidden: moco.mlp_dim, headOut: moco.dim, temperature: moco.T, seed,
   });

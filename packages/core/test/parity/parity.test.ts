@@ -1,4 +1,4 @@
-// Every fixture case under $DILEMMA_FIXTURES (default ../shared/fixtures) as one test.
+// Every fixture case under $DILEMMA_FIXTURES (default test/fixtures) as one test, run by its config.kind.
 import { register as adamw } from "./adamw.js";
 import { register as dino } from "./dino.js";
 import { defineParityTests } from "./index.js";

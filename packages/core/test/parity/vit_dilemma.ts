@@ -1,17 +1,12 @@
 // Parity: the DILEMMA ViT forward and backward against the float64 PyTorch reference
 // (fixture kind "vit_dilemma": cases vit_dilemma_forward_backward and vit_dense_forward).
 import * as tf from "@tensorflow/tfjs-core";
-import type { NamedTensors, ViTConfig } from "../../src/api.js";
+import type { NamedTensors } from "../../src/api.js";
 import {
   DILEMMA_EMBED, DILEMMA_EMBED_GRAD, DetectionHead, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD, ViT, bceWithLogits,
 } from "../../src/model/index.js";
-import { closeness, type FixtureCase } from "../util/fixtures.js";
+import { closeness, vitConfigOf, type FixtureCase } from "../util/fixtures.js";
 import { registerKind } from "./index.js";
-
-/** ViTConfig from a fixture's `config.vit` (snake_case, as the reference writes it). */
-export function vitConfigOf(v: Record<string, number>): ViTConfig {
-  return { imgSize: v.img_size, patchSize: v.patch_size, inChans: v.in_chans, embedDim: v.embed_dim, depth: v.depth, numHeads: v.num_heads, mlpRatio: v.mlp_ratio };
-}
 
 /** The case's parameters (names without a "/"), as tensors. */
 export function fixtureParams(c: FixtureCase): NamedTensors {

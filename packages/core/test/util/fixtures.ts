@@ -1,18 +1,23 @@
-// Loader for the float64 PyTorch reference fixtures (see ../shared/fixtures/README.md).
+// Loader for the float64 PyTorch reference fixtures (see ../fixtures/README.md).
 // Node-only test utility: core itself never touches the file system.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
+import type { ViTConfig } from "../../src/api.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Fixture root: $DILEMMA_FIXTURES, else ../shared/fixtures beside the repository root. */
+/** Fixture root: $DILEMMA_FIXTURES (another fixture set of the same kinds), else the set in test/fixtures. */
 export function fixturesRoot(): string {
   const env = process.env.DILEMMA_FIXTURES;
   if (env) return resolve(env);
-  // packages/core/test/util -> repo root is four levels up; fixtures live beside the repo.
-  return resolve(here, "../../../../../shared/fixtures");
+  return resolve(here, "../fixtures");
+}
+
+/** ViTConfig from a fixture's `config.vit` (snake_case, as the reference writes it). */
+export function vitConfigOf(v: Record<string, number>): ViTConfig {
+  return { imgSize: v.img_size, patchSize: v.patch_size, inChans: v.in_chans, embedDim: v.embed_dim, depth: v.depth, numHeads: v.num_heads, mlpRatio: v.mlp_ratio };
 }
 
 export interface TensorSpec { file: string; dtype: "float32" | "int32"; shape: number[] }

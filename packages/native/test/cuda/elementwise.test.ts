@@ -6,12 +6,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
-import { BINARY, DTYPE, UNARY, type DTypeCode, type GpuAddon } from "../../src/cuda/addon.js";
+import { BINARY, DTYPE, UNARY, WHERE, type DTypeCode, type GpuAddon } from "../../src/cuda/addon.js";
 import { hostBuffers } from "./host_buffers.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.binary === "function" && typeof gpu?.alloc === "function";
 if (!ready) console.warn(`[cuda tests] gpu elementwise unavailable, skipped: ${loadError() ?? "not in this addon"}`);
+const rt = ready ? gpu!.runtimeInfo() : null;
+const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
 let seed = 777;
 function rnd(): number {
@@ -336,6 +338,12 @@ describe.skipIf(!ready)("gpu elementwise (host) vs tfjs cpu", () => {
       expect(() => (gpu!.unary as (...a: unknown[]) => void)(UNARY.Exp, b, b)).toThrow(/expected 5 arguments/);
     });
 
-    it.skip("mixed host / cuda buffers are refused (needs a GPU: the device check covers it)", () => {});
+    it.skipIf(!cudaReady)("mixed host / cuda buffers are refused, naming both devices (skipped without a CUDA device)", () => {
+      const h = put(randF(4));
+      const c = put(randF(4), WHERE.cuda);
+      const out = alloc(4);
+      expect(() => gpu!.binary(BINARY.Add, h, c, out, [4], [1], [1], DTYPE.float32)).toThrow(/different devices \(host and cuda\)/);
+      expect(() => gpu!.unary(UNARY.Exp, c, out, 4, 0)).toThrow(/different devices/);
+    });
   });
 });

@@ -66,6 +66,28 @@ export function slotsByPatch(pos: Positions): Int32Array {
 }
 
 /** Accuracy of thresholded probabilities against labels; NaN when there are no tokens. */
+/**
+ * What a head that detects nothing scores: the majority rate of the labels (1 - p when a
+ * fraction p < 0.5 is misplaced). Accuracy is shown beside it.
+ */
+export function detectionChance(labels: ArrayLike<number>): number {
+  if (labels.length === 0) return NaN;
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) pos += labels[i] ? 1 : 0;
+  return Math.max(pos, labels.length - pos) / labels.length;
+}
+
+/** Mean of the recalls of "misplaced" and "in place" (0.5 = chance); NaN without both classes. */
+export function balancedDetectionAccuracy(probs: ArrayLike<number>, labels: ArrayLike<number>, threshold = 0.5): number {
+  if (probs.length !== labels.length) throw new Error(`${probs.length} probabilities for ${labels.length} labels`);
+  let pos = 0, neg = 0, tp = 0, tn = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const predicted = probs[i] >= threshold;
+    if (labels[i]) { pos++; if (predicted) tp++; } else { neg++; if (!predicted) tn++; }
+  }
+  return pos && neg ? (tp / pos + tn / neg) / 2 : NaN;
+}
+
 export function detectionAccuracy(probs: ArrayLike<number>, labels: ArrayLike<number>, threshold = 0.5): number {
   if (probs.length !== labels.length) throw new Error(`${probs.length} probabilities for ${labels.length} labels`);
   if (probs.length === 0) return NaN;

@@ -12,6 +12,9 @@ export interface TrainRecord {
   sslLoss?: number;
   dilemmaLoss?: number;
   detAcc?: number;
+  /** Chance level of detAcc (majority rate, 1 - p) and the balanced accuracy (0.5 = chance). */
+  detChance?: number;
+  detBalAcc?: number;
   detAuroc?: number;
   imgPerSec?: number;
   /** Seconds spent in training steps since the run began (resumes included). */
@@ -25,13 +28,15 @@ export interface EvalRecord {
   trainTime?: number;
   knnAcc?: number;
   detAcc?: number;
+  detChance?: number;
+  detBalAcc?: number;
   detAuroc?: number;
 }
 
 export type MetricRecord = TrainRecord | EvalRecord;
 
-const TRAIN_FIELDS = ["epoch", "time", "trainTime", "lr", "loss", "sslLoss", "dilemmaLoss", "detAcc", "detAuroc", "imgPerSec"] as const;
-const EVAL_FIELDS = ["time", "trainTime", "knnAcc", "detAcc", "detAuroc"] as const;
+const TRAIN_FIELDS = ["epoch", "time", "trainTime", "lr", "loss", "sslLoss", "dilemmaLoss", "detAcc", "detChance", "detBalAcc", "detAuroc", "imgPerSec"] as const;
+const EVAL_FIELDS = ["time", "trainTime", "knnAcc", "detAcc", "detChance", "detBalAcc", "detAuroc"] as const;
 
 /** One line -> a record, or null for blank / malformed / unknown-kind lines (readers skip them). */
 export function parseMetricLine(line: string): MetricRecord | null {

@@ -25,6 +25,9 @@ export const CHARTS: ChartSpec[] = [
       { key: "detAcc", label: "train acc", source: "train", color: "#e8793b" },
       { key: "detAuroc", label: "train AUROC", source: "train", color: "#f2b441" },
       { key: "detAcc", label: "eval acc", source: "eval", color: "#b14fd6" },
+      // accuracy means little alone: answering "in place" everywhere scores the chance level
+      { key: "detChance", label: "eval acc at chance", source: "eval", color: "#8a8f98" },
+      { key: "detBalAcc", label: "eval balanced acc", source: "eval", color: "#2f9e44" },
       { key: "detAuroc", label: "eval AUROC", source: "eval", color: "#d6336c" },
     ],
   },
@@ -65,4 +68,18 @@ export function latest(records: readonly MetricRecord[], kind: "train" | "eval",
     if (r.kind === kind && typeof r[key] === "number") return r[key] as number;
   }
   return undefined;
+}
+
+/**
+ * The latest detection accuracy with its chance level (from one line, so they match): the eval
+ * line's when there is one, else the train line's. chance is absent in runs logged before it was.
+ */
+export function latestDetection(records: readonly MetricRecord[]): { accuracy?: number; chance?: number } {
+  for (const kind of ["eval", "train"] as const) {
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i];
+      if (r.kind === kind && typeof r.detAcc === "number") return { accuracy: r.detAcc, chance: r.detChance };
+    }
+  }
+  return {};
 }

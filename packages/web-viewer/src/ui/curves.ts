@@ -4,7 +4,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { MetricsReader, type MetricRecord } from "../lib/metrics.js";
 import { pollMetrics } from "../lib/metricsFetch.js";
-import { CHARTS, chartData, latest, presentSeries, type ChartSpec } from "../lib/series.js";
+import { CHARTS, chartData, latest, latestDetection, presentSeries, type ChartSpec } from "../lib/series.js";
 import { flattenConfig } from "../lib/config.js";
 import { fetchJson, type RunInfo, type RunStatus } from "../lib/source.js";
 import { fmt, h, notice, pct, replace } from "./dom.js";
@@ -16,6 +16,12 @@ export interface CurvesPanel {
   el: HTMLElement;
   records(): readonly MetricRecord[];
   dispose(): void;
+}
+
+/** Detection accuracy means little alone (80% at p = 0.2 detects nothing): label it with its chance level. */
+function detectionCard(recs: readonly MetricRecord[]): [string, string] {
+  const d = latestDetection(recs);
+  return [d.chance === undefined ? "detection acc" : `detection acc (chance ${pct(d.chance)})`, pct(d.accuracy)];
 }
 
 function themeColor(name: string): string {
@@ -82,7 +88,8 @@ export function curvesPanel(run: RunInfo, onStatus: (s: RunStatus | undefined) =
     const cards: [string, string, string?][] = [
       ["step", step === undefined ? "–" : `${step}${status?.totalSteps ? ` / ${status.totalSteps}` : ""}`],
       ["loss", fmt(latest(recs, "train", "loss"))],
-      ["detection acc", pct(latest(recs, "eval", "detAcc") ?? latest(recs, "train", "detAcc"))],
+      detectionCard(recs),
+      ["balanced acc", pct(latest(recs, "eval", "detBalAcc") ?? latest(recs, "train", "detBalAcc"))],
       ["AUROC", pct(latest(recs, "eval", "detAuroc"))],
       ["kNN acc", pct(latest(recs, "eval", "knnAcc"))],
       ["img/s", fmt(latest(recs, "train", "imgPerSec"), 1)],

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { sampleDilemma } from "@dilemma/core";
 import { legendGradient } from "../lib/colormap.js";
-import { applyEdits, detectionAccuracy, type Edit, type Positions } from "../lib/corruption.js";
+import { applyEdits, balancedDetectionAccuracy, detectionAccuracy, detectionChance, type Edit, type Positions } from "../lib/corruption.js";
 import { normalizePixels, type ViewerConfig } from "../lib/config.js";
 import { makeGrid, type Grid } from "../lib/grid.js";
 import { listCheckpoints, listSamples, type CheckpointRef, type RunInfo, type SampleImage } from "../lib/source.js";
@@ -276,7 +276,8 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
         s.card.dataset.probs = JSON.stringify(Array.from(probs));
         s.card.dataset.acc = String(acc);
         replace(s.info,
-          h("div", { class: "acc" }, h("span", { class: "big" }, pct(acc)), " detection accuracy"),
+          h("div", { class: "acc" }, h("span", { class: "big" }, pct(acc)), ` detection accuracy (chance ${pct(detectionChance(pos.labels))})`),
+          h("div", { class: "muted" }, `balanced accuracy ${pct(balancedDetectionAccuracy(probs, pos.labels))} (50% = detects nothing)`),
           h("div", { class: "muted" }, `${pos.realPos.length} kept · ${nWrong} misplaced · mean p: misplaced ${pct(mean(1))}, in place ${pct(mean(0))}`));
       } catch (e) {
         if (gen !== state.generation) return;

@@ -115,31 +115,12 @@ void RunHost(const Run& r, bool transA, bool transB, int64_t M, int64_t N, int64
     });
     return;
   }
-  // One matrix: split its rows over the pool. Rows r0.. of op(A) start at A + r0 * lda
-  // (row-major A) or at column r0 (transposed A, still leading dimension lda).
+  // One matrix: its row blocks are split over the pool.
   const float *ab, *bb;
   float* ob;
   mat(0, &ab, &bb, &ob);
-  // Batch invariance, as in engine/matmul.cc: BLAS picks kernels by call shape, so every call has
-  // exactly kRowBlock rows (a short tail is padded) and a row's result depends only on its row
-  // of A — e.g. keys of one view equal keys of that view computed in a batch of both.
-  constexpr int64_t kRowBlock = 64;
-  ParallelFor((M + kRowBlock - 1) / kRowBlock, 1, [&](int64_t k0, int64_t k1) {
-    std::vector<float> padA, padC;
-    for (int64_t blk = k0; blk < k1; ++blk) {
-      const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, M - r0);
-      if (rows == kRowBlock) {
-        Sgemm(transA, transB, rows, N, K, transA ? ab + r0 : ab + r0 * lda, lda, bb, ldb, 0.f, ob + r0 * N, N);
-        continue;
-      }
-      padA.assign(kRowBlock * K, 0.f);
-      padC.resize(kRowBlock * N);
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t k = 0; k < K; ++k) padA[i * K + k] = transA ? ab[k * lda + r0 + i] : ab[(r0 + i) * lda + k];
-      Sgemm(false, transB, kRowBlock, N, K, padA.data(), K, bb, ldb, 0.f, padC.data(), N);
-      std::copy(padC.begin(), padC.begin() + rows * N, ob + r0 * N);
-    }
-  });
+  // Batch invariance, as in engine/matmul.cc: a row's result depends only on its row of A.
+  SgemmRowBlocked(transA, transB, M, N, K, ab, lda, bb, ldb, ob);
 }
 
 #if defined(DILEMMA_HAVE_CUDA)
