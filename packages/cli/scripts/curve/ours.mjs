@@ -14,7 +14,9 @@
 // Then: /usr/bin/python3 packages/cli/scripts/curve/torch_trainer.py <out>
 //   node packages/cli/scripts/curve/ours.mjs --variant mocov3|det --out DIR [--steps 300]
 //     [--batch 16] [--lr 5e-4] [--warmup 30] [--eval-every 25] [--heldout 500] [--seed 0]
-//     [--head-hidden 1024] [--head-out 256] [--engine cpu|native]
+//     [--head-hidden 1024] [--head-out 256] [--engine native|cpu] [--stop-after N]
+// --stop-after N trains N steps of the --steps schedule (0: only export, e.g. for a PyTorch-only
+// study with torch_trainer.py --init/--recipe); the draws of all --steps are written either way.
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -30,7 +32,7 @@ const opt = (name, def) => {
   return args[i + 1];
 };
 function usage(msg) {
-  console.error(`ours.mjs: ${msg}\nusage: node ours.mjs --variant mocov3|det --out DIR [--steps N] [--batch B] [--lr LR] [--warmup W] [--eval-every E] [--heldout H] [--seed S] [--head-hidden N] [--head-out N] [--engine cpu|native]`);
+  console.error(`ours.mjs: ${msg}\nusage: node ours.mjs --variant mocov3|det --out DIR [--steps N] [--batch B] [--lr LR] [--warmup W] [--eval-every E] [--heldout H] [--seed S] [--head-hidden N] [--head-out N] [--engine native|cpu] [--stop-after N]`);
   process.exit(2);
 }
 const num = (name, def, int = true) => {
@@ -51,7 +53,8 @@ const H = num("heldout", 500);
 const seed = num("seed", 0);
 const headHidden = num("head-hidden", 1024);
 const headOut = num("head-out", 256);
-const engineName = opt("engine", "cpu");
+const engineName = opt("engine", "native");
+const stopAfter = Math.min(steps, num("stop-after", steps));
 if (steps < 1 || B < 2 || H < 1 || evalEvery < 1) usage("--steps, --heldout and --eval-every must be >= 1 and --batch >= 2");
 
 const engine = await selectEngine(engineName);
@@ -154,16 +157,12 @@ function heldoutAuroc() {
 
 // ---- training ----
 const nViews = variant === "mocov3" ? 2 : 1;
+// Every step's draws, made up front with the sampler and rng state the trainer uses (the step
+// draws its nViews samples at counters nViews*s ...); the loop checks that it drew exactly these.
 const drawPos = new Int32Array(steps * nViews * 2 * B * K);
 const drawLab = new Uint8Array(steps * nViews * B * K);
-const rng = { seed, counter: 0 };
-const log = [JSON.stringify({ kind: "meta", variant, engine: engine.name, steps, batch: B, lr, warmup, heldout: H, seed, K, config })];
-const t0 = Date.now();
-log.push(JSON.stringify({ kind: "eval", step: 0, auroc: heldoutAuroc() }));
+const peek = { seed, counter: 0 };
 for (let s = 0; s < steps; s++) {
-  const idx = batches.subarray(s * B, (s + 1) * B);
-  // Record exactly the draws the step will make: sampleDilemma on a copy of the same rng state.
-  const peek = { ...rng };
   for (let v = 0; v < nViews; v++) {
     const d = core.sampleDilemma({ batch: B, numPatches, tokenDrop: config.tokenDrop, dilemmaProb: config.dilemmaProb, rng: peek });
     const o = (s * nViews + v) * B * K;
@@ -171,6 +170,16 @@ for (let s = 0; s < steps; s++) {
     drawPos.set(d.inputPos, 2 * o + B * K);
     drawLab.set(d.labels, o);
   }
+}
+write("draws.i32", bytes(drawPos));
+write("draws.u8", drawLab);
+write("data.json", JSON.stringify({ variant, images: N, size: S, steps, batch: B, K, heldout: H, views: nViews }));
+const rng = { seed, counter: 0 };
+const log = [JSON.stringify({ kind: "meta", variant, engine: engine.name, steps, stopAfter, evalEvery, batch: B, lr, warmup, heldout: H, seed, K, config })];
+const t0 = Date.now();
+log.push(JSON.stringify({ kind: "eval", step: 0, auroc: heldoutAuroc() }));
+for (let s = 0; s < stopAfter; s++) {
+  const idx = batches.subarray(s * B, (s + 1) * B);
   let res;
   if (variant === "mocov3") {
     const views = [gather(idx), gather(idx, true)];
@@ -191,17 +200,14 @@ for (let s = 0; s < steps; s++) {
     value.dispose();
     res = { loss: l, sslLoss: 0, dilemmaLoss: l, lr: stepLr };
   }
-  if (rng.counter !== peek.counter) throw new Error(`step ${s}: the trainer drew ${rng.counter} - ${peek.counter} more times than recorded`);
+  if (rng.counter !== (s + 1) * nViews) throw new Error(`step ${s}: the trainer made ${rng.counter - s * nViews} draws, ${nViews} were recorded`);
   log.push(JSON.stringify({ kind: "train", step: s + 1, loss: res.loss, ssl: res.sslLoss, dilemma: res.dilemmaLoss, lr: res.lr }));
-  if ((s + 1) % evalEvery === 0 || s + 1 === steps) {
+  if ((s + 1) % evalEvery === 0 || s + 1 === stopAfter) {
     const auroc = heldoutAuroc();
     log.push(JSON.stringify({ kind: "eval", step: s + 1, auroc }));
     console.error(`step ${s + 1}/${steps} loss ${res.loss.toFixed(5)} AUROC ${auroc.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
 }
-write("draws.i32", bytes(drawPos));
-write("draws.u8", drawLab);
-write("data.json", JSON.stringify({ variant, images: N, size: S, steps, batch: B, K, heldout: H, views: nViews }));
 await saveWeights("ours-final");
 write("ours.jsonl", log.join("\n") + "\n");
-console.error(`ours: ${steps} steps in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${engine.name}; wrote ${out}`);
+console.error(`ours: ${stopAfter} steps in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${engine.name}; wrote ${out}`);

@@ -9,7 +9,7 @@ ndim <= 1 tensors, pos_embed and cls_token). Writes DIR/torch.jsonl (same lines 
 DIR/torch-final.{json,bin}.
 
     /usr/bin/python3 packages/cli/scripts/curve/torch_trainer.py DIR [--threads 2]
-        [--init ours|torch] [--recipe ours|det_learnability] [--tag NAME]
+        [--init ours|torch] [--recipe ours|det_learnability] [--tag NAME] [--stop-after N]
 
 --init torch / --recipe det_learnability replace our initialisation / optimiser recipe by those of
 ../shared/bench/det_learnability.py (for the slow-start study; not a parity run).
@@ -223,6 +223,7 @@ def main():
     ap.add_argument("--init", choices=["ours", "torch"], default="ours")
     ap.add_argument("--recipe", choices=["ours", "det_learnability"], default="ours")
     ap.add_argument("--tag", default="torch", help="output name: DIR/<tag>.jsonl (default torch)")
+    ap.add_argument("--stop-after", type=int, help="train this many steps of the schedule (default: as many as ours.jsonl)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     d = a.dir
@@ -285,10 +286,10 @@ def main():
     log.append(json.dumps({"kind": "eval", "step": 0, "auroc": heldout_auroc()}))
     mom = ([(p_m, dict(model.base_encoder.named_parameters())[n]) for n, p_m in model.momentum_encoder.named_parameters()]
            if variant == "mocov3" else [])
-    # the steps at which ours.jsonl evaluated: the same evaluations on both sides
-    evals = {json.loads(l)["step"] for l in open(os.path.join(d, "ours.jsonl")) if '"kind":"eval"' in l}
+    stop = min(steps, a.stop_after if a.stop_after is not None else meta.get("stopAfter", steps))
+    every = meta.get("evalEvery", 25)
     t0 = time.time()
-    for s in range(steps):
+    for s in range(stop):
         lr = lr_at(s)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -316,7 +317,7 @@ def main():
         loss.backward()
         opt.step()
         log.append(json.dumps({"kind": "train", "step": s + 1, "loss": loss.item(), "ssl": ssl.item(), "dilemma": dil.item(), "lr": lr}))
-        if s + 1 in evals or s + 1 == steps:
+        if (s + 1) % every == 0 or s + 1 == stop:
             au = heldout_auroc()
             log.append(json.dumps({"kind": "eval", "step": s + 1, "auroc": au}))
             print(f"step {s + 1}/{steps} loss {loss.item():.5f} AUROC {au:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
@@ -325,7 +326,7 @@ def main():
     os.replace(tmp, os.path.join(d, a.tag + ".jsonl"))
     if a.init == "ours" and a.recipe == "ours":
         write_weights(d, a.tag + "-final", {n: t for n, t in model.state_dict().items() if n in init})
-    print(f"{a.tag}: {steps} steps in {time.time() - t0:.0f} s; wrote {d}/{a.tag}.jsonl", file=sys.stderr)
+    print(f"{a.tag}: {stop} steps in {time.time() - t0:.0f} s; wrote {d}/{a.tag}.jsonl", file=sys.stderr)
 
 
 if __name__ == "__main__":
