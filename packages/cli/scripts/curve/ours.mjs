@@ -2,8 +2,7 @@
 /* global process, console */
 // Learning-curve parity, our side (docs/learning-curve-parity.md). Builds everything both
 // trainers share and writes it to --out, then trains with @dilemma/core and logs the curve:
-//   data.f32 / data.json    MNIST digits padded 28 -> 32 and normalised ((x - 0.13) / 0.31, as
-//                           ../shared/bench/det_learnability.py), one grey plane per image
+//   data.f32 / data.json    the MNIST digits, float32 [N, 3, 32, 32] (--data below)
 //   batches.i32             [steps, batch] image index of every step (no augmentation; the second
 //                           MoCo view is the horizontal flip of the first)
 //   draws.i32 / draws.u8    every step's DILEMMA draw per query view: realPos, inputPos / labels
@@ -14,7 +13,7 @@
 // Then: /usr/bin/python3 packages/cli/scripts/curve/torch_trainer.py <out>
 //   node packages/cli/scripts/curve/ours.mjs --variant mocov3|det --out DIR [--steps 300]
 //     [--batch 16] [--lr 5e-4] [--warmup 30] [--eval-every 25] [--heldout 500] [--seed 0]
-//     [--head-hidden 1024] [--head-out 256] [--engine native|cpu] [--stop-after N]
+//     [--head-hidden 1024] [--head-out 256] [--engine native|cpu] [--stop-after N] [--data padded|cli]
 // --stop-after N trains N steps of the --steps schedule (0: only export, e.g. for a PyTorch-only
 // study with torch_trainer.py --init/--recipe); the draws of all --steps are written either way.
 import { createRequire } from "node:module";
@@ -32,7 +31,7 @@ const opt = (name, def) => {
   return args[i + 1];
 };
 function usage(msg) {
-  console.error(`ours.mjs: ${msg}\nusage: node ours.mjs --variant mocov3|det --out DIR [--steps N] [--batch B] [--lr LR] [--warmup W] [--eval-every E] [--heldout H] [--seed S] [--head-hidden N] [--head-out N] [--engine native|cpu] [--stop-after N]`);
+  console.error(`ours.mjs: ${msg}\nusage: node ours.mjs --variant mocov3|det --out DIR [--steps N] [--batch B] [--lr LR] [--warmup W] [--eval-every E] [--heldout H] [--seed S] [--head-hidden N] [--head-out N] [--engine native|cpu] [--stop-after N] [--data padded|cli]`);
   process.exit(2);
 }
 const num = (name, def, int = true) => {
@@ -55,6 +54,8 @@ const headHidden = num("head-hidden", 1024);
 const headOut = num("head-out", 256);
 const engineName = opt("engine", "native");
 const stopAfter = Math.min(steps, num("stop-after", steps));
+const dataKind = opt("data", "padded");
+if (dataKind !== "padded" && dataKind !== "cli") usage(`--data must be padded or cli, got ${dataKind}`);
 if (steps < 1 || B < 2 || H < 1 || evalEvery < 1) usage("--steps, --heldout and --eval-every must be >= 1 and --batch >= 2");
 
 const engine = await selectEngine(engineName);
@@ -67,20 +68,43 @@ const write = (name, data) => {
 };
 const bytes = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-// ---- data: MNIST padded to 32x32, normalised, shuffled with a seeded permutation ----
-const S = 32, PAD = 2, SIDE = 28;
+// ---- data: the 10,000 MNIST digits as float32 [N, 3, 32, 32], shuffled with a seeded permutation ----
+//   padded: 28x28 padded to 32x32, (x - 0.13) / 0.31 (../shared/bench/det_learnability.py)
+//   cli:    what `dilemma-cli train --data mnist` feeds: resized to 32 (resizeCoverRgb), ImageNet mean/std
+const S = 32, SIDE = 28, PLANE = S * S;
 const require = createRequire(import.meta.url);
-const grey = [];
-for (let d = 0; d < 10; d++) {
-  const raw = require(`mnist/src/digits/${d}.json`).data;
-  for (let i = 0; i < raw.length / (SIDE * SIDE); i++) grey.push(raw.subarray ? raw.subarray(i * 784, (i + 1) * 784) : raw.slice(i * 784, (i + 1) * 784));
+let images, N;
+if (dataKind === "padded") {
+  const PAD = 2;
+  const grey = [];
+  for (let d = 0; d < 10; d++) {
+    const raw = require(`mnist/src/digits/${d}.json`).data;
+    for (let i = 0; i < raw.length / (SIDE * SIDE); i++) grey.push(raw.slice(i * SIDE * SIDE, (i + 1) * SIDE * SIDE));
+  }
+  N = grey.length;
+  const mean = Math.fround(0.13), std = Math.fround(0.31);
+  images = new Float32Array(N * 3 * PLANE).fill(Math.fround((0 - mean) / std));
+  grey.forEach((g, n) => {
+    for (let r = 0; r < SIDE; r++) {
+      for (let c = 0; c < SIDE; c++) {
+        const v = (Math.fround(g[r * SIDE + c]) - mean) / std;
+        for (let ch = 0; ch < 3; ch++) images[(n * 3 + ch) * PLANE + (r + PAD) * S + c + PAD] = v;
+      }
+    }
+  });
+} else {
+  const { openMnist } = await import("../../dist/data/mnist.js");
+  const { NORMALIZE } = await import("../../dist/data/augment.js");
+  const ds = openMnist("mnist", {}, S);
+  const all = ["train", "val", "test"].flatMap((split) => Array.from({ length: ds.size(split) }, (_, i) => ds.get(split, i)));
+  N = all.length;
+  images = new Float32Array(N * 3 * PLANE);
+  all.forEach((smp, n) => {
+    for (let ch = 0; ch < 3; ch++) {
+      for (let i = 0; i < PLANE; i++) images[(n * 3 + ch) * PLANE + i] = (smp.pixels[i * 3 + ch] / 255 - NORMALIZE.mean[ch]) / NORMALIZE.std[ch];
+    }
+  });
 }
-const N = grey.length;
-const mean = Math.fround(0.13), std = Math.fround(0.31);
-const images = new Float32Array(N * S * S).fill(Math.fround((0 - mean) / std));
-grey.forEach((g, n) => {
-  for (let r = 0; r < SIDE; r++) for (let c = 0; c < SIDE; c++) images[n * S * S + (r + PAD) * S + c + PAD] = (Math.fround(g[r * SIDE + c]) - mean) / std;
-});
 // The class-ordered digits get a seeded shuffle (Philox uniforms, argsort) before the held-out cut.
 const perm = Array.from(core.philoxUniforms(seed + 7, 0, 2, 0, N)).map((u, i) => [u, i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
 const heldout = Int32Array.from(perm.slice(N - H));
@@ -96,12 +120,11 @@ write("heldout.i32", bytes(heldout));
 
 /** [n, 3, S, S] float32 of the given images, optionally flipped left-right. */
 function gather(idx, flip = false) {
-  const x = new Float32Array(idx.length * 3 * S * S);
+  const x = new Float32Array(idx.length * 3 * PLANE);
   idx.forEach((n, b) => {
-    for (let ch = 0; ch < 3; ch++) {
-      for (let r = 0; r < S; r++) {
-        for (let c = 0; c < S; c++) x[((b * 3 + ch) * S + r) * S + c] = images[n * S * S + r * S + (flip ? S - 1 - c : c)];
-      }
+    for (let row = 0; row < 3 * S; row++) {
+      const src = n * 3 * PLANE + row * S, dst = b * 3 * PLANE + row * S;
+      for (let c = 0; c < S; c++) x[dst + c] = images[src + (flip ? S - 1 - c : c)];
     }
   });
   return tf.tensor4d(x, [idx.length, 3, S, S]);
@@ -173,9 +196,9 @@ for (let s = 0; s < steps; s++) {
 }
 write("draws.i32", bytes(drawPos));
 write("draws.u8", drawLab);
-write("data.json", JSON.stringify({ variant, images: N, size: S, steps, batch: B, K, heldout: H, views: nViews }));
+write("data.json", JSON.stringify({ variant, data: dataKind, images: N, size: S, steps, batch: B, K, heldout: H, views: nViews }));
 const rng = { seed, counter: 0 };
-const log = [JSON.stringify({ kind: "meta", variant, engine: engine.name, steps, stopAfter, evalEvery, batch: B, lr, warmup, heldout: H, seed, K, config })];
+const log = [JSON.stringify({ kind: "meta", variant, data: dataKind, engine: engine.name, steps, stopAfter, evalEvery, batch: B, lr, warmup, heldout: H, seed, K, config })];
 const t0 = Date.now();
 log.push(JSON.stringify({ kind: "eval", step: 0, auroc: heldoutAuroc() }));
 for (let s = 0; s < stopAfter; s++) {

@@ -8,11 +8,12 @@ heads with BatchNorm, momentum encoder) and the schedule of @dilemma/core's trai
 ndim <= 1 tensors, pos_embed and cls_token). Writes DIR/torch.jsonl (same lines as ours.jsonl) and
 DIR/torch-final.{json,bin}.
 
-    /usr/bin/python3 packages/cli/scripts/curve/torch_trainer.py DIR [--threads 2]
-        [--init ours|torch] [--recipe ours|det_learnability] [--tag NAME] [--stop-after N]
+    /usr/bin/python3 packages/cli/scripts/curve/torch_trainer.py DIR [--threads 1]
+        [--init ours|torch] [--torch-init-for NAMES] [--recipe ours|det_learnability] [--tag NAME] [--stop-after N]
 
 --init torch / --recipe det_learnability replace our initialisation / optimiser recipe by those of
-../shared/bench/det_learnability.py (for the slow-start study; not a parity run).
+../shared/bench/det_learnability.py; --torch-init-for a,b takes only the tensors whose name contains
+a or b from that initialisation (for the slow-start study; not parity runs).
 """
 import argparse
 import json
@@ -219,8 +220,9 @@ def det_learnability_init(cfg):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: steadiest on a shared 2-core machine)")
     ap.add_argument("--init", choices=["ours", "torch"], default="ours")
+    ap.add_argument("--torch-init-for", default="", help="comma-separated name parts: these tensors get det_learnability.py's init")
     ap.add_argument("--recipe", choices=["ours", "det_learnability"], default="ours")
     ap.add_argument("--tag", default="torch", help="output name: DIR/<tag>.jsonl (default torch)")
     ap.add_argument("--stop-after", type=int, help="train this many steps of the schedule (default: as many as ours.jsonl)")
@@ -236,7 +238,7 @@ def main():
         raise SystemExit("--init torch is for the detection-only variant (the det_learnability.py setup)")
     o = cfg["optim"]
     S, B, K, H, V, steps = info["size"], info["batch"], info["K"], info["heldout"], info["views"], info["steps"]
-    images = torch.from_numpy(np.fromfile(os.path.join(d, "data.f32"), np.float32).reshape(-1, 1, S, S))
+    images = torch.from_numpy(np.fromfile(os.path.join(d, "data.f32"), np.float32).reshape(-1, 3, S, S))
     batches = np.fromfile(os.path.join(d, "batches.i32"), np.int32).reshape(steps, B)
     draws = torch.from_numpy(np.fromfile(os.path.join(d, "draws.i32"), np.int32).astype(np.int64).reshape(steps, V, 2, B, K))
     labels = torch.from_numpy(np.fromfile(os.path.join(d, "draws.u8"), np.uint8).astype(np.float32).reshape(steps, V, B, K))
@@ -246,6 +248,15 @@ def main():
 
     model = Model(cfg, variant)
     init = read_weights(d, "init") if a.init == "ours" else det_learnability_init(cfg)
+    parts = [p for p in a.torch_init_for.split(",") if p]
+    if parts:
+        if variant != "det":
+            raise SystemExit("--torch-init-for is for the detection-only variant (the det_learnability.py setup)")
+        other = det_learnability_init(cfg)
+        picked = [n for n in init if any(p in n for p in parts)]
+        if not picked:
+            raise SystemExit(f"--torch-init-for {a.torch_init_for}: no tensor name contains any of these")
+        init.update({n: other[n] for n in picked})
     sd = model.state_dict()
     missing = [n for n in sd if n not in init and not n.endswith("num_batches_tracked")]
     unknown = [n for n in init if n not in sd]
@@ -255,7 +266,7 @@ def main():
     model.train()
 
     def view(idx, flip):
-        x = images[torch.from_numpy(idx.astype(np.int64))].expand(-1, 3, -1, -1)
+        x = images[torch.from_numpy(idx.astype(np.int64))]
         return (x.flip(-1) if flip else x).contiguous()
 
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -282,7 +293,7 @@ def main():
         model.train()
         return auroc(np.concatenate(out), hlab)
 
-    log = [json.dumps({"kind": "meta", "variant": variant, "engine": f"torch {torch.__version__}", "init": a.init, "recipe": a.recipe})]
+    log = [json.dumps({"kind": "meta", "variant": variant, "engine": f"torch {torch.__version__}", "init": a.init, "torch_init_for": parts, "recipe": a.recipe})]
     log.append(json.dumps({"kind": "eval", "step": 0, "auroc": heldout_auroc()}))
     mom = ([(p_m, dict(model.base_encoder.named_parameters())[n]) for n, p_m in model.momentum_encoder.named_parameters()]
            if variant == "mocov3" else [])
@@ -324,7 +335,7 @@ def main():
     tmp = os.path.join(d, f".{a.tag}.jsonl.tmp")
     open(tmp, "w").write("\n".join(log) + "\n")
     os.replace(tmp, os.path.join(d, a.tag + ".jsonl"))
-    if a.init == "ours" and a.recipe == "ours":
+    if a.init == "ours" and a.recipe == "ours" and not parts:
         write_weights(d, a.tag + "-final", {n: t for n, t in model.state_dict().items() if n in init})
     print(f"{a.tag}: {stop} steps in {time.time() - t0:.0f} s; wrote {d}/{a.tag}.jsonl", file=sys.stderr)
 
