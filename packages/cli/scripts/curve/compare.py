@@ -1,13 +1,16 @@
 """Learning-curve parity: compares DIR/ours.jsonl with DIR/torch.jsonl (docs/learning-curve-parity.md).
 
     /usr/bin/python3 packages/cli/scripts/curve/compare.py DIR [DIR ...] [--png docs/learning-curve-parity.png]
-        [--tol 1e-2] [--auroc-tol 5e-3]
 
 Prints, per run, the largest relative difference of each loss term (|ours - torch| / |torch|), the
 first step where it passes 1e-5 / 1e-4 / 1e-3, the held-out AUROC differences, the relative
 difference of every weight tensor at the end, and a markdown table; draws the curves into --png.
-Exits 1 when a loss term differs by more than --tol (relative) or an AUROC by more than
---auroc-tol (absolute) at any step: a divergence, not float32 drift.
+
+float32 drift is measured, not assumed: DIR/ulp.jsonl (torch_trainer.py --perturb-ulp 1 --tag ulp)
+is PyTorch against itself from initial weights 1 ulp apart. Exits 1 (a divergence, not drift) when
+ours differs from PyTorch by more than --early-tol in the first --early steps, or when, over the
+run, the median relative difference of a loss term is more than --drift-factor times PyTorch's own
+(or, without ulp.jsonl, more than --tol).
 """
 import argparse
 import json
@@ -40,6 +43,7 @@ def rel(a, b):
 def compare(d):
     meta, ours, oev = load(os.path.join(d, "ours.jsonl"))
     _, tor, tev = load(os.path.join(d, "torch.jsonl"))
+    ulp = load(os.path.join(d, "ulp.jsonl")) if os.path.exists(os.path.join(d, "ulp.jsonl")) else None
     steps = sorted(ours)
     if sorted(tor) != steps or sorted(tev) != sorted(oev):
         raise SystemExit(f"{d}: ours.jsonl and torch.jsonl cover different steps; rerun torch_trainer.py")
@@ -49,6 +53,12 @@ def compare(d):
     terms = [t for t in TERMS if any(ours[s][t] != 0 for s in steps)]
     r["terms"] = terms
     r["rel"] = {t: rel([ours[s][t] for s in steps], [tor[s][t] for s in steps]) for t in terms}
+    r["ulp"] = None
+    if ulp is not None:
+        if sorted(ulp[1]) != steps:
+            raise SystemExit(f"{d}: ulp.jsonl covers different steps; rerun torch_trainer.py --perturb-ulp 1 --tag ulp")
+        r["ulp"] = {t: rel([ulp[1][s][t] for s in steps], [tor[s][t] for s in steps]) for t in terms}
+        r["ulp_auroc_diff"] = np.abs(np.array([ulp[2][s] for s in sorted(oev)]) - r["torch_auroc"])
     r["auroc_diff"] = np.abs(r["ours_auroc"] - r["torch_auroc"])
     try:
         a, b = read_weights(d, "ours-final"), read_weights(d, "torch-final")
@@ -70,10 +80,16 @@ def report(r):
         for th in (1e-5, 1e-4, 1e-3):
             above = np.nonzero(x > th)[0]
             firsts.append(f"> {th:g} from step {r['steps'][above[0]]}" if len(above) else f"never > {th:g}")
-        print(f"  {t:8s} largest relative difference {x[i]:.2e} (step {r['steps'][i]}); "
+        print(f"  {t:8s} largest relative difference {x[i]:.2e} (step {r['steps'][i]}); median {np.median(x):.1e}; "
               f"steps 1-10 max {x[:10].max():.1e}; last {x[-1]:.2e}; " + ", ".join(firsts))
+        if r["ulp"] is not None:
+            u = r["ulp"][t]
+            above = np.nonzero(u > 1e-4)[0]
+            print(f"  {'':8s} PyTorch vs PyTorch 1 ulp apart: largest {u.max():.2e}, median {np.median(u):.1e}, "
+                  f"last {u[-1]:.2e}, " + (f"> 0.0001 from step {r['steps'][above[0]]}" if len(above) else "never > 0.0001"))
     print(f"  held-out AUROC: largest |ours - torch| {r['auroc_diff'].max():.2e} "
-          f"(step {r['eval_steps'][int(np.argmax(r['auroc_diff']))]}); final ours {r['ours_auroc'][-1]:.4f} torch {r['torch_auroc'][-1]:.4f}")
+          f"(step {r['eval_steps'][int(np.argmax(r['auroc_diff']))]}); final ours {r['ours_auroc'][-1]:.4f} torch {r['torch_auroc'][-1]:.4f}"
+          + (f"; PyTorch vs PyTorch 1 ulp apart: largest {r['ulp_auroc_diff'].max():.2e}" if r["ulp"] is not None else ""))
     if r["weights"]:
         top = ", ".join(f"{n} {v:.1e}" for v, n in r["weights"][:3])
         med = np.median([v for v, _ in r["weights"]])
@@ -104,7 +120,10 @@ def plot(runs, png):
         for t, c in zip(r["terms"], ("C0", "C1", "C2")):
             ax[0, j].plot(s, [r["ours"][k][t] for k in s], c, lw=1.2, label=f"{t} (ours)")
             ax[0, j].plot(s, [r["torch"][k][t] for k in s], "k--", lw=0.7, label=f"{t} (PyTorch)" if t == r["terms"][0] else None)
-            ax[1, j].semilogy(s, np.maximum(r["rel"][t], 1e-9), c, lw=0.8, label=t)
+            ax[1, j].semilogy(s, np.maximum(r["rel"][t], 1e-9), c, lw=0.8, label=f"{t}: ours vs PyTorch")
+            if r["ulp"] is not None:
+                ax[1, j].semilogy(s, np.maximum(r["ulp"][t], 1e-9), c, lw=0.6, ls=":",
+                                  label=f"{t}: PyTorch vs PyTorch 1 ulp apart")
         ax[0, j].set_title(f"{name}: {r['meta']['steps']} steps, batch {r['meta']['batch']}")
         ax[0, j].set_ylabel("training loss")
         ax[0, j].legend(fontsize=8)
@@ -126,8 +145,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dirs", nargs="+")
     ap.add_argument("--png")
-    ap.add_argument("--tol", type=float, default=1e-2)
-    ap.add_argument("--auroc-tol", type=float, default=5e-3)
+    ap.add_argument("--early", type=int, default=3, help="steps that must match to --early-tol")
+    ap.add_argument("--early-tol", type=float, default=1e-4)
+    ap.add_argument("--drift-factor", type=float, default=3.0)
+    ap.add_argument("--tol", type=float, default=1e-2, help="median relative difference allowed without ulp.jsonl")
     ap.add_argument("--table-every", type=int, default=50)
     a = ap.parse_args()
     runs = [compare(d) for d in a.dirs]
@@ -135,10 +156,17 @@ def main():
     for r in runs:
         report(r)
         print(table(r, a.table_every))
-        worst = max(r["rel"][t].max() for t in r["terms"])
-        if worst > a.tol or r["auroc_diff"].max() > a.auroc_tol:
-            ok = False
-            print(f"  FAIL: ours and PyTorch diverge (loss {worst:.2e} > {a.tol:g} or AUROC {r['auroc_diff'].max():.2e} > {a.auroc_tol:g})")
+        for t in r["terms"]:
+            x = r["rel"][t]
+            early = x[:a.early].max()
+            limit = a.drift_factor * np.median(r["ulp"][t]) if r["ulp"] is not None else a.tol
+            if early > a.early_tol:
+                ok = False
+                print(f"  FAIL {t}: {early:.2e} relative difference in the first {a.early} steps (> {a.early_tol:g})")
+            if np.median(x) > max(limit, 1e-7):
+                ok = False
+                print(f"  FAIL {t}: median relative difference {np.median(x):.2e} > {limit:.2e}"
+                      + (f" ({a.drift_factor:g} x PyTorch's own 1-ulp drift)" if r["ulp"] is not None else ""))
     if a.png:
         plot(runs, a.png)
     sys.exit(0 if ok else 1)

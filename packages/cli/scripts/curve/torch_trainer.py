@@ -223,6 +223,9 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: steadiest on a shared 2-core machine)")
     ap.add_argument("--init", choices=["ours", "torch"], default="ours")
     ap.add_argument("--torch-init-for", default="", help="comma-separated name parts: these tensors get det_learnability.py's init")
+    ap.add_argument("--perturb-ulp", type=int, metavar="SEED",
+                    help="move every initial weight 1 ulp up or down at random (seeded): PyTorch against itself "
+                         "from a float32-rounding-sized difference, the drift baseline for ours vs PyTorch")
     ap.add_argument("--recipe", choices=["ours", "det_learnability"], default="ours")
     ap.add_argument("--tag", default="torch", help="output name: DIR/<tag>.jsonl (default torch)")
     ap.add_argument("--stop-after", type=int, help="train this many steps of the schedule (default: as many as ours.jsonl)")
@@ -262,6 +265,12 @@ def main():
     unknown = [n for n in init if n not in sd]
     if missing or unknown:
         raise SystemExit(f"init weights do not fit the model: missing {missing[:5]}, unknown {unknown[:5]}")
+    if a.perturb_ulp is not None:
+        g = np.random.default_rng(a.perturb_ulp)
+        for n, w in init.items():
+            x = w.numpy()
+            up = g.random(x.shape) < 0.5
+            init[n] = torch.from_numpy(np.where(up, np.nextafter(x, np.float32(np.inf)), np.nextafter(x, np.float32(-np.inf))).astype(np.float32))
     model.load_state_dict(init, strict=False)
     model.train()
 
@@ -335,8 +344,7 @@ def main():
     tmp = os.path.join(d, f".{a.tag}.jsonl.tmp")
     open(tmp, "w").write("\n".join(log) + "\n")
     os.replace(tmp, os.path.join(d, a.tag + ".jsonl"))
-    if a.init == "ours" and a.recipe == "ours" and not parts:
-        write_weights(d, a.tag + "-final", {n: t for n, t in model.state_dict().items() if n in init})
+    write_weights(d, a.tag + "-final", {n: t for n, t in model.state_dict().items() if n in init})
     print(f"{a.tag}: {stop} steps in {time.time() - t0:.0f} s; wrote {d}/{a.tag}.jsonl", file=sys.stderr)
 
 
