@@ -60,14 +60,19 @@ def compare(d):
         r["ulp"] = {t: rel([ulp[1][s][t] for s in steps], [tor[s][t] for s in steps]) for t in terms}
         r["ulp_auroc_diff"] = np.abs(np.array([ulp[2][s] for s in sorted(oev)]) - r["torch_auroc"])
     r["auroc_diff"] = np.abs(r["ours_auroc"] - r["torch_auroc"])
-    try:
-        a, b = read_weights(d, "ours-final"), read_weights(d, "torch-final")
-        r["weights"] = sorted(((float(np.linalg.norm((a[n] - b[n]).numpy().astype(np.float64)) /
-                                      max(np.linalg.norm(b[n].numpy().astype(np.float64)), 1e-30)), n) for n in a),
-                              reverse=True)
-    except (FileNotFoundError, KeyError):
-        r["weights"] = None
+    r["weights"] = weight_diffs(d, "ours-final", "torch-final")
+    r["ulp_weights"] = weight_diffs(d, "ulp-final", "torch-final")
     return r
+
+
+def weight_diffs(d, a_name, b_name):
+    """[(||a - b|| / ||b||, name)] per tensor, largest first; None when a file is missing."""
+    try:
+        a, b = read_weights(d, a_name), read_weights(d, b_name)
+    except FileNotFoundError:
+        return None
+    norm = lambda t: np.linalg.norm(t.numpy().astype(np.float64))  # noqa: E731
+    return sorted(((float(norm(a[n] - b[n]) / max(norm(b[n]), 1e-30)), n) for n in a), reverse=True)
 
 
 def report(r):
@@ -94,6 +99,8 @@ def report(r):
         top = ", ".join(f"{n} {v:.1e}" for v, n in r["weights"][:3])
         med = np.median([v for v, _ in r["weights"]])
         print(f"  final weights, relative L2 difference per tensor: median {med:.1e}; largest {top}")
+    if r["ulp_weights"]:
+        print(f"  {'':8s} PyTorch vs PyTorch 1 ulp apart: median {np.median([v for v, _ in r['ulp_weights']]):.1e}")
 
 
 def table(r, every):

@@ -205,7 +205,7 @@ def det_learnability_init(cfg):
     """What ../shared/bench/det_learnability.py gives the ViT and head: PyTorch module defaults
     (conv/linear kaiming-uniform weights and uniform biases, zero cls_token, default head), then
     pos_embed ~ N(0, 0.02) and every 2-D encoder weight trunc_normal(0.02)."""
-    torch.manual_seed(0)
+    torch.manual_seed(cfg["seed"])  # the run's seed (det_learnability.py: 0)
     fresh = Model(cfg, "det")
     with torch.no_grad():
         fresh.base_encoder.pos_embed.normal_(0, 0.02)
