@@ -5,9 +5,9 @@ import { getNamed, setNamed } from "./vit.js";
 
 /**
  * Linear probe D -> 1 on every patch token: "weight" [1, D] and "bias" [1], both U(-1/sqrt(D), 1/sqrt(D)):
- * PyTorch's default `nn.Linear(D, 1)` init, as the reference model's head. (A truncated normal
- * of std 0.02, the ViT's linear init, made the head ~5x smaller: under AdamW the encoder's fixed-size
- * steps then move the logits ~5x less, and detection AUROC on micro32 MNIST rose much more slowly:
+ * PyTorch's default `nn.Linear(D, 1)` init, as the reference model's head. (The ViT's linear init,
+ * truncated normal std 0.02, made the head ~3x smaller: under AdamW the encoder's fixed-size steps
+ * then move the logits ~3x less, and detection AUROC on micro32 MNIST rose much more slowly:
  * docs/learning-curve-parity.md.)
  */
 export class DetectionHead {

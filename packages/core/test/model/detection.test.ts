@@ -67,7 +67,7 @@ describe("DetectionHead", () => {
   });
 
   it("starts as PyTorch's nn.Linear(D, 1): weight and bias uniform in +-1/sqrt(D), seeded", () => {
-    // A head ~5x smaller (trunc normal 0.02) learned detection far more slowly than the PyTorch
+    // A head ~3x smaller (trunc normal 0.02) learned detection far more slowly than the PyTorch
     // reference (docs/learning-curve-parity.md), so the scale is pinned here.
     const D = 4096, bound = 1 / Math.sqrt(D);
     const heads = [new DetectionHead(D, { seed: 3 }), new DetectionHead(D, { seed: 3 }), new DetectionHead(D, { seed: 4 })];
