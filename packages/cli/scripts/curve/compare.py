@@ -134,7 +134,7 @@ def plot(runs, png):
         ax[0, j].set_title(f"{name}: {r['meta']['steps']} steps, batch {r['meta']['batch']}")
         ax[0, j].set_ylabel("training loss")
         ax[0, j].legend(fontsize=8)
-        ax[1, j].set_ylabel("|ours - PyTorch| / |PyTorch|")
+        ax[1, j].set_ylabel("|ours - PyTorch| / |PyTorch| (0 drawn as 1e-9)")
         ax[1, j].legend(fontsize=8)
         ax[2, j].plot(r["eval_steps"], r["ours_auroc"], "C3o-", ms=3, label="ours")
         ax[2, j].plot(r["eval_steps"], r["torch_auroc"], "k.--", lw=0.7, label="PyTorch")
@@ -143,7 +143,7 @@ def plot(runs, png):
         ax[2, j].legend(fontsize=8)
     fig.tight_layout()
     tmp = png + ".tmp.png"
-    fig.savefig(tmp, dpi=90)
+    fig.savefig(tmp, dpi=75)
     os.replace(tmp, png)
     print(f"wrote {png}")
 
