@@ -19,15 +19,22 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_trainer import read_weights  # noqa: E402
+
+
+def usage_error(msg):
+    """Missing or mismatched inputs: exit 2 (exit 1 means a divergence)."""
+    print(f"compare.py: {msg}", file=sys.stderr)
+    sys.exit(2)
 
 TERMS = ("loss", "ssl", "dilemma")
 
 
 def load(path):
     if not os.path.exists(path):
-        raise SystemExit(f"{path} not found: run ours.mjs and torch_trainer.py on that folder first")
+        usage_error(f"{path} not found: run ours.mjs and torch_trainer.py on that folder first")
     lines = [json.loads(line) for line in open(path) if line.strip()]
     meta = lines[0]
     train = {ln["step"]: ln for ln in lines if ln["kind"] == "train"}
@@ -46,7 +53,7 @@ def compare(d):
     ulp = load(os.path.join(d, "ulp.jsonl")) if os.path.exists(os.path.join(d, "ulp.jsonl")) else None
     steps = sorted(ours)
     if sorted(tor) != steps or sorted(tev) != sorted(oev):
-        raise SystemExit(f"{d}: ours.jsonl and torch.jsonl cover different steps; rerun torch_trainer.py")
+        usage_error(f"{d}: ours.jsonl and torch.jsonl cover different steps; rerun torch_trainer.py")
     r = {"dir": d, "meta": meta, "steps": np.array(steps), "ours": ours, "torch": tor,
          "eval_steps": np.array(sorted(oev)), "ours_auroc": np.array([oev[s] for s in sorted(oev)]),
          "torch_auroc": np.array([tev[s] for s in sorted(oev)])}
@@ -56,7 +63,7 @@ def compare(d):
     r["ulp"] = None
     if ulp is not None:
         if sorted(ulp[1]) != steps:
-            raise SystemExit(f"{d}: ulp.jsonl covers different steps; rerun torch_trainer.py --perturb-ulp 1 --tag ulp")
+            usage_error(f"{d}: ulp.jsonl covers different steps; rerun torch_trainer.py --perturb-ulp 1 --tag ulp")
         r["ulp"] = {t: rel([ulp[1][s][t] for s in steps], [tor[s][t] for s in steps]) for t in terms}
         r["ulp_auroc_diff"] = np.abs(np.array([ulp[2][s] for s in sorted(oev)]) - r["torch_auroc"])
     r["auroc_diff"] = np.abs(r["ours_auroc"] - r["torch_auroc"])

@@ -10,6 +10,10 @@ DIR/torch-final.{json,bin}.
 
     /usr/bin/python3 packages/cli/scripts/curve/torch_trainer.py DIR [--threads 1]
         [--init ours|torch] [--torch-init-for NAMES] [--recipe ours|det_learnability] [--tag NAME] [--stop-after N]
+        [--perturb-ulp SEED]
+
+--perturb-ulp SEED starts from the initial weights each moved 1 ulp up or down (PyTorch against
+itself: the measured float32 drift baseline that compare.py holds ours to).
 
 --init torch / --recipe det_learnability replace our initialisation / optimiser recipe by those of
 ../shared/bench/det_learnability.py; --torch-init-for a,b takes only the tensors whose name contains
@@ -233,12 +237,12 @@ def main():
     torch.set_num_threads(a.threads)
     d = a.dir
     if not os.path.exists(os.path.join(d, "data.json")):
-        raise SystemExit(f"{d}/data.json not found: run packages/cli/scripts/curve/ours.mjs --out {d} first")
+        ap.error(f"{d}/data.json not found: run packages/cli/scripts/curve/ours.mjs --out {d} first")
     meta = json.loads(open(os.path.join(d, "ours.jsonl")).readline())
     info = json.load(open(os.path.join(d, "data.json")))
     cfg, variant = meta["config"], info["variant"]
     if a.init == "torch" and variant != "det":
-        raise SystemExit("--init torch is for the detection-only variant (the det_learnability.py setup)")
+        ap.error("--init torch is for the detection-only variant (the det_learnability.py setup)")
     o = cfg["optim"]
     S, B, K, H, V, steps = info["size"], info["batch"], info["K"], info["heldout"], info["views"], info["steps"]
     images = torch.from_numpy(np.fromfile(os.path.join(d, "data.f32"), np.float32).reshape(-1, 3, S, S))
@@ -254,11 +258,11 @@ def main():
     parts = [p for p in a.torch_init_for.split(",") if p]
     if parts:
         if variant != "det":
-            raise SystemExit("--torch-init-for is for the detection-only variant (the det_learnability.py setup)")
+            ap.error("--torch-init-for is for the detection-only variant (the det_learnability.py setup)")
         other = det_learnability_init(cfg)
         picked = [n for n in init if any(p in n for p in parts)]
         if not picked:
-            raise SystemExit(f"--torch-init-for {a.torch_init_for}: no tensor name contains any of these")
+            ap.error(f"--torch-init-for {a.torch_init_for}: no tensor name contains any of these")
         init.update({n: other[n] for n in picked})
     sd = model.state_dict()
     missing = [n for n in sd if n not in init and not n.endswith("num_batches_tracked")]
