@@ -26,6 +26,9 @@ const trainFlags = {
   "pos-embed": s("positional embeddings: learned | sincos (fixed 2-D)", "learned"),
   "head-hidden": s("projector hidden width (default: core's)"),
   "head-out": s("projector output width (default: core's)"),
+  "crop-scale": s("area range min,max of the random-resized crops, in (0, 1]", "the data set's, else 0.08,1 (mocov3) / 0.4,1 (dino)"),
+  flip: s("random horizontal flips: on | off", "the data set's, else on"),
+  "color-jitter": s("colour jitter + random grayscale: on | off", "the data set's, else on"),
   batch: s("batch size", "32"),
   epochs: s("epochs (instead of --steps)"),
   steps: s("optimisation steps", "200"),
@@ -50,6 +53,17 @@ const trainFlags = {
 };
 
 const int = (min = 1) => num({ int: true, min });
+
+/** An on/off flag: "on" | "off" on the command line, also true / false in config files. */
+const onOff = () => z.preprocess((v) => (v === "on" || v === "true" ? true : v === "off" || v === "false" ? false : v),
+  z.boolean({ error: (iss) => `invalid value ${JSON.stringify(iss.input)}; allowed: on, off` }));
+
+/** "min,max" (or [min, max] in a config file) with 0 < min <= max <= 1. */
+const cropScale = () => z.preprocess(
+  (v) => (typeof v === "string" && /^[^,]+,[^,]+$/.test(v) ? v.split(",").map((x) => (x.trim() === "" ? NaN : Number(x))) : v),
+  z.tuple([z.number(), z.number()], { error: "expected min,max, e.g. 0.35,1" })
+    .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && lo > 0 && lo <= hi && hi <= 1, { error: "expected 0 < min <= max <= 1, e.g. 0.35,1" }),
+);
 const prob = num({ min: 0, max: 1 });
 
 const trainSchema = z.object({
@@ -62,6 +76,7 @@ const trainSchema = z.object({
   imgSize: int().optional(), patch: int().optional(), embedDim: int().optional(), depth: int().optional(), heads: int().optional(),
   posEmbed: oneOf(["learned", "sincos"] as const).optional(),
   headHidden: int().optional(), headOut: int().optional(),
+  cropScale: cropScale().optional(), flip: onOff().optional(), colorJitter: onOff().optional(),
   batch: int(2).optional(), epochs: num({ min: 0, minExclusive: true }).optional(), steps: int().optional(),
   lr: num({ min: 0, minExclusive: true }).optional(), wd: num({ min: 0 }).optional(), warmup: int(0).optional(),
   seed: int(0).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),

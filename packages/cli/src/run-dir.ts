@@ -4,7 +4,7 @@ import * as path from "node:path";
 import sharp from "sharp";
 import type { MethodName, ViTConfig } from "@dilemma/core";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
-import type { Dataset } from "./deps.js";
+import type { Augment, Dataset } from "./deps.js";
 
 /** config.json of a run (docs/run-format.md; fields after `createdAt` are cli additions). */
 export interface RunConfig {
@@ -14,6 +14,8 @@ export interface RunConfig {
   model: ViTConfig & { preset: string };
   dilemma: { tokenDrop: number; dilemmaProb: number; dilemmaWeight: number };
   data: { spec: string; numClasses: number; classNames: string[] };
+  /** Training augmentation (absent in runs from before it was configurable: the recipe's). */
+  augment?: Augment;
   optim: { lr: number; weightDecay: number; warmupSteps: number; batch: number; steps: number };
   seed: number;
   engine: string;

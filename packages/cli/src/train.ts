@@ -34,6 +34,10 @@ export interface TrainOptions {
   posEmbed?: "learned" | "sincos";
   headHidden?: number;
   headOut?: number;
+  /** Augmentation strength; each defaults to the data set's, then the method's recipe. */
+  cropScale?: [number, number];
+  flip?: boolean;
+  colorJitter?: boolean;
   batch?: number;
   /** Total steps; or give `epochs` (not both). */
   steps?: number;
@@ -154,7 +158,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const stream = o.stream ?? process.stderr;
   const progress = new Progress(stream, o.quiet ?? false);
   const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision });
-  const { openDataset, Loader: LoaderCtor, NORMALIZE } = await data();
+  const { openDataset, Loader: LoaderCtor, NORMALIZE, recipeAugment, checkAugment } = await data();
 
   let runDir: string;
   let config: RunConfig;
@@ -198,7 +202,18 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   if (ds.size("train") < B) throw new TrainError(`${config.data.spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
   const startStep = resumeFrom?.step ?? 0;
   const recipe = config.method === "dino" ? "dino" : "mocov3";
-  const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
+  if (!o.resume) {
+    // Flags, then the data set's defaults, then the recipe's own.
+    const a = { ...recipeAugment(recipe), ...ds.augment };
+    config.augment = { cropScale: o.cropScale ?? a.cropScale, flip: o.flip ?? a.flip, colorJitter: o.colorJitter ?? a.colorJitter };
+    try {
+      checkAugment(config.augment);
+    } catch (e) {
+      throw new TrainError(`--crop-scale: ${(e as Error).message}`);
+    }
+  }
+  // Runs written before augmentation was configurable (no config.augment) used the recipe's.
+  const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, augment: config.augment, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
   const cleanup: (() => void | Promise<void>)[] = [() => loader.close(), () => ds.close?.()];
   let method: SSLMethod | undefined;
   let sigint: (() => void) | undefined;
