@@ -60,8 +60,12 @@ const onOff = () => z.preprocess((v) => (v === "on" || v === "true" ? true : v =
 
 /** "min,max" (or [min, max] in a config file) with 0 < min <= max <= 1. */
 const cropScale = () => z.preprocess(
-  (v) => (typeof v === "string" && /^[^,]+,[^,]+$/.test(v) ? v.split(",").map((x) => (x.trim() === "" ? NaN : Number(x))) : v),
-  z.tuple([z.number(), z.number()], { error: "expected min,max, e.g. 0.35,1" })
+  (v) => {
+    if (typeof v !== "string") return v;
+    const parts = v.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
+    return parts.length === 2 && parts.every(Number.isFinite) ? parts : v;
+  },
+  z.tuple([z.number(), z.number()], { error: "expected two numbers min,max, e.g. 0.35,1" })
     .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && lo > 0 && lo <= hi && hi <= 1, { error: "expected 0 < min <= max <= 1, e.g. 0.35,1" }),
 );
 const prob = num({ min: 0, max: 1 });
