@@ -7,7 +7,7 @@
 // measured from metrics.jsonl and taken out of the time axis and of the total, so the times are
 // those of a plain default run. Results go to a JSON file; scripts/quality-plot.py draws them.
 //
-// Usage: node scripts/quality.mjs [--seeds 0,1,2] [--curve-every 25] [--out runs/quality]
+// Usage: node scripts/quality.mjs [--seeds 0,1,2] [--curve-every 25] [--jobs 1] [--out runs/quality]
 //          [--json results.json] [-- <extra train flags, e.g. --steps 400 --lr 0.001>]
 // Needs the built cli (npm run build -w dilemma-cli).
 import { spawn } from "node:child_process";
@@ -24,7 +24,7 @@ const own = dash < 0 ? process.argv.slice(2) : process.argv.slice(2, dash);
 const extra = dash < 0 ? [] : process.argv.slice(dash + 1);
 
 function usage(msg) {
-  console.error(`quality.mjs: ${msg}\nUsage: node scripts/quality.mjs [--seeds 0,1,2] [--curve-every 25] [--out runs/quality] [--json file] [-- train flags]`);
+  console.error(`quality.mjs: ${msg}\nUsage: node scripts/quality.mjs [--seeds 0,1,2] [--curve-every 25] [--jobs 1] [--out runs/quality] [--json file] [-- train flags]`);
   process.exit(2);
 }
 
@@ -32,7 +32,10 @@ let values;
 try {
   ({ values } = parseArgs({
     args: own,
-    options: { seeds: { type: "string", default: "0,1,2" }, "curve-every": { type: "string", default: "25" }, out: { type: "string" }, json: { type: "string" } },
+    options: {
+      seeds: { type: "string", default: "0,1,2" }, "curve-every": { type: "string", default: "25" }, jobs: { type: "string", default: "1" },
+      out: { type: "string" }, json: { type: "string" },
+    },
   }));
 } catch (e) {
   usage(e.message);
@@ -41,6 +44,9 @@ const seeds = values.seeds.split(",").map((s) => Number(s));
 if (seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s >= 0)) usage(`--seeds ${values.seeds}: expected whole numbers >= 0, e.g. 0,1,2`);
 const curveEvery = Number(values["curve-every"]);
 if (!Number.isInteger(curveEvery) || curveEvery < 1) usage(`--curve-every ${values["curve-every"]}: expected a whole number >= 1`);
+// Concurrent runs share the cores: their times then say nothing about a plain run's.
+const jobs = Number(values.jobs);
+if (!Number.isInteger(jobs) || jobs < 1) usage(`--jobs ${values.jobs}: expected a whole number >= 1`);
 for (const f of ["--seed", "--out", "--eval-every", "--resume"]) if (extra.includes(f)) usage(`${f} is set by the benchmark; remove it after --`);
 if (!existsSync(join(here, "../dist/index.js"))) usage("the cli is not built: run npm run build -w dilemma-cli first");
 const outRoot = resolve(values.out ?? join("runs", `quality-${new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}`));
@@ -89,10 +95,11 @@ function curveOf(lines, finalStep, plainEvalEvery) {
 
 const results = [];
 mkdirSync(outRoot, { recursive: true });
-console.log(`quality benchmark: default recipe${extra.length ? ` + ${extra.join(" ")}` : ""}, seeds ${seeds.join(",")}, curve every ${curveEvery} steps`);
+console.log(`quality benchmark: default recipe${extra.length ? ` + ${extra.join(" ")}` : ""}, seeds ${seeds.join(",")}, curve every ${curveEvery} steps${jobs > 1 ? `, ${jobs} at a time (times are shared-core times)` : ""}`);
 console.log(`runs in ${outRoot}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 console.log("seed  steps  wall s  train s/step  AUROC   det acc  kNN     load(1m)");
-for (const seed of seeds) {
+
+async function benchSeed(seed) {
   const dir = join(outRoot, `seed-${seed}`);
   rmSync(dir, { recursive: true, force: true });
   const loadBefore = loadavg()[0];
@@ -106,12 +113,18 @@ for (const seed of seeds) {
   const r = {
     seed, steps: config.optim.steps, data: config.data.spec, wallSeconds: seconds - evalSeconds, measuredSeconds: seconds,
     curveEvalSeconds: evalSeconds, stepSeconds, detAuroc: last?.detAuroc, detAcc: last?.detAcc, knnAcc: last?.knnAcc,
-    chance: config.data.numClasses > 0 ? 1 / config.data.numClasses : undefined, load: [loadBefore, loadAfter], curve: points, runDir: dir,
+    chance: config.data.numClasses > 0 ? 1 / config.data.numClasses : undefined, load: [loadBefore, loadAfter], jobs, curve: points, runDir: dir,
   };
   results.push(r);
   const f = (x, d = 3) => (x === undefined ? "  -  " : x.toFixed(d));
   console.log(`${String(seed).padEnd(6)}${String(r.steps).padEnd(7)}${f(r.wallSeconds, 1).padEnd(8)}${f(stepSeconds, 3).padEnd(14)}${f(r.detAuroc).padEnd(8)}${f(r.detAcc).padEnd(9)}${f(r.knnAcc).padEnd(8)}${loadBefore.toFixed(1)}-${loadAfter.toFixed(1)}`);
 }
+
+const queue = [...seeds];
+await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, async () => {
+  while (queue.length) await benchSeed(queue.shift());
+}));
+results.sort((a, b) => a.seed - b.seed);
 const aurocs = results.map((r) => r.detAuroc ?? NaN);
 console.log(`AUROC min ${Math.min(...aurocs).toFixed(3)}, median ${median(aurocs).toFixed(3)}; wall max ${Math.max(...results.map((r) => r.wallSeconds)).toFixed(1)} s`);
 const file = resolve(values.json ?? join(outRoot, "quality.json"));
