@@ -223,7 +223,7 @@ export function renderScene(label: number, size: number, seed: number, split: nu
 
   // The object stands on the ground; nearer (lower) objects are larger.
   const base = horizon + (S - horizon) * rng.uniform(0.45, 0.92);
-  const h = S * rng.uniform(0.4, 0.55) * (0.75 + 0.35 * ((base - horizon) / (S - horizon)));
+  const h = S * rng.uniform(0.5, 0.65) * (0.75 + 0.35 * ((base - horizon) / (S - horizon)));
   const ox = S * rng.uniform(0.3, 0.7);
   const parts = objectParts(label, ox, base, h, rng);
   let x0 = Infinity;
@@ -326,4 +326,4 @@ export function openScenes(spec: string, options: Record<string, string>, imageS
  * Training augmentation defaults of `scenes`: the layout is the signal, so crops stay large.
  * Flips keep a scene a valid scene (the light side is random), so they stay on.
  */
-export const SCENES_AUGMENT = { cropScale: [0.35, 1] as [number, number], flip: true, colorJitter: true };
+export const SCENES_AUGMENT = { cropScale: [0.7, 1] as [number, number], flip: true, colorJitter: true };
