@@ -95,10 +95,10 @@ export class TrainError extends Error {
 // layout says where a patch belongs; fixed sin-cos positions (MoCo v3's), which carry that
 // geometry from the first step where learned ones start as noise; 8-px patches (a 4x4 grid)
 // and half the tokens kept, so the detection head gets more context per image and a step is
-// cheaper; the detection loss weighted 2 and a higher learning rate, for a 3-minute budget.
+// cheaper; the detection loss weighted 4 and a higher learning rate, for a 3-minute budget.
 const DEFAULTS = {
-  data: "scenes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.5, dilemmaWeight: 2,
-  model: "micro32", batch: 32, steps: 500, lr: 1e-3, wd: 0.05, seed: 0, engine: "auto" as EngineName,
+  data: "scenes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.5, dilemmaWeight: 4,
+  model: "micro32", batch: 32, steps: 500, lr: 1.5e-3, wd: 0.05, seed: 0, engine: "auto" as EngineName,
   keepCheckpoints: 3, knnBank: 500, knnQueries: 250,
 };
 /** What the default model (no --model) changes in its preset. */
