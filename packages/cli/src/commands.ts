@@ -31,7 +31,7 @@ const trainFlags = {
   "color-jitter": s("colour jitter + random grayscale: on | off", "the data set's, else on"),
   batch: s("batch size", "32"),
   epochs: s("epochs (instead of --steps)"),
-  steps: s("optimisation steps", "500"),
+  steps: s("optimisation steps", "400"),
   lr: s("peak learning rate (AdamW, cosine schedule)", "0.0015"),
   wd: s("weight decay", "0.05"),
   warmup: s("warm-up steps", "min(50, steps/10)"),

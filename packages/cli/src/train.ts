@@ -98,7 +98,7 @@ export class TrainError extends Error {
 // cheaper; the detection loss weighted 4 and a higher learning rate, for a 3-minute budget.
 const DEFAULTS = {
   data: "scenes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.5, dilemmaWeight: 4,
-  model: "micro32", batch: 32, steps: 500, lr: 1.5e-3, wd: 0.05, seed: 0, engine: "auto" as EngineName,
+  model: "micro32", batch: 32, steps: 400, lr: 1.5e-3, wd: 0.05, seed: 0, engine: "auto" as EngineName,
   keepCheckpoints: 3, knnBank: 500, knnQueries: 250,
 };
 /** What the default model (no --model) changes in its preset. */
