@@ -13,24 +13,27 @@ const s = (desc: string, def?: string): FlagDef => ({ type: "string", desc, ...(
 const b = (desc: string): FlagDef => ({ type: "boolean", desc });
 
 const trainFlags = {
-  data: s("dataset: shapes | mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>", "shapes"),
+  data: s("dataset: scenes | shapes | mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>", "scenes"),
   method: s(`SSL method: ${METHODS.join(" | ")}`, "mocov3"),
   "dilemma-prob": s("probability a kept token gets a wrong position (0 = no DILEMMA)", "0.2"),
-  "token-drop": s("fraction of patch tokens dropped from the query views, in [0, 1)", "0.75"),
-  "dilemma-weight": s("weight of the detection loss (lambda)", "1"),
-  model: s("ViT preset (core's VIT_PRESETS, e.g. micro32, tiny32, small32)", "micro32"),
+  "token-drop": s("fraction of patch tokens dropped from the query views, in [0, 1)", "0.5"),
+  "dilemma-weight": s("weight of the detection loss (lambda)", "4"),
+  model: s("ViT preset (core's VIT_PRESETS, e.g. micro32, tiny32, small32)", "micro32 with --patch 8 --pos-embed sincos"),
   "img-size": s("image size (default: the preset's)"),
-  patch: s("patch size (default: the preset's)"),
+  patch: s("patch size (default: the preset's; 8 when --model is not given)"),
   "embed-dim": s("override the preset's width"),
   depth: s("override the preset's depth"),
   heads: s("override the preset's attention heads"),
-  "pos-embed": s("positional embeddings: learned | sincos (fixed 2-D)", "learned"),
+  "pos-embed": s("positional embeddings: learned | sincos (fixed 2-D)", "the preset's (learned); sincos when --model is not given"),
   "head-hidden": s("projector hidden width (default: core's)"),
   "head-out": s("projector output width (default: core's)"),
+  "crop-scale": s("area range min,max of the random-resized crops, in (0, 1]", "the data set's, else 0.08,1 (mocov3) / 0.4,1 (dino)"),
+  flip: s("random horizontal flips: on | off", "the data set's, else on"),
+  "color-jitter": s("colour jitter + random grayscale: on | off", "the data set's, else on"),
   batch: s("batch size", "32"),
   epochs: s("epochs (instead of --steps)"),
-  steps: s("optimisation steps", "200"),
-  lr: s("peak learning rate (AdamW, cosine schedule)", "0.0005"),
+  steps: s("optimisation steps", "400"),
+  lr: s("peak learning rate (AdamW, cosine schedule)", "0.0015"),
   wd: s("weight decay", "0.05"),
   warmup: s("warm-up steps", "min(50, steps/10)"),
   seed: s("seed of initialisation, data order, augmentation and DILEMMA sampling", "0"),
@@ -55,6 +58,21 @@ const trainFlags = {
 };
 
 const int = (min = 1) => num({ int: true, min });
+
+/** An on/off flag: "on" | "off" on the command line, also true / false in config files. */
+const onOff = () => z.preprocess((v) => (v === "on" || v === "true" ? true : v === "off" || v === "false" ? false : v),
+  z.boolean({ error: (iss) => `invalid value ${JSON.stringify(iss.input)}; allowed: on, off` }));
+
+/** "min,max" (or [min, max] in a config file) with 0 < min <= max <= 1. */
+const cropScale = () => z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    const parts = v.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
+    return parts.length === 2 && parts.every(Number.isFinite) ? parts : v;
+  },
+  z.tuple([z.number(), z.number()], { error: "expected two numbers min,max, e.g. 0.35,1" })
+    .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && lo > 0 && lo <= hi && hi <= 1, { error: "expected 0 < min <= max <= 1, e.g. 0.35,1" }),
+);
 const prob = num({ min: 0, max: 1 });
 
 const trainSchema = z.object({
@@ -67,6 +85,7 @@ const trainSchema = z.object({
   imgSize: int().optional(), patch: int().optional(), embedDim: int().optional(), depth: int().optional(), heads: int().optional(),
   posEmbed: oneOf(["learned", "sincos"] as const).optional(),
   headHidden: int().optional(), headOut: int().optional(),
+  cropScale: cropScale().optional(), flip: onOff().optional(), colorJitter: onOff().optional(),
   batch: int(2).optional(), epochs: num({ min: 0, minExclusive: true }).optional(), steps: int().optional(),
   lr: num({ min: 0, minExclusive: true }).optional(), wd: num({ min: 0 }).optional(), warmup: int(0).optional(),
   seed: int(0).optional(), engine: oneOf(ENGINES).optional(), precision: oneOf(PRECISIONS).optional(),

@@ -5,7 +5,7 @@ import "@tensorflow/tfjs-core";
 import { createMethod, defaultMethodConfig, sampleDilemma, VIT_PRESETS } from "@dilemma/core";
 import * as dataModule from "./data/index.js";
 
-export type { Batch, Dataset, Sample, Split, LoaderOptions } from "./data/index.js";
+export type { Augment, Batch, Dataset, Sample, Split, LoaderOptions } from "./data/index.js";
 export type { Loader } from "./data/index.js";
 
 /** The parts of @dilemma/core the cli uses beyond api.ts. */

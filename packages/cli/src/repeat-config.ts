@@ -24,5 +24,8 @@ export function trainFlagsOfRun(c: RunConfig): Record<string, unknown> {
     batch: c.optim.batch, steps: c.optim.steps, lr: c.optim.lr, wd: c.optim.weightDecay, warmup: c.optim.warmupSteps,
     seed: c.seed, evalEvery: c.evalEvery, ckptEvery: c.ckptEvery, keepCheckpoints: c.keepCheckpoints,
     knnBank: ev.bank, knnQueries: ev.queries, knnK: ev.k, evalSeed: ev.seed,
+    ...(c.augment ? { cropScale: c.augment.cropScale, flip: c.augment.flip, colorJitter: c.augment.colorJitter } : {}),
+    ...(c.timeBudget !== undefined ? { timeBudget: c.timeBudget } : {}),
+    ...(c.init ? { init: c.init.file } : {}),
   };
 }

@@ -5,7 +5,7 @@ import sharp from "sharp";
 import type { MethodName, ViTConfig } from "@dilemma/core";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import { evalIndices } from "./data/eval-sample.js";
-import type { Dataset } from "./deps.js";
+import type { Augment, Dataset } from "./deps.js";
 
 /**
  * How a run is evaluated (train-time kNN and detection, `dilemma-cli eval`, the probe): images are
@@ -41,6 +41,8 @@ export interface RunConfig {
   model: ViTConfig & { preset: string };
   dilemma: { tokenDrop: number; dilemmaProb: number; dilemmaWeight: number };
   data: { spec: string; numClasses: number; classNames: string[] };
+  /** Training augmentation (absent in runs from before it was configurable: the recipe's). */
+  augment?: Augment;
   optim: {
     lr: number; weightDecay: number; warmupSteps: number; batch: number; steps: number;
     /** Peak learning-rate changes made by `train --resume --lr` (from that step on). */

@@ -39,6 +39,17 @@ describe("argument validation", () => {
     expect((await run(["eval"])).err).toMatch(/expected <run\|checkpoint>, got none/);
   });
 
+  it("parses the augmentation strength flags", async () => {
+    expect(parseCommand(trainCommand, ["--crop-scale", "0.35,1", "--flip", "off", "--color-jitter", "on"]))
+      .toMatchObject({ cropScale: [0.35, 1], flip: false, colorJitter: true });
+    expect(() => parseCommand(trainCommand, ["--crop-scale", "0.5"])).toThrow(/--crop-scale: expected two numbers min,max/);
+    expect(() => parseCommand(trainCommand, ["--crop-scale", "0.5,x"])).toThrow(/--crop-scale: expected two numbers min,max/);
+    expect(() => parseCommand(trainCommand, ["--crop-scale", "0.9,0.5"])).toThrow(/--crop-scale: expected 0 < min <= max <= 1/);
+    expect(() => parseCommand(trainCommand, ["--flip", "maybe"])).toThrow(/--flip: invalid value "maybe"; allowed: on, off/);
+    expect(() => parseCommand(trainCommand, ["--resume", "runs/x", "--flip", "off"])).toThrow(/--flip: cannot be changed when resuming/);
+    expect((await run(["train", "--crop-scale", "2,3"])).code).toBe(2);
+  });
+
   it("refuses --steps with --epochs, and training flags with --resume", () => {
     expect(() => parseCommand(trainCommand, ["--steps", "5", "--epochs", "2"])).toThrow(/--epochs: give --steps or --epochs, not both/);
     expect(() => parseCommand(trainCommand, ["--resume", "runs/x", "--batch", "4"])).toThrow(/--batch: cannot be changed when resuming/);

@@ -10,7 +10,7 @@ export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".
 export const TINY: TrainOptions = {
   data: "shapes:n=256,val=64", model: "micro32", imgSize: 16, patch: 4, embedDim: 32, depth: 1, heads: 2,
   headHidden: 32, headOut: 16, batch: 8, steps: 6, lr: 1e-3, warmup: 1, seed: 3, engine: "cpu", quiet: true,
-  knnBank: 32, knnQueries: 16, workers: 0, evalEvery: 1000, ckptEvery: 2,
+  knnBank: 32, knnQueries: 16, workers: 0, evalEvery: 1000, ckptEvery: 2, tokenDrop: 0.75,
 };
 
 /** TINY as command-line flags (for child processes). */

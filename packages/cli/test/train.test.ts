@@ -103,6 +103,19 @@ describe("train", () => {
     await expect(train({ ...TINY, out })).rejects.toThrow(/already holds a run; continue it with --resume/);
   });
 
+  it("records the augmentation: the data set's defaults under the flags, the recipe's where neither says", async () => {
+    const cfgOf = async (o: Parameters<typeof train>[0]) => {
+      const run = await train({ ...TINY, steps: 1, ckptEvery: 1, knnBank: 0, knnQueries: 0, out: path.join(tmpDir("aug"), "r"), ...o });
+      return JSON.parse(fs.readFileSync(path.join(run.runDir, "config.json"), "utf8")).augment;
+    };
+    expect(await cfgOf({})).toEqual({ cropScale: [0.08, 1], flip: true, colorJitter: true });
+    const scenes = await cfgOf({ data: "scenes:n=64,val=16" });
+    expect(scenes.cropScale[0]).toBeGreaterThan(0.08);
+    expect(await cfgOf({ data: "scenes:n=64,val=16", cropScale: [0.5, 0.9], flip: false, colorJitter: false }))
+      .toEqual({ cropScale: [0.5, 0.9], flip: false, colorJitter: false });
+    await expect(train({ ...TINY, cropScale: [0, 1], out: path.join(tmpDir("aug"), "r") })).rejects.toThrow(/--crop-scale: .*0 < min <= max <= 1/);
+  });
+
   it("rejects an unknown preset listing the known ones", async () => {
     await expect(train({ ...TINY, model: "giant", out: path.join(tmpDir("preset"), "r") })).rejects.toThrow(/--model giant: unknown preset; allowed: .*micro32/);
   });

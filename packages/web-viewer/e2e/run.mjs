@@ -200,6 +200,22 @@ async function main() {
     assert(ink.colours > 8, `heatmap canvas looks empty: ${JSON.stringify(ink)}`);
   });
 
+  await test("the inspector says whether detection has emerged, from the run's held-out AUROC", async () => {
+    const evals = fs.readFileSync(path.join(run.dir, "metrics.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
+      .filter((l) => l.kind === "eval" && Number.isFinite(l.detAuroc));
+    const box = page.getByTestId("detection-verdict");
+    await page.waitForFunction(() => document.querySelector('[data-testid="detection-verdict"]')?.dataset.verdict !== undefined, null, { timeout: 6000, polling: 200 });
+    const verdict = await box.getAttribute("data-verdict");
+    if (!evals.length) { assert(verdict === "none", `no eval AUROC but verdict ${verdict}`); return; }
+    const auroc = evals[evals.length - 1].detAuroc;
+    const want = auroc < 0.6 ? "not-emerged" : auroc < 0.75 ? "weak" : "clear";
+    assert(verdict === want, `AUROC ${auroc}: verdict ${verdict}, expected ${want}`);
+    const text = await box.textContent();
+    assert(text.includes(auroc.toFixed(2)), `the note does not quote AUROC ${auroc.toFixed(2)}: ${text}`);
+    if (want === "not-emerged") assert(/has not emerged/.test(text) && (await box.isVisible()), `note: ${text}`);
+    log(`  verdict ${verdict} (AUROC ${auroc.toFixed(3)})`);
+  });
+
   await test("swapping two patches changes the heatmap", async () => {
     const inspector = page.getByTestId("inspector");
     const kept = JSON.parse(await inspector.getAttribute("data-kept"));

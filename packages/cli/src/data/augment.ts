@@ -16,6 +16,36 @@ export const NORMALIZE: { mean: [number, number, number]; std: [number, number, 
   std: [0.229, 0.224, 0.225],
 };
 
+/**
+ * The strength of a training recipe's augmentations, on top of its per-view blur / solarize.
+ * Random-resized crops and flips remove much of what says where a part belongs (the DILEMMA
+ * detection task), so data sets whose layout carries that information default to weaker ones.
+ */
+export interface Augment {
+  /** Area range of RandomResizedCrop, as fractions of the image (0 < min <= max <= 1). */
+  cropScale: [number, number];
+  /** Horizontal flip with probability 0.5. */
+  flip: boolean;
+  /** ColorJitter(0.4, 0.4, 0.2, 0.1) with p 0.8 and grayscale with p 0.2. */
+  colorJitter: boolean;
+}
+
+/** The recipes' own augmentations (MoCo v3 / DINO global crops): what `undefined` means. */
+export function recipeAugment(recipe: ViewRecipe): Augment {
+  const r = RECIPES[recipe];
+  if (r === undefined) throw new Error(`unknown view recipe "${recipe}": use "mocov3", "dino" or "eval"`);
+  return { cropScale: r === null ? [1, 1] : [...r[0].cropScale], flip: r !== null, colorJitter: r !== null };
+}
+
+/** Throws a clear error when `a` is not a valid {@link Augment}. */
+export function checkAugment(a: Augment): void {
+  const [lo, hi] = a.cropScale ?? [];
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo > 0 && lo <= hi && hi <= 1)) {
+    throw new Error(`crop scale ${JSON.stringify(a.cropScale)} is invalid: use min,max with 0 < min <= max <= 1, e.g. 0.08,1`);
+  }
+  if (typeof a.flip !== "boolean" || typeof a.colorJitter !== "boolean") throw new Error("augment flip and colorJitter must be true or false");
+}
+
 /** Parameters of one augmented view. */
 interface ViewParams {
   cropScale: [number, number];
@@ -101,6 +131,12 @@ function colorJitter(rng: Rng, img: Float32Array, o: number, n: number): void {
       shiftHue(img, o, n, hue);
     }
   }
+}
+
+/** Consumes the draws of {@link colorJitter} (4 factors + 3 for the shuffle) without applying them. */
+function skipJitterDraws(rng: Rng): void {
+  for (let i = 0; i < 4; i++) rng.next();
+  for (let i = 3; i > 0; i--) rng.int(i + 1);
 }
 
 /** Rotates hue by `h` turns (HSV round trip, as torchvision's adjust_hue). */
@@ -212,6 +248,7 @@ export function renderView(
   key: { seed: number; step: number; slot: number },
   out: Float32Array,
   offset: number,
+  augment?: Augment,
 ): void {
   if (view < 0 || view >= viewCount(recipe)) throw new Error(`view ${view} does not exist in recipe "${recipe}" (${viewCount(recipe)} views)`);
   const params = RECIPES[recipe];
@@ -224,11 +261,17 @@ export function renderView(
   }
   const p = params[view];
   const rng = new Rng(key.seed, key.step, key.slot, view);
-  const crop = randomResizedCrop(rng, sample.width, sample.height, p.cropScale);
-  const flip = rng.chance(0.5);
+  // The draws happen whatever the options, so switching one augmentation off leaves the
+  // others' random numbers unchanged.
+  const crop = randomResizedCrop(rng, sample.width, sample.height, augment?.cropScale ?? p.cropScale);
+  const flip = rng.chance(0.5) && (augment?.flip ?? true);
   cropResizeToPlanar(sample.pixels, sample.width, sample.height, crop, size, size, flip, out, offset);
-  if (rng.chance(0.8)) colorJitter(rng, out, offset, n);
-  if (rng.chance(0.2)) grayscale(out, offset, n);
+  const jitter = augment?.colorJitter ?? true;
+  if (rng.chance(0.8)) {
+    if (jitter) colorJitter(rng, out, offset, n);
+    else skipJitterDraws(rng);
+  }
+  if (rng.chance(0.2) && jitter) grayscale(out, offset, n);
   if (rng.chance(p.blurP)) {
     // sigma U(0.1, 2.0) is defined at 224 px; scale it to the image, but not below a quarter,
     // so blur still matters at 32 px instead of vanishing.

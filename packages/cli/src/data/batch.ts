@@ -2,7 +2,7 @@
  * Which samples make up the batch for a step, and how a batch is rendered. Shared by the
  * inline loader and the worker threads so both produce identical bytes.
  */
-import { renderView, viewCount, type ViewRecipe } from "./augment.js";
+import { renderView, viewCount, type Augment, type ViewRecipe } from "./augment.js";
 import { permutation } from "./prng.js";
 import type { Sample } from "./types.js";
 
@@ -24,6 +24,8 @@ export interface BatchConfig {
   batchSize: number;
   imageSize: number;
   recipe: ViewRecipe;
+  /** Augmentation strength; the recipe's own when unset. */
+  augment?: Augment;
   seed: number;
   dropLast: boolean;
   shuffle: boolean;
@@ -60,7 +62,7 @@ export function renderBatch(c: BatchConfig, step: number, indices: Int32Array, s
   for (let b = 0; b < B; b++) {
     labels[b] = samples[b].label;
     for (let v = 0; v < nViews; v++) {
-      renderView(samples[b], c.recipe, v, S, { seed: c.seed, step, slot: indices[b] }, views[v], b * per);
+      renderView(samples[b], c.recipe, v, S, { seed: c.seed, step, slot: indices[b] }, views[v], b * per, c.augment);
     }
   }
   return { views, labels, indices, step };

@@ -1,5 +1,5 @@
 /**
- * Data for dilemma-cli: datasets (procedural `shapes`, `mnist`, CIFAR binaries, image folders),
+ * Data for dilemma-cli: datasets (procedural `scenes` and `shapes`, `mnist`, CIFAR binaries, image folders),
  * view augmentations (MoCo v3, DINO, eval) and a deterministic worker-thread batch loader.
  *
  * @example
@@ -13,8 +13,9 @@
 export type { Dataset, OpenOptions, Sample, Split } from "./types.js";
 export { parseDataSpec, type DataKind, type DataSpec } from "./spec.js";
 export { openDataset, datasetInfo, formatDatasetInfo, type DatasetInfo } from "./open.js";
-export { NORMALIZE, viewCount, type ViewRecipe } from "./augment.js";
+export { NORMALIZE, checkAugment, recipeAugment, viewCount, type Augment, type ViewRecipe } from "./augment.js";
 export type { Batch } from "./batch.js";
 export { Loader, type LoaderOptions } from "./loader.js";
 export { SHAPE_CLASSES, renderShape } from "./shapes.js";
 export { DEFAULT_EVAL_SEED, evalIndices, readEvalSample } from "./eval-sample.js";
+export { SCENE_CLASSES, SCENES_AUGMENT, renderScene } from "./scenes.js";

@@ -4,7 +4,7 @@
  * keyed by the seed, step and sample index — never by timing, worker count or prefetch depth.
  */
 import { availableParallelism } from "node:os";
-import { viewCount, type ViewRecipe } from "./augment.js";
+import { checkAugment, viewCount, type Augment, type ViewRecipe } from "./augment.js";
 import { batchIndices, renderBatch, stepsPerEpoch, type Batch, type BatchConfig } from "./batch.js";
 import { WorkerPool, type TaskReply } from "./pool.js";
 import { checkSplit, type Dataset, type Split } from "./types.js";
@@ -16,6 +16,8 @@ export interface LoaderOptions {
   /** Side of the square views (the dataset is resized to it when it differs). */
   imageSize: number;
   recipe: ViewRecipe;
+  /** Augmentation strength (crop scale, flip, colour jitter); default: the recipe's own. */
+  augment?: Augment;
   seed: number;
   /** First global step to deliver (resume); default 0. */
   startStep?: number;
@@ -55,6 +57,7 @@ export class Loader {
     checkInt("batchSize", opts.batchSize, 1);
     checkInt("imageSize", opts.imageSize, 1);
     viewCount(opts.recipe); // throws on an unknown recipe
+    if (opts.augment) checkAugment(opts.augment);
     if (!Number.isSafeInteger(opts.seed)) throw new Error(`loader option seed=${opts.seed} is invalid: use a whole number`);
     const shuffle = opts.shuffle ?? opts.split === "train";
     const dropLast = opts.dropLast ?? shuffle;
@@ -63,7 +66,7 @@ export class Loader {
     if (dropLast && n < opts.batchSize) {
       throw new Error(`split "${opts.split}" of data ${ds.spec} has ${n} images, fewer than the batch size ${opts.batchSize}: lower the batch size or add images`);
     }
-    this.config = { n, batchSize: opts.batchSize, imageSize: opts.imageSize, recipe: opts.recipe, seed: opts.seed, dropLast, shuffle };
+    this.config = { n, batchSize: opts.batchSize, imageSize: opts.imageSize, recipe: opts.recipe, ...(opts.augment ? { augment: opts.augment } : {}), seed: opts.seed, dropLast, shuffle };
     this.stepsPerEpoch = stepsPerEpoch(this.config);
     this.cursor = opts.startStep ?? 0;
     checkInt("startStep", this.cursor, 0);

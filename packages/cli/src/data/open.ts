@@ -1,13 +1,14 @@
 import { openCifar } from "./cifar.js";
 import { openFolder } from "./folder.js";
 import { openMnist } from "./mnist.js";
+import { openScenes } from "./scenes.js";
 import { openShapes } from "./shapes.js";
 import { parseDataSpec } from "./spec.js";
 import type { Dataset, OpenOptions } from "./types.js";
 
 /**
  * Opens a dataset from a spec (see {@link parseDataSpec}); every sample is delivered at
- * `opts.imageSize` square. `seed` varies the procedural `shapes` images; `cacheDir` enables the
+ * `opts.imageSize` square. `seed` varies the procedural `scenes` and `shapes` images; `cacheDir` enables the
  * on-disk decoded-image cache of `folder` datasets.
  *
  * @throws Error naming the path/option at fault and the fix (missing folder, wrong file size, ...).
@@ -20,6 +21,9 @@ export async function openDataset(spec: string, opts: OpenOptions): Promise<Data
   const p = parseDataSpec(spec);
   let ds: Dataset;
   switch (p.kind) {
+    case "scenes":
+      ds = openScenes(spec, p.options, imageSize, opts.seed ?? 0);
+      break;
     case "shapes":
       ds = openShapes(spec, p.options, imageSize, opts.seed ?? 0);
       break;

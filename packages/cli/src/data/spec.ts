@@ -1,5 +1,5 @@
 /** The dataset kinds a spec can name. */
-export type DataKind = "shapes" | "mnist" | "cifar10" | "cifar100" | "folder";
+export type DataKind = "scenes" | "shapes" | "mnist" | "cifar10" | "cifar100" | "folder";
 
 /** A parsed data spec. */
 export interface DataSpec {
@@ -9,13 +9,13 @@ export interface DataSpec {
   options: Record<string, string>;
 }
 
-const KINDS: readonly DataKind[] = ["shapes", "mnist", "cifar10", "cifar100", "folder"];
+const KINDS: readonly DataKind[] = ["scenes", "shapes", "mnist", "cifar10", "cifar100", "folder"];
 const PATH_KINDS: ReadonlySet<DataKind> = new Set(["cifar10", "cifar100", "folder"]);
 
 /**
  * Parses a data spec.
  *
- * - `shapes`, `shapes:n=20000,val=2000`, `mnist`, `mnist:val=0.1` — options as `key=value`
+ * - `scenes`, `shapes`, `shapes:n=20000,val=2000`, `mnist`, `mnist:val=0.1` — options as `key=value`
  *   separated by `,` or `&`.
  * - `cifar10:<dir>`, `cifar100:<dir>`, `folder:<dir>` — a directory, optionally followed by
  *   `?key=value,...` (e.g. `folder:./photos?minSize=32,val=0.1`).
@@ -29,7 +29,7 @@ export function parseDataSpec(spec: string): DataSpec {
   const rest = colon < 0 ? "" : s.slice(colon + 1);
   if (!(KINDS as readonly string[]).includes(head)) {
     throw new Error(
-      `unknown data spec "${spec}": use one of shapes[:n=20000], mnist, cifar10:<dir>, cifar100:<dir>, folder:<dir>`,
+      `unknown data spec "${spec}": use one of scenes[:n=20000], shapes[:n=20000], mnist, cifar10:<dir>, cifar100:<dir>, folder:<dir>`,
     );
   }
   const kind = head as DataKind;

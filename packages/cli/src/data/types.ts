@@ -1,3 +1,5 @@
+import type { Augment } from "./augment.js";
+
 /** A dataset split. */
 export type Split = "train" | "val" | "test";
 
@@ -47,6 +49,11 @@ export interface Dataset {
   /** Files that could not be read (and were replaced by a neighbour). */
   skipped: { count: number; examples: string[] };
   close?(): Promise<void>;
+  /**
+   * Training augmentation defaults of this data set (flags override them; unset fields take the
+   * recipe's). Set where the layout carries where a part belongs, which crops and flips erase.
+   */
+  augment?: Partial<Augment>;
   /** Set by {@link openDataset}: the options to open an identical copy in a worker thread. */
   openOptions?: OpenOptions;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NORMALIZE, type Sample } from "../../src/data/index.js";
-import { randomResizedCrop, renderView } from "../../src/data/augment.js";
+import { checkAugment, randomResizedCrop, recipeAugment, renderView, type Augment } from "../../src/data/augment.js";
 import { Rng } from "../../src/data/prng.js";
 import { renderShape } from "../../src/data/shapes.js";
 
@@ -73,5 +73,66 @@ describe("augmentations", () => {
       for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]) / a.length;
     }
     expect(diff / 10).toBeGreaterThan(0.1);
+  });
+
+  describe("strength options", () => {
+    const withAug = (a: Augment | undefined, seed: number, v = 0): Float32Array => {
+      const out = new Float32Array(3 * S * S);
+      renderView(sample, "mocov3", v, S, { seed, step: 0, slot: 0 }, out, 0, a);
+      return out;
+    };
+    const full: Augment = { cropScale: [1, 1], flip: false, colorJitter: false };
+
+    it("the recipe's own strength is what no options mean, bit for bit", () => {
+      expect(recipeAugment("mocov3")).toEqual({ cropScale: [0.08, 1], flip: true, colorJitter: true });
+      expect(recipeAugment("dino").cropScale).toEqual([0.4, 1]);
+      for (let seed = 0; seed < 5; seed++) expect(same(withAug(recipeAugment("mocov3"), seed), withAug(undefined, seed))).toBe(true);
+    });
+
+    it("crop scale 1, no flip, no jitter leaves only blur / solarize on the whole image", () => {
+      // View 1 of MoCo v3 blurs with p 0.1 and solarizes with p 0.2: most seeds give the eval view.
+      const plain = view("eval", 0, 0);
+      let equal = 0;
+      for (let seed = 0; seed < 20; seed++) if (same(withAug(full, seed, 1), plain)) equal++;
+      expect(equal).toBeGreaterThan(8);
+      expect(equal).toBeLessThan(20);
+    });
+
+    it("switching flips or jitter off changes only that augmentation's effect", () => {
+      // With jitter off the crop and flip draws stay the same, so the no-jitter view of a seed
+      // equals the full view exactly when that seed drew no jitter and no grayscale.
+      let flipsSeen = 0;
+      for (let seed = 0; seed < 30; seed++) {
+        const noFlip = withAug({ cropScale: [1, 1], flip: false, colorJitter: false }, seed, 1);
+        const maybeFlip = withAug({ cropScale: [1, 1], flip: true, colorJitter: false }, seed, 1);
+        if (!same(noFlip, maybeFlip)) {
+          flipsSeen++;
+          // A flip mirrors each row.
+          expect(maybeFlip[0]).toBeCloseTo(noFlip[S - 1], 5);
+        }
+      }
+      expect(flipsSeen).toBeGreaterThan(5);
+      expect(flipsSeen).toBeLessThan(25);
+    });
+
+    it("larger minimum crops keep more of the image", () => {
+      let big = 0;
+      let small = 0;
+      for (let k = 0; k < 300; k++) {
+        const a = randomResizedCrop(new Rng(k), 32, 32, [0.6, 1]);
+        const b = randomResizedCrop(new Rng(k), 32, 32, [0.08, 1]);
+        big += (a.w * a.h) / 1024 / 300;
+        small += (b.w * b.h) / 1024 / 300;
+        expect((a.w * a.h) / 1024).toBeGreaterThan(0.5);
+      }
+      expect(big).toBeGreaterThan(small + 0.2);
+    });
+
+    it("rejects invalid strengths with the allowed range", () => {
+      for (const cropScale of [[0, 1], [0.5, 0.4], [0.2, 1.5], [NaN, 1]] as [number, number][]) {
+        expect(() => checkAugment({ ...full, cropScale })).toThrow(/0 < min <= max <= 1/);
+      }
+      expect(() => checkAugment({ ...full, flip: "yes" as never })).toThrow(/true or false/);
+    });
   });
 });

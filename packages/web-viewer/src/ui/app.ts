@@ -97,7 +97,7 @@ export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
     if (!cfg) { replace(main, notice("error", "Cannot run the model", cfgError || "config.json is missing.")); return; }
     if (!inspector) {
       const evalSteps = records.filter((r) => r.kind === "eval").map((r) => r.step);
-      inspector = inspectorPanel(current, cfg, candidateSteps(current.config, lastStatus?.totalSteps, evalSteps));
+      inspector = inspectorPanel(current, cfg, candidateSteps(current.config, lastStatus?.totalSteps, evalSteps), records);
     }
     replace(main, inspector.el);
   }
@@ -125,7 +125,7 @@ export async function startApp(root: HTMLElement, mode: Mode): Promise<void> {
     if (current !== run) return;
     tabButtons.get("curves")!.hidden = run.kind === "export";
     if (run.kind === "export") tab = "inspect";
-    curves = curvesPanel(run, setStatus, (r) => { records = r; });
+    curves = curvesPanel(run, setStatus, (r) => { records = r; inspector?.setMetrics(r); });
     showTab(tab);
   }
 

@@ -7,7 +7,9 @@ import { legendGradient } from "../lib/colormap.js";
 import { applyEdits, balancedDetectionAccuracy, detectionAccuracy, detectionChance, type Edit, type Positions } from "../lib/corruption.js";
 import { normalizePixels, type ViewerConfig } from "../lib/config.js";
 import { makeGrid, type Grid } from "../lib/grid.js";
+import type { MetricRecord } from "../lib/metrics.js";
 import { listCheckpoints, listSamples, type CheckpointRef, type RunInfo, type SampleImage } from "../lib/source.js";
+import { detectionVerdict, verdictText } from "../lib/verdict.js";
 import { loadDetector, type Detector } from "../model/detector.js";
 import { h, notice, pct, replace } from "./dom.js";
 import { loadImageSource, rgbaOf, toSquare } from "./image.js";
@@ -27,10 +29,12 @@ interface ViewSlot {
 
 export interface InspectorPanel {
   el: HTMLElement;
+  /** New metrics.jsonl records: updates the note on whether detection has emerged. */
+  setMetrics(records: readonly MetricRecord[]): void;
   dispose(): void;
 }
 
-export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: number[]): InspectorPanel {
+export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: number[], records: readonly MetricRecord[] = []): InspectorPanel {
   const grid: Grid = makeGrid(cfg.model.imgSize, cfg.model.patchSize);
   const L = grid.numPatches;
   const el = h("section", { class: "panel inspector", "data-testid": "inspector" });
@@ -170,7 +174,18 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
     h("div", { class: "row" }, clearBtn),
     h("h3", {}, "Models"), h("label", { class: "field" }, h("span", {}, "model"), selA), h("label", { class: "field" }, h("span", {}, "compare with"), selB));
 
-  replace(el, controls, h("div", { class: "inspector-main" }, viewsBox, legend, hover));
+  // What the held-out evaluation says about the detector, above the heatmaps: a flat map on a
+  // run where detection has not emerged is expected, and the page says so.
+  const verdictBox = h("div", { class: "verdict", role: "status", "data-testid": "detection-verdict" });
+  function setMetrics(recs: readonly MetricRecord[]) {
+    const v = detectionVerdict(recs);
+    verdictBox.dataset.verdict = v.kind;
+    verdictBox.textContent = verdictText(v);
+    verdictBox.hidden = v.kind === "none";
+  }
+  setMetrics(records);
+
+  replace(el, controls, h("div", { class: "inspector-main" }, verdictBox, viewsBox, legend, hover));
   renderTools();
 
   // ---- positions ----
@@ -355,6 +370,7 @@ export function inspectorPanel(run: RunInfo, cfg: ViewerConfig, candidateSteps: 
 
   return {
     el,
+    setMetrics,
     dispose() {
       disposed = true;
       clearTimeout(resampleTimer);
