@@ -45,7 +45,34 @@ export function hsv(h: number, s: number, v: number): [number, number, number] {
   return [f(5), f(3), f(1)];
 }
 
-/** Blends `col` into `img` with anti-aliased coverage 0.5 - sdf (one-pixel ramp) inside a box. */
+/**
+ * Calls `blend(o, a, px)` for every pixel of the box [x0, x1] x [y0, y1] that `sdf` covers:
+ * `o` is the pixel's offset in an RGB float image, `a` its anti-aliased coverage 0.5 - sdf
+ * (a one-pixel ramp, 1 inside), `px` the pixel centre's x.
+ */
+export function cover(
+  S: number,
+  x0: number,
+  x1: number,
+  y0: number,
+  y1: number,
+  sdf: (px: number, py: number) => number,
+  blend: (o: number, a: number, px: number) => void,
+): void {
+  const xa = Math.max(0, Math.floor(x0));
+  const xb = Math.min(S - 1, Math.ceil(x1));
+  const ya = Math.max(0, Math.floor(y0));
+  const yb = Math.min(S - 1, Math.ceil(y1));
+  for (let y = ya; y <= yb; y++) {
+    for (let x = xa; x <= xb; x++) {
+      const d = sdf(x + 0.5, y + 0.5);
+      if (d >= 0.5) continue;
+      blend((y * S + x) * 3, d <= -0.5 ? 1 : 0.5 - d, x + 0.5);
+    }
+  }
+}
+
+/** Blends `col` into `img` where `sdf` covers the box (see {@link cover}). */
 export function paint(
   img: Float32Array,
   S: number,
@@ -56,19 +83,19 @@ export function paint(
   y1: number,
   sdf: (px: number, py: number) => number,
 ): void {
-  const xa = Math.max(0, Math.floor(x0));
-  const xb = Math.min(S - 1, Math.ceil(x1));
-  const ya = Math.max(0, Math.floor(y0));
-  const yb = Math.min(S - 1, Math.ceil(y1));
-  for (let y = ya; y <= yb; y++) {
-    for (let x = xa; x <= xb; x++) {
-      const d = sdf(x + 0.5, y + 0.5);
-      if (d >= 0.5) continue;
-      const a = d <= -0.5 ? 1 : 0.5 - d;
-      const o = (y * S + x) * 3;
-      img[o] += (col[0] - img[o]) * a;
-      img[o + 1] += (col[1] - img[o + 1]) * a;
-      img[o + 2] += (col[2] - img[o + 2]) * a;
-    }
+  cover(S, x0, x1, y0, y1, sdf, (o, a) => {
+    img[o] += (col[0] - img[o]) * a;
+    img[o + 1] += (col[1] - img[o + 1]) * a;
+    img[o + 2] += (col[2] - img[o + 2]) * a;
+  });
+}
+
+/** An RGB float image in [0, 1] as bytes (clamped, rounded). */
+export function toBytes(img: Float32Array): Uint8Array {
+  const out = new Uint8Array(img.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = img[i];
+    out[i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
   }
+  return out;
 }

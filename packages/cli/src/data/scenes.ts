@@ -10,9 +10,9 @@
  * Image (split, i) is a pure function of (seed, split, i); the splits use different keys.
  */
 import { Rng, mix32 } from "./prng.js";
-import { hsv, paint, sdPolygon } from "./raster.js";
-import { checkOptions, numOption } from "./spec.js";
-import { SPLITS, checkIndex, checkSplit, type Dataset, type Sample, type Split } from "./types.js";
+import { cover, hsv, paint, sdPolygon, toBytes } from "./raster.js";
+import { openProcedural } from "./procedural.js";
+import type { Dataset } from "./types.js";
 
 /** Object classes, in label order. */
 export const SCENE_CLASSES = ["tree", "pine", "house", "car", "person", "tower", "cactus", "tent"] as const;
@@ -246,80 +246,29 @@ export function renderScene(label: number, size: number, seed: number, split: nu
     paintShaded(img, S, col, bx0 - 1, bx1 + 1, by0 - 1, by1 + 1, p.sdf, (px) => 0.8 + 0.35 * side * ((px - bx0) / w - 0.5));
   }
 
-  const out = new Uint8Array(S * S * 3);
-  for (let i = 0; i < out.length; i++) {
-    const v = img[i];
-    out[i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-  }
-  return out;
+  return toBytes(img);
 }
 
 /** Like {@link paint}, with the colour scaled per pixel by `light(px)` (the part's shading). */
 function paintShaded(img: Float32Array, S: number, col: RGB, x0: number, x1: number, y0: number, y1: number, sdf: Sdf, light: (px: number) => number): void {
-  const xa = Math.max(0, Math.floor(x0));
-  const xb = Math.min(S - 1, Math.ceil(x1));
-  const ya = Math.max(0, Math.floor(y0));
-  const yb = Math.min(S - 1, Math.ceil(y1));
-  for (let y = ya; y <= yb; y++) {
-    for (let x = xa; x <= xb; x++) {
-      const d = sdf(x + 0.5, y + 0.5);
-      if (d >= 0.5) continue;
-      const a = d <= -0.5 ? 1 : 0.5 - d;
-      const k = light(x + 0.5);
-      const o = (y * S + x) * 3;
-      for (let c = 0; c < 3; c++) img[o + c] += (col[c] * k - img[o + c]) * a;
-    }
-  }
+  cover(S, x0, x1, y0, y1, sdf, (o, a, px) => {
+    const k = light(px);
+    for (let c = 0; c < 3; c++) img[o + c] += (col[c] * k - img[o + c]) * a;
+  });
 }
 
 /** Darkens `img` by `factor` inside `sdf` (a shadow), anti-aliased. */
 function paintScaled(img: Float32Array, S: number, factor: number, x0: number, x1: number, y0: number, y1: number, sdf: Sdf): void {
-  const xa = Math.max(0, Math.floor(x0));
-  const xb = Math.min(S - 1, Math.ceil(x1));
-  const ya = Math.max(0, Math.floor(y0));
-  const yb = Math.min(S - 1, Math.ceil(y1));
-  for (let y = ya; y <= yb; y++) {
-    for (let x = xa; x <= xb; x++) {
-      const d = sdf(x + 0.5, y + 0.5);
-      if (d >= 0.5) continue;
-      const a = d <= -0.5 ? 1 : 0.5 - d;
-      const o = (y * S + x) * 3;
-      for (let c = 0; c < 3; c++) img[o + c] *= 1 - (1 - factor) * a;
-    }
-  }
+  cover(S, x0, x1, y0, y1, sdf, (o, a) => {
+    for (let c = 0; c < 3; c++) img[o + c] *= 1 - (1 - factor) * a;
+  });
 }
 
 /** Options: n (train size, 20000), val (2000), test (2000), classes (8, at most 8). */
 export function openScenes(spec: string, options: Record<string, string>, imageSize: number, seed = 0): Dataset {
-  checkOptions("scenes", options, ["n", "val", "test", "classes"]);
-  const sizes: Record<Split, number> = {
-    train: numOption(options, "n", 20000, 1, 1e9, true),
-    val: numOption(options, "val", 2000, 0, 1e9, true),
-    test: numOption(options, "test", 2000, 0, 1e9, true),
-  };
-  const numClasses = numOption(options, "classes", SCENE_CLASSES.length, 2, SCENE_CLASSES.length, true);
-  return {
-    spec,
-    name: "scenes",
-    numClasses,
-    classNames: SCENE_CLASSES.slice(0, numClasses),
-    imageSize,
-    skipped: { count: 0, examples: [] },
+  return openProcedural("scenes", spec, options, imageSize, seed, SCENE_CLASSES, renderScene,
     // Set from the measurements in docs/quality.md.
-    augment: SCENES_AUGMENT,
-    size: (split) => {
-      checkSplit(split);
-      return sizes[split];
-    },
-    get(split, index): Sample {
-      checkSplit(split);
-      checkIndex(split, index, sizes[split]);
-      // Labels cycle through the classes, so every split is balanced to within one image.
-      const label = index % numClasses;
-      const pixels = renderScene(label, imageSize, seed, SPLITS.indexOf(split), index);
-      return { pixels, width: imageSize, height: imageSize, label };
-    },
-  };
+    { augment: SCENES_AUGMENT });
 }
 
 /**

@@ -6,9 +6,9 @@
  * (seed, split, i), and the splits use different keys, so they are disjoint.
  */
 import { Rng, mix32 } from "./prng.js";
-import { hsv, paint, sdPolygon, sdSegment } from "./raster.js";
-import { checkOptions, numOption } from "./spec.js";
-import { SPLITS, checkIndex, checkSplit, type Dataset, type Sample, type Split } from "./types.js";
+import { hsv, paint, sdPolygon, sdSegment, toBytes } from "./raster.js";
+import { openProcedural } from "./procedural.js";
+import type { Dataset } from "./types.js";
 
 /** Shape classes, in label order. */
 export const SHAPE_CLASSES = ["circle", "square", "triangle", "star", "cross", "ring", "hexagon", "arrow"] as const;
@@ -149,46 +149,10 @@ export function renderShape(label: number, size: number, seed: number, split: nu
     paint(img, S, col, lo[0], hi[0], lo[1], hi[1], (px, py) => sdPolygon(px, py, v));
   }
 
-  const out = new Uint8Array(S * S * 3);
-  for (let i = 0; i < out.length; i++) {
-    const v = img[i];
-    out[i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-  }
-  return out;
+  return toBytes(img);
 }
 
 /** Options: n (train size, 20000), val (2000), test (2000), classes (8, at most 8). */
 export function openShapes(spec: string, options: Record<string, string>, imageSize: number, seed = 0): Dataset {
-  checkOptions("shapes", options, ["n", "val", "test", "classes"]);
-  const sizes: Record<Split, number> = {
-    train: numOption(options, "n", 20000, 1, 1e9, true),
-    val: numOption(options, "val", 2000, 0, 1e9, true),
-    test: numOption(options, "test", 2000, 0, 1e9, true),
-  };
-  const numClasses = numOption(options, "classes", SHAPE_CLASSES.length, 2, SHAPE_CLASSES.length, true);
-  return {
-    spec,
-    name: "shapes",
-    numClasses,
-    classNames: SHAPE_CLASSES.slice(0, numClasses),
-    imageSize,
-    skipped: { count: 0, examples: [] },
-    size: (split) => {
-      checkSplit(split);
-      return sizes[split];
-    },
-    get(split, index): Sample {
-      checkSplit(split);
-      checkIndex(split, index, sizes[split]);
-      // Labels cycle through the classes, so every split is balanced to within one image.
-      const label = index % numClasses;
-      const pixels = renderShape(label, imageSize, seed, SPLITS.indexOf(split), index);
-      return { pixels, width: imageSize, height: imageSize, label };
-    },
-    label(split, index): number {
-      checkSplit(split);
-      checkIndex(split, index, sizes[split]);
-      return index % numClasses;
-    },
-  };
+  return openProcedural("shapes", spec, options, imageSize, seed, SHAPE_CLASSES, renderShape);
 }
