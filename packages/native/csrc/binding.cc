@@ -104,6 +104,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dilemma::RegisterGeluErf(env, exports);
   dilemma::RegisterLayerNorm(env, exports);
   dilemma::RegisterStridedCopy(env, exports);
+  dilemma::RegisterAttention(env, exports);
+  dilemma::RegisterMlp(env, exports);
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   InitDilemma(env, exports);
 #endif

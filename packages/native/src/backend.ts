@@ -19,6 +19,7 @@ import { softmaxImpl } from "./kernels/Softmax.js";
 import { transposeImpl } from "./kernels/Transpose.js";
 import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
 import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
+import { fusedAttentionGradImpl, fusedAttentionImpl, fusedMlpGradImpl, fusedMlpImpl } from "./kernels/fused.js";
 import { concatImpl, padImpl, sliceImpl, splitVImpl, tileImpl } from "./kernels/copy.js";
 import { nativeKernel, type NativeKernel } from "./kernels/util.js";
 import { DILEMMA_EMBED, DILEMMA_EMBED_GRAD, hasDilemmaKernels, registerDilemmaKernels } from "./dilemma/index.js";
@@ -45,6 +46,10 @@ export function nativeKernelImpls(): Record<string, NativeKernel> {
     GeluErfGrad: geluErfGradImpl,
     LayerNorm: layerNormImpl,
     LayerNormGrad: layerNormGradImpl,
+    FusedAttention: fusedAttentionImpl,
+    FusedAttentionGrad: fusedAttentionGradImpl,
+    FusedMlp: fusedMlpImpl,
+    FusedMlpGrad: fusedMlpGradImpl,
     Slice: sliceImpl,
     SplitV: splitVImpl,
     Concat: concatImpl,

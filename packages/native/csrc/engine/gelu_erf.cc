@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/gelu_erf.h"
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/threadpool.h"
@@ -113,6 +114,9 @@ Napi::Value GeluErfRef(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+void GeluErfRows(const float* x, float* out, int64_t n) { GeluLoop(x, out, n); }
+void GeluErfGradRows(const float* dy, const float* x, float* out, int64_t n) { GeluGradLoop(dy, x, out, n); }
 
 void RegisterGeluErf(Napi::Env env, Napi::Object exports) {
   exports.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/gemm_blocked.h"
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/sgemm.h"
@@ -72,14 +73,9 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
   // Threading lives in our pool, BLAS runs single-threaded inside it (SetBlasThreads(1) at
   // init): one set of threads, no BLAS workers spinning against the elementwise kernels.
-  //
-  // Batch invariance: BLAS picks kernels by call shape (OpenBLAS has a separate small-matrix
-  // path), so a row's result could depend on how many rows share the call, e.g. keys computed
-  // for one view vs both views at once differed by 1e-5. 2-D products therefore always run in
-  // calls of exactly kRowBlock rows (a short tail is padded), so each output row depends only
-  // on its own row of A. Batched products (attention) call whole matrices, whose shape does not
+  // 2-D products run in fixed 64-row calls (BlockedSgemm: batch invariance, see
+  // gemm_blocked.h). Batched products (attention) call whole matrices, whose shape does not
   // depend on the batch.
-  constexpr int64_t kRowBlock = 64;
   auto matrix = [&](int64_t bi, const float** ab, const float** bb, float** ob) {
     *ab = a + (idxA ? idxA[bi] : bi % batchA) * M * K;
     *bb = b + (idxB ? idxB[bi] : bi % batchB) * K * N;
@@ -100,26 +96,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     const float *ab, *bb;
     float* ob;
     matrix(0, &ab, &bb, &ob);
-    const int64_t blocks = (M + kRowBlock - 1) / kRowBlock;
-    ParallelFor(blocks, 1, [&](int64_t k0, int64_t k1) {
-      std::vector<float> padA, padC;
-      for (int64_t blk = k0; blk < k1; ++blk) {
-        const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, M - r0);
-        if (rows == kRowBlock) {
-          // Rows r0.. of op(A): row-major A advances by lda per row; transposed A by a column.
-          const float* arows = transA ? ab + r0 : ab + r0 * lda;
-          Sgemm(transA, transB, rows, N, K, arows, lda, bb, ldb, 0.f, ob + r0 * N, N);
-          continue;
-        }
-        padA.assign(kRowBlock * K, 0.f);
-        padC.resize(kRowBlock * N);
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t k = 0; k < K; ++k)
-            padA[r * K + k] = transA ? ab[k * lda + r0 + r] : ab[(r0 + r) * lda + k];
-        Sgemm(false, transB, kRowBlock, N, K, padA.data(), K, bb, ldb, 0.f, padC.data(), N);
-        std::copy(padC.begin(), padC.begin() + rows * N, ob + r0 * N);
-      }
-    });
+    BlockedSgemm(transA, transB, M, N, K, ab, lda, bb, ldb, ob, N);
   }
   if (bias != nullptr || act != kLinear) {
     const int64_t rows = batchOut * M;
