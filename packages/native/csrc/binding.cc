@@ -114,7 +114,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (auto reg : {dilemma::gpu::RegisterRuntime, dilemma::gpu::RegisterMatMul, dilemma::gpu::RegisterDilemma,
                    dilemma::gpu::RegisterElementwise, dilemma::gpu::RegisterGelu, dilemma::gpu::RegisterReduce,
                    dilemma::gpu::RegisterSoftmax, dilemma::gpu::RegisterLayerNorm, dilemma::gpu::RegisterCopy,
-                   dilemma::gpu::RegisterAdamW, dilemma::gpu::RegisterEma}) {
+                   dilemma::gpu::RegisterAdamW, dilemma::gpu::RegisterEma,
+                   dilemma::gpu::RegisterFused}) {
     reg(env, gpu);
   }
   exports.Set("gpu", gpu);

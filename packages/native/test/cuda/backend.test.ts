@@ -2,7 +2,9 @@
 // every implemented kernel against the tfjs cpu backend, gradients, fallbacks, and leak-free
 // training steps with no fallback. Skipped when the addon is not built or has no gpu runtime.
 import * as tf from "@tensorflow/tfjs-core";
-import { adamWUpdate, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, geluErf, layerNorm, type SSLMethod } from "@dilemma/core";
+import {
+  adamWUpdate, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, fusedAttention, fusedMlp, geluErf, layerNorm, type SSLMethod,
+} from "@dilemma/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { addon } from "../../src/addon.js";
 import {
@@ -119,6 +121,20 @@ const cases: Case[] = [
   { name: "adamWUpdate", run: () => adamWUpdate(f([3, 4], 1), f([3, 4], 2), f([3, 4], 3), f([3, 4], 4, 0, 1),
     { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, stepSize: 0.01, sqrtBc2: 0.05 }), tol: 1e-6 },
   { name: "emaUpdate", run: () => emaUpdateOp(f([3, 4], 1), f([3, 4], 2), 0.996) },
+  // the fused ViT-block ops, forward and (through customGrad) their gradient kernels
+  ...((): Case[] => {
+    const attn = () => ({ qkvW: f([24, 8], 2, -0.5, 0.5) as tf.Tensor2D, qkvB: f([24], 3) as tf.Tensor1D, projW: f([8, 8], 4, -0.5, 0.5) as tf.Tensor2D, projB: f([8], 5) as tf.Tensor1D });
+    const mlp = (w1: tf.Tensor) => ({ fc1W: w1 as tf.Tensor2D, fc1B: f([12], 7) as tf.Tensor1D, fc2W: f([8, 12], 8, -0.5, 0.5) as tf.Tensor2D, fc2B: f([8], 9) as tf.Tensor1D });
+    return [
+      { name: "fusedAttention", run: () => fusedAttention(f([2, 5, 8], 1) as tf.Tensor3D, attn(), 2), tol: 1e-5 },
+      { name: "fusedMlp", run: () => fusedMlp(f([2, 5, 8], 1), mlp(f([12, 8], 6, -0.5, 0.5))), tol: 1e-5 },
+      {
+        name: "fusedAttention + fusedMlp gradients", tol: 1e-5,
+        run: () => tf.grads((x: tf.Tensor, w1: tf.Tensor) => tf.sum(tf.mul(fusedMlp(fusedAttention(x as tf.Tensor3D, attn(), 2), mlp(w1)), f([2, 5, 8], 10))))(
+          [f([2, 5, 8], 1), f([12, 8], 6, -0.5, 0.5)]),
+      },
+    ];
+  })(),
 ];
 
 interface Out { shape: number[]; dtype: string; values: number[] }
