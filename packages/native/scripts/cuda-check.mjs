@@ -905,7 +905,9 @@ const TP_PRESETS = quick ? ["micro32"] : ["vits16", "vits16-dense-baseline"];
 if (!has("--no-torch")) {
   RUN.torch = () => section("torch", quick ? 120 : 100, async (budget) => {
     if (!existsSync(torchScript)) throw new Error(`${torchScript} is missing`);
-    if (DEV === WHERE.cuda && G.runtimeInfo().device) G.emptyCache(); // give our cached blocks back before PyTorch allocates
+    // give our cached blocks (and the cuda backend's spare buffers) back before PyTorch allocates
+    tf.findBackend("cuda")?.releaseSpareBuffers?.();
+    if (DEV === WHERE.cuda && G.runtimeInfo().device) G.emptyCache();
     const pyArgs = [torchScript, ...TP_PRESETS.flatMap((p) => ["--preset", p]), "--device", deviceKind === "cuda" ? "cuda" : "cpu",
       "--amp", "bf16", "--steps", quick ? "2" : "10", "--warmup", quick ? "1" : "3", "--budget-s", String(Math.floor((budget - 25) / TP_PRESETS.length)),
       ...(quick ? ["--batch", "4", "--threads", "2"] : []), ...(OUT ? ["--out", join(OUT, "torch.json")] : [])];

@@ -17,7 +17,8 @@ const hasGpu = gpu != null && typeof gpu.alloc === "function";
 if (!hasGpu) console.warn("[cuda tests] skipped: the addon is not built or has no gpu runtime");
 const suite = hasGpu ? describe : describe.skip;
 
-const liveBuffers = () => gpu!.memory().liveBuffers;
+// Buffers holding tensors: the runtime's live count less the spares the backend keeps for reuse.
+const liveBuffers = () => gpu!.memory().liveBuffers - ((tf.findBackend(CUDA_BACKEND) as CudaBackend | null)?.spareBufferCount() ?? 0);
 const backend = () => tf.backend() as CudaBackend;
 
 /** Deterministic pseudo-random values (LCG), uniform in [lo, hi). */
@@ -199,7 +200,7 @@ suite("cuda backend, device branch (host buffers behind a recording stand-in for
     expect(calls).toContain("dilemmaCheck"); // a device read surfaces skipped bad DILEMMA indices
     b.disposeData(big.dataId, true);
     b.write(new Int32Array([4]), [1], "int32");
-    expect(liveBuffers()).toBe(base + 2);
+    expect(liveBuffers() - b.spareBufferCount()).toBe(base + 2);
     b.dispose();
     expect(liveBuffers()).toBe(base);
   });
@@ -277,6 +278,37 @@ suite("cuda backend on the host device", () => {
     expect(Array.from(d.dataSync())).toEqual([2, 4, 6]);
     tf.dispose([c, d]);
     expect(liveBuffers()).toBe(base);
+  });
+
+  it("reuses a freed buffer for the next tensor of its size (no alloc/free calls) and releases spares on request", () => {
+    const calls = { alloc: 0, free: 0 };
+    const g = gpu!;
+    const counting = new Proxy(g, {
+      get(target, prop, receiver) {
+        if (prop === "alloc" || prop === "free") {
+          return (...a: unknown[]) => { calls[prop]++; return (target[prop] as (...x: unknown[]) => number)(...a); };
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const b = new CudaBackend(counting, { device: "host" });
+    const x = b.makeOutput([1000], "float32");
+    b.disposeData(x.dataId);
+    expect(calls).toEqual({ alloc: 1, free: 0 });
+    expect(b.spareBufferCount()).toBe(1);
+    const y = b.makeTensorInfo([1000], "float32", new Float32Array(1000).fill(3));
+    expect(calls.alloc).toBe(1); // the spare was reused
+    expect((b.readSync(y.dataId) as Float32Array)[999]).toBe(3);
+    expect(b.memory().liveBuffers).toBe(g.memory().liveBuffers - b.spareBufferCount());
+    const z = b.makeOutput([999], "float32"); // another size: a new buffer
+    expect(calls.alloc).toBe(2);
+    b.disposeData(y.dataId);
+    b.disposeData(z.dataId);
+    expect(b.spareBufferCount()).toBe(2);
+    b.releaseSpareBuffers();
+    expect(calls.free).toBe(2);
+    expect(b.spareBufferCount()).toBe(0);
+    b.dispose();
   });
 
   it("reports memory from the device runtime and times kernels", async () => {
