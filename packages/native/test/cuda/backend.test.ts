@@ -17,8 +17,9 @@ const hasGpu = gpu != null && typeof gpu.alloc === "function";
 if (!hasGpu) console.warn("[cuda tests] skipped: the addon is not built or has no gpu runtime");
 const suite = hasGpu ? describe : describe.skip;
 
-// Buffers holding tensors: the runtime's live count less the spares the backend keeps for reuse.
-const liveBuffers = () => gpu!.memory().liveBuffers - ((tf.findBackend(CUDA_BACKEND) as CudaBackend | null)?.spareBufferCount() ?? 0);
+// Buffers holding tensors: the runtime's live count less those the backend holds itself (spares
+// kept for reuse, cached scalars).
+const liveBuffers = () => gpu!.memory().liveBuffers - ((tf.findBackend(CUDA_BACKEND) as CudaBackend | null)?.heldBufferCount() ?? 0);
 const backend = () => tf.backend() as CudaBackend;
 
 /** Deterministic pseudo-random values (LCG), uniform in [lo, hi). */
@@ -200,7 +201,7 @@ suite("cuda backend, device branch (host buffers behind a recording stand-in for
     expect(calls).toContain("dilemmaCheck"); // a device read surfaces skipped bad DILEMMA indices
     b.disposeData(big.dataId, true);
     b.write(new Int32Array([4]), [1], "int32");
-    expect(liveBuffers() - b.spareBufferCount()).toBe(base + 2);
+    expect(liveBuffers() - b.heldBufferCount()).toBe(base + 1); // + the cached int32 scalar
     b.dispose();
     expect(liveBuffers()).toBe(base);
   });
@@ -295,20 +296,33 @@ suite("cuda backend on the host device", () => {
     const x = b.makeOutput([1000], "float32");
     b.disposeData(x.dataId);
     expect(calls).toEqual({ alloc: 1, free: 0 });
-    expect(b.spareBufferCount()).toBe(1);
+    expect(b.heldBufferCount()).toBe(1);
     const y = b.makeTensorInfo([1000], "float32", new Float32Array(1000).fill(3));
     expect(calls.alloc).toBe(1); // the spare was reused
     expect((b.readSync(y.dataId) as Float32Array)[999]).toBe(3);
-    expect(b.memory().liveBuffers).toBe(g.memory().liveBuffers - b.spareBufferCount());
+    expect(b.memory().liveBuffers).toBe(g.memory().liveBuffers - b.heldBufferCount());
     const z = b.makeOutput([999], "float32"); // another size: a new buffer
     expect(calls.alloc).toBe(2);
     b.disposeData(y.dataId);
     b.disposeData(z.dataId);
-    expect(b.spareBufferCount()).toBe(2);
+    expect(b.heldBufferCount()).toBe(2);
     b.releaseSpareBuffers();
     expect(calls.free).toBe(2);
-    expect(b.spareBufferCount()).toBe(0);
+    expect(b.heldBufferCount()).toBe(0);
+    // Scalars of one value and dtype share one uploaded buffer until dispose().
+    const s1 = b.makeTensorInfo([], "float32", new Float32Array([0.5]));
+    const s2 = b.makeTensorInfo([1], "float32", new Float32Array([0.5]));
+    const s3 = b.makeTensorInfo([], "int32", new Int32Array([1056964608])); // 0.5's bits, other dtype
+    expect(calls.alloc).toBe(4);
+    expect(b.bufferOf(s1)).toBe(b.bufferOf(s2));
+    b.disposeData(s1.dataId);
+    expect(Array.from(b.readSync(s2.dataId) as Float32Array)).toEqual([0.5]);
+    b.disposeData(s2.dataId);
+    b.disposeData(s3.dataId);
+    expect(calls.free).toBe(2);
+    expect(b.heldBufferCount()).toBe(2);
     b.dispose();
+    expect(calls.free).toBe(4);
   });
 
   it("reports memory from the device runtime and times kernels", async () => {
