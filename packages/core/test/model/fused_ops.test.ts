@@ -66,6 +66,19 @@ describe("FusedAttention", () => {
       });
     });
 
+    it(`[${B}, ${N}, ${D}] x ${H} heads: outside a gradient tape the kernel saves nothing and returns the same output`, () => {
+      tf.tidy(() => {
+        const { x, p } = setup();
+        if (!tf.getKernel(FUSED_ATTENTION, tf.getBackend())) return;
+        const saved = tf.engine().runKernel(FUSED_ATTENTION, { x, ...p }, { numHeads: H }) as unknown as tf.Tensor[];
+        const inference = tf.engine().runKernel(FUSED_ATTENTION, { x, ...p }, { numHeads: H, inference: true }) as unknown as tf.Tensor[];
+        expect(saved.length).toBe(4);
+        expect(inference.length).toBe(1);
+        expect(Array.from(inference[0].dataSync())).toEqual(Array.from(saved[0].dataSync()));
+        expect(Array.from(fusedAttention(x, p, H).dataSync())).toEqual(Array.from(saved[0].dataSync()));
+      });
+    });
+
     it(`[${B}, ${N}, ${D}] x ${H} heads: gradients (x and the 4 weights) = composite autodiff`, () => {
       tf.tidy(() => {
         const { x, p, r } = setup();
@@ -136,6 +149,18 @@ describe("FusedMlp", () => {
       expectClose(fusedMlp(x, p), fusedMlpComposite(x, p), 1e-5, 1e-6);
       const x2 = tf.reshape(x, [R * N, D]);
       expectClose(fusedMlp(x2, p), tf.reshape(fusedMlpComposite(x, p), [R * N, D]), 1e-5, 1e-6);
+    });
+  });
+
+  it("outside a gradient tape the kernel saves nothing and returns the same output", () => {
+    tf.tidy(() => {
+      const { x, p } = setup();
+      if (!tf.getKernel(FUSED_MLP, tf.getBackend())) return;
+      const saved = tf.engine().runKernel(FUSED_MLP, { x, ...p }) as unknown as tf.Tensor[];
+      const inference = tf.engine().runKernel(FUSED_MLP, { x, ...p }, { inference: true }) as unknown as tf.Tensor[];
+      expect([saved.length, inference.length]).toEqual([3, 1]);
+      expect(Array.from(inference[0].dataSync())).toEqual(Array.from(saved[0].dataSync()));
+      expect(Array.from(fusedMlp(x, p).dataSync())).toEqual(Array.from(saved[0].dataSync()));
     });
   });
 

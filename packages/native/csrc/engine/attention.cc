@@ -64,10 +64,11 @@ void AttentionForward(const float* x, const float* qkvW, const float* qkvB, cons
   const float scale = 1.f / std::sqrt(static_cast<float>(hd));
   Linear(x, qkvW, qkvB, qkv, R, D, D3);
   ParallelFor(B * H, 1, [&](int64_t t0, int64_t t1) {
+    std::vector<float> scores(probs == nullptr ? N * N : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / H, h = t % H;
       const float* q = qkv + b * N * D3 + h * hd;
-      float* p = probs + t * N * N;
+      float* p = probs == nullptr ? scores.data() : probs + t * N * N;
       Sgemm(false, true, N, N, hd, q, D3, q + D, D3, 0.f, p, N);  // S = Q K^T
       SoftmaxRows(p, N, scale);
       Sgemm(false, false, N, hd, N, p, N, q + 2 * D, D3, 0.f, ctx + b * N * D + h * hd, D);  // P V
@@ -145,12 +146,22 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   if (!projB) return env.Undefined();
   float* out = F32Arg(info, 5, R * D, "attention out");
   if (!out) return env.Undefined();
-  float* qkv = F32Arg(info, 6, R * 3 * D, "attention qkv");
-  if (!qkv) return env.Undefined();
-  float* probs = F32Arg(info, 7, B * H * N * N, "attention probs");
-  if (!probs) return env.Undefined();
-  float* ctx = F32Arg(info, 8, R * D, "attention ctx");
-  if (!ctx) return env.Undefined();
+  // qkv, probs, ctx: all three, or all null (inference: temporaries here, no probs at all).
+  float* qkv = OptF32Arg(info, 6, R * 3 * D, "attention qkv");
+  float* probs = OptF32Arg(info, 7, B * H * N * N, "attention probs");
+  float* ctx = OptF32Arg(info, 8, R * D, "attention ctx");
+  if (env.IsExceptionPending()) return env.Undefined();
+  if ((qkv == nullptr) != (probs == nullptr) || (qkv == nullptr) != (ctx == nullptr)) {
+    Napi::TypeError::New(env, "attention: qkv, probs and ctx must all be Float32Arrays or all null")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::unique_ptr<float[]> tmp;
+  if (qkv == nullptr) {
+    tmp.reset(new float[R * 4 * D]);
+    qkv = tmp.get();
+    ctx = tmp.get() + R * 3 * D;
+  }
   AttentionForward(x, qkvW, qkvB, projW, projB, out, qkv, probs, ctx, B, N, D, H);
   return env.Undefined();
 }

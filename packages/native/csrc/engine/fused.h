@@ -8,7 +8,10 @@
 
 namespace dilemma {
 
-/** x [B, N, D], H heads -> out [B, N, D], qkv [B, N, 3D], probs [B, H, N, N], ctx [B, N, D]. */
+/**
+ * x [B, N, D], H heads -> out [B, N, D], qkv [B, N, 3D], probs [B, H, N, N], ctx [B, N, D].
+ * probs may be null (inference: each head's scores stay in a per-thread scratch).
+ */
 void AttentionForward(const float* x, const float* qkvW, const float* qkvB, const float* projW, const float* projB,
                       float* out, float* qkv, float* probs, float* ctx, int64_t B, int64_t N, int64_t D, int64_t H);
 
@@ -17,7 +20,10 @@ void AttentionBackward(const float* dy, const float* x, const float* qkvW, const
                        const float* probs, const float* ctx, float* dx, float* dQkvW, float* dQkvB, float* dProjW,
                        float* dProjB, int64_t B, int64_t N, int64_t D, int64_t H);
 
-/** x [rows, D] -> out [rows, D], pre and act [rows, Hd] (act = GELU_erf(pre)). */
+/**
+ * x [rows, D] -> out [rows, D], pre and act [rows, Hd] (act = GELU_erf(pre)). pre and act may
+ * both be null (inference: each row block's hidden activations stay in a per-thread scratch).
+ */
 void MlpForward(const float* x, const float* fc1W, const float* fc1B, const float* fc2W, const float* fc2B, float* out,
                 float* pre, float* act, int64_t rows, int64_t D, int64_t Hd);
 

@@ -19,16 +19,17 @@ namespace dilemma {
 void MlpForward(const float* x, const float* fc1W, const float* fc1B, const float* fc2W, const float* fc2B, float* out,
                 float* pre, float* act, int64_t rows, int64_t D, int64_t Hd) {
   const int64_t blocks = (rows + kGemmRowBlock - 1) / kGemmRowBlock;
+  const bool keep = pre != nullptr;
   ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> padA, padC;
+    std::vector<float> padA, padC, hidden(keep ? 0 : 2 * kGemmRowBlock * Hd);
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t r0 = blk * kGemmRowBlock, n = std::min(kGemmRowBlock, rows - r0);
       if (n < kGemmRowBlock && padA.empty()) {
         padA.resize(kGemmRowBlock * std::max(D, Hd));
         padC.resize(kGemmRowBlock * std::max(D, Hd));
       }
-      float* p = pre + r0 * Hd;
-      float* a = act + r0 * Hd;
+      float* p = keep ? pre + r0 * Hd : hidden.data();
+      float* a = keep ? act + r0 * Hd : hidden.data() + kGemmRowBlock * Hd;
       float* o = out + r0 * D;
       SgemmRowBlock(false, true, n, Hd, D, x + r0 * D, D, fc1W, D, p, Hd, padA.data(), padC.data());
       for (int64_t r = 0; r < n; ++r)
@@ -97,10 +98,14 @@ Napi::Value Mlp(const Napi::CallbackInfo& info) {
   if (!fc2B) return env.Undefined();
   float* out = F32Arg(info, 5, R * D, "mlp out");
   if (!out) return env.Undefined();
-  float* pre = F32Arg(info, 6, R * Hd, "mlp pre");
-  if (!pre) return env.Undefined();
-  float* act = F32Arg(info, 7, R * Hd, "mlp act");
-  if (!act) return env.Undefined();
+  // pre and act: both, or both null (inference).
+  float* pre = OptF32Arg(info, 6, R * Hd, "mlp pre");
+  float* act = OptF32Arg(info, 7, R * Hd, "mlp act");
+  if (env.IsExceptionPending()) return env.Undefined();
+  if ((pre == nullptr) != (act == nullptr)) {
+    Napi::TypeError::New(env, "mlp: pre and act must both be Float32Arrays or both null").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   MlpForward(x, fc1W, fc1B, fc2W, fc2B, out, pre, act, R, D, Hd);
   return env.Undefined();
 }

@@ -20,9 +20,15 @@ export function fusedAttentionImpl(args: KernelArgs, addon: Addon): tf.TensorInf
   if (a === null) return null;
   const [B, N, D] = args.inputs.x.shape;
   const H = args.attrs?.numHeads as number;
-  const out = allocOutput(B * N * D), qkv = allocOutput(B * N * 3 * D), probs = allocOutput(B * H * N * N), ctx = allocOutput(B * N * D);
-  addon.attention(a[0], a[1], a[2], a[3], a[4], out, qkv, probs, ctx, B, N, D, H);
   const { backend } = args;
+  const out = allocOutput(B * N * D);
+  if (args.attrs?.inference === true) {
+    // No gradient will be taken: the activations stay inside the addon call.
+    addon.attention(a[0], a[1], a[2], a[3], a[4], out, null, null, null, B, N, D, H);
+    return [output(backend, [B, N, D], out)];
+  }
+  const qkv = allocOutput(B * N * 3 * D), probs = allocOutput(B * H * N * N), ctx = allocOutput(B * N * D);
+  addon.attention(a[0], a[1], a[2], a[3], a[4], out, qkv, probs, ctx, B, N, D, H);
   return [output(backend, [B, N, D], out), output(backend, [B, N, 3 * D], qkv), output(backend, [B, H, N, N], probs), output(backend, [B, N, D], ctx)];
 }
 
@@ -43,10 +49,15 @@ export function fusedMlpImpl(args: KernelArgs, addon: Addon): tf.TensorInfo[] | 
   const shape = args.inputs.x.shape;
   const D = shape[shape.length - 1], Hd = args.inputs.fc1W.shape[0];
   const rows = size(shape) / D;
-  const out = allocOutput(rows * D), pre = allocOutput(rows * Hd), act = allocOutput(rows * Hd);
+  const { backend } = args;
+  const out = allocOutput(rows * D);
+  if (args.attrs?.inference === true) {
+    addon.mlp(a[0], a[1], a[2], a[3], a[4], out, null, null, rows, D, Hd);
+    return [output(backend, shape, out)];
+  }
+  const pre = allocOutput(rows * Hd), act = allocOutput(rows * Hd);
   addon.mlp(a[0], a[1], a[2], a[3], a[4], out, pre, act, rows, D, Hd);
   const hShape = [...shape.slice(0, -1), Hd];
-  const { backend } = args;
   return [output(backend, shape, out), output(backend, hShape, pre), output(backend, hShape, act)];
 }
 

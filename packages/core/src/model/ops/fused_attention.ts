@@ -46,7 +46,7 @@ function softmaxRows(s: Float32Array, off: number, rows: number, n: number, scal
   }
 }
 
-/** CPU kernel: outputs [out [B, N, D], qkv [B, N, 3D], probs [B, H, N, N], ctx [B, N, D]]. */
+/** CPU kernel: outputs [out [B, N, D], qkv [B, N, 3D], probs [B, H, N, N], ctx [B, N, D]] ([out] with attr inference). */
 function fusedAttentionCpu({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }): tf.TensorInfo[] {
   const H = attrs.numHeads as number;
   const [B, N, D] = inputs.x.shape;
@@ -66,6 +66,7 @@ function fusedAttentionCpu({ inputs, backend, attrs }: { inputs: Record<string, 
     }
   }
   const out = linearRows(ctx, v(inputs.projW), v(inputs.projB), R, D, D);
+  if (attrs?.inference === true) return [cpuOutput(backend, [B, N, D], "float32", out)];
   return [
     cpuOutput(backend, [B, N, D], "float32", out),
     cpuOutput(backend, [B, N, D3], "float32", qkv),
@@ -100,6 +101,11 @@ export function fusedAttentionComposite(x: tf.Tensor3D, p: AttentionParams, numH
 export function fusedAttention(x: tf.Tensor3D, p: AttentionParams, numHeads: number): tf.Tensor3D {
   checkShapes(x, p, numHeads);
   if (!hasKernel(FUSED_ATTENTION)) return fusedAttentionComposite(x, p, numHeads);
+  if (!tf.engine().isTapeOn()) {
+    // No gradient will be taken (e.g. the momentum encoder): the kernel keeps no activations.
+    const [out] = tf.engine().runKernel(FUSED_ATTENTION, { x, ...p }, { numHeads, inference: true }) as unknown as tf.Tensor[];
+    return out as tf.Tensor3D;
+  }
   // customGrad rather than registerGradient: the kernel's extra outputs (qkv, probs, ctx) stay
   // out of the tape, so backprop allocates no zero gradients for them.
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -32,8 +32,8 @@ function checkShapes(x: tf.Tensor, p: MlpParams): void {
   }
 }
 
-/** CPU kernel: outputs [out (shape of x), pre [..., hidden], act [..., hidden]]. */
-function fusedMlpCpu({ inputs, backend }: { inputs: Record<string, tf.TensorInfo>; backend: unknown }): tf.TensorInfo[] {
+/** CPU kernel: outputs [out (shape of x), pre [..., hidden], act [..., hidden]] ([out] with attr inference). */
+function fusedMlpCpu({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }): tf.TensorInfo[] {
   const shape = inputs.x.shape;
   const D = shape[shape.length - 1], Hd = inputs.fc1W.shape[0];
   const R = tf.util.sizeFromShape(shape) / D;
@@ -42,6 +42,7 @@ function fusedMlpCpu({ inputs, backend }: { inputs: Record<string, tf.TensorInfo
   const act = new Float32Array(pre.length);
   for (let i = 0; i < pre.length; i++) act[i] = 0.5 * pre[i] * (1 + erf(pre[i] * Math.SQRT1_2));
   const out = linearRows(act, v(inputs.fc2W), v(inputs.fc2B), R, Hd, D);
+  if (attrs?.inference === true) return [cpuOutput(backend, shape, "float32", out)];
   const hShape = [...shape.slice(0, -1), Hd];
   return [cpuOutput(backend, shape, "float32", out), cpuOutput(backend, hShape, "float32", pre), cpuOutput(backend, hShape, "float32", act)];
 }
@@ -65,6 +66,10 @@ export function fusedMlpComposite<T extends tf.Tensor>(x: T, p: MlpParams): T {
 export function fusedMlp<T extends tf.Tensor>(x: T, p: MlpParams): T {
   checkShapes(x, p);
   if (!hasKernel(FUSED_MLP)) return fusedMlpComposite(x, p);
+  if (!tf.engine().isTapeOn()) {
+    const [out] = tf.engine().runKernel(FUSED_MLP, { x, ...p }, { inference: true }) as unknown as tf.Tensor[];
+    return out as T;
+  }
   // customGrad: pre and act stay off the tape (see fusedAttention).
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, fc1W, fc1B, fc2W, fc2B] = args as tf.Tensor[];

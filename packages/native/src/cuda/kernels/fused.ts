@@ -110,6 +110,16 @@ function f32Buffers(args: CudaKernelArgs, names: string[]): number[] | null {
   return ids;
 }
 
+/**
+ * With attr `inference` (no gradient will be taken) a fused forward returns its output only: the
+ * saved activations are freed at once (their buffers go back to the backend's spares, stream-ordered).
+ */
+function inferenceOnly(args: CudaKernelArgs, outs: tf.TensorInfo[]): tf.TensorInfo[] {
+  if (args.attrs?.inference !== true) return outs;
+  for (const t of outs.slice(1)) args.backend.disposeData(t.dataId);
+  return [outs[0]];
+}
+
 const fusedAttention = cudaKernel("FusedAttention", (args: CudaKernelArgs) => {
   const { inputs, backend, attrs } = args;
   const ids = f32Buffers(args, ["x", "qkvW", "qkvB", "projW", "projB"]);
@@ -120,7 +130,7 @@ const fusedAttention = cudaKernel("FusedAttention", (args: CudaKernelArgs) => {
     backend.makeOutput([B, H, N, N], "float32"), backend.makeOutput([B, N, D], "float32")];
   const o = outs.map((t) => backend.bufferOf(t));
   backend.gpu.attention(ids[0], ids[1], ids[2], ids[3], ids[4], o[0], o[1], o[2], o[3], B, N, D, H);
-  return outs;
+  return inferenceOnly(args, outs);
 });
 
 const fusedAttentionGrad = cudaKernel("FusedAttentionGrad", (args: CudaKernelArgs) => {
@@ -147,7 +157,7 @@ const fusedMlp = cudaKernel("FusedMlp", (args: CudaKernelArgs) => {
   const outs = [backend.makeOutput(shape, "float32"), backend.makeOutput(hShape, "float32"), backend.makeOutput(hShape, "float32")];
   const o = outs.map((t) => backend.bufferOf(t));
   backend.gpu.mlp(ids[0], ids[1], ids[2], ids[3], ids[4], o[0], o[1], o[2], rows, D, Hd);
-  return outs;
+  return inferenceOnly(args, outs);
 });
 
 const fusedMlpGrad = cudaKernel("FusedMlpGrad", (args: CudaKernelArgs) => {
