@@ -106,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dilemma::RegisterStridedCopy(env, exports);
   dilemma::RegisterAttention(env, exports);
   dilemma::RegisterMlp(env, exports);
+  dilemma::RegisterOptim(env, exports);
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   InitDilemma(env, exports);
 #endif

@@ -56,6 +56,11 @@ export interface Addon {
   /** FusedMlp: x [rows, D] -> out [rows, D], saved pre / act [rows, Hd] (both null: inference). */
   mlp(x: Float32Array, fc1W: Float32Array, fc1B: Float32Array, fc2W: Float32Array, fc2B: Float32Array, out: Float32Array,
     pre: Float32Array | null, act: Float32Array | null, rows: number, D: number, Hd: number): void;
+  /** AdamWUpdate (core's op, bit-identical to its cpu kernel): outputs may alias inputs. */
+  adamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, sqrtBc2: number): void;
+  /** EmaUpdate: out = target*momentum + source*(1-momentum), rounded as core's cpu kernel. */
+  ema(target: Float32Array, source: Float32Array, out: Float32Array, momentum: number): void;
   mlpGrad(dy: Float32Array, x: Float32Array, fc1W: Float32Array, fc2W: Float32Array, pre: Float32Array, act: Float32Array,
     dx: Float32Array, dFc1W: Float32Array, dFc1B: Float32Array, dFc2W: Float32Array, dFc2B: Float32Array,
     rows: number, D: number, Hd: number): void;

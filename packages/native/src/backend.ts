@@ -19,6 +19,7 @@ import { softmaxImpl } from "./kernels/Softmax.js";
 import { transposeImpl } from "./kernels/Transpose.js";
 import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
 import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
+import { adamWUpdateImpl, emaUpdateImpl } from "./kernels/optim.js";
 import { fusedAttentionGradImpl, fusedAttentionImpl, fusedMlpGradImpl, fusedMlpImpl } from "./kernels/fused.js";
 import { concatImpl, padImpl, sliceImpl, splitVImpl, tileImpl } from "./kernels/copy.js";
 import { nativeKernel, type NativeKernel } from "./kernels/util.js";
@@ -77,6 +78,8 @@ export function nativeKernelImpls(): Record<string, NativeKernel> {
     FusedAttentionGrad: fusedAttentionGradImpl,
     FusedMlp: fusedMlpImpl,
     FusedMlpGrad: fusedMlpGradImpl,
+    AdamWUpdate: adamWUpdateImpl,
+    EmaUpdate: emaUpdateImpl,
     Slice: sliceImpl,
     SplitV: splitVImpl,
     Concat: concatImpl,

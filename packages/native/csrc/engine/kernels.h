@@ -15,4 +15,5 @@ void RegisterLayerNorm(Napi::Env env, Napi::Object exports);
 void RegisterStridedCopy(Napi::Env env, Napi::Object exports);
 void RegisterAttention(Napi::Env env, Napi::Object exports);
 void RegisterMlp(Napi::Env env, Napi::Object exports);
+void RegisterOptim(Napi::Env env, Napi::Object exports);
 }  // namespace dilemma
