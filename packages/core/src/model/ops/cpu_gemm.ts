@@ -21,9 +21,24 @@ export function transposed(v: MatView): MatView {
 
 /** c = a * b for a (M x K), b (K x N), c (M x N) views; `accumulate` adds to c instead. */
 export function gemm(M: number, N: number, K: number, a: MatView, b: MatView, c: MatView, accumulate = false): void {
-  const acc = new Float64Array(N);
   const { data: ad, rs: ars, cs: acs } = a;
   const { data: bd, rs: brs, cs: bcs } = b;
+  if (bcs !== 1 && acs === 1 && brs === 1) {
+    // b is a transposed row-major matrix (x W^T): dot products of contiguous rows.
+    for (let i = 0; i < M; i++) {
+      const ai = a.off + i * ars;
+      const ci = c.off + i * c.rs;
+      for (let j = 0; j < N; j++) {
+        const bj = b.off + j * bcs;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += ad[ai + k] * bd[bj + k];
+        if (accumulate) c.data[ci + j * c.cs] += s;
+        else c.data[ci + j * c.cs] = s;
+      }
+    }
+    return;
+  }
+  const acc = new Float64Array(N);
   for (let i = 0; i < M; i++) {
     acc.fill(0);
     const ai = a.off + i * ars;
