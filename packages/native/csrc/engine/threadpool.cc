@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -33,32 +34,43 @@ class Pool {
   void Run(int chunks, const std::function<void(int)>& task) {
     // One job at a time: kernels are called from the JS thread only, but guard anyway.
     std::lock_guard<std::mutex> run_lock(run_mu_);
+    auto job = std::make_shared<Job>();
+    job->task = &task;
+    job->chunks = chunks;
+    job->pending.store(chunks);
     {
       std::lock_guard<std::mutex> lk(mu_);
-      task_ = &task;
-      chunks_.store(chunks);
-      next_.store(0);
-      pending_.store(chunks);
+      job_ = job;
       ++gen_;
     }
     cv_.notify_all();
-    Work();
-    // Spin briefly (chunks are short), then block.
+    Work(*job);
     std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [this] { return pending_.load() == 0; });
-    task_ = nullptr;
+    done_cv_.wait(lk, [&] { return job->pending.load() == 0; });
+    job_.reset();
   }
 
  private:
-  void Work() {
+  // A job's chunk counter lives with the job: a worker still leaving an earlier job (its last
+  // claim past that job's end) can never claim a chunk of the next one. With shared counters it
+  // could, when the next job has more chunks: that chunk then ran twice and the job's pending
+  // count reached 0 while a chunk was still being written.
+  struct Job {
+    const std::function<void(int)>* task = nullptr;
+    int chunks = 0;
+    std::atomic<int> next{0};
+    std::atomic<int> pending{0};
+  };
+
+  void Work(Job& job) {
     for (;;) {
-      int c = next_.fetch_add(1);
-      if (c >= chunks_.load()) break;
+      int c = job.next.fetch_add(1);
+      if (c >= job.chunks) break;
       const bool was = tls_in_task;
       tls_in_task = true;
-      (*task_)(c);
+      (*job.task)(c);
       tls_in_task = was;
-      if (pending_.fetch_sub(1) == 1) {
+      if (job.pending.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lk(mu_);
         done_cv_.notify_all();
       }
@@ -67,14 +79,15 @@ class Pool {
   void Loop(int) {
     uint64_t seen = 0;
     for (;;) {
+      std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return gen_ != seen; });
         seen = gen_;
         if (stop_) return;
-        if (task_ == nullptr) continue;
+        job = job_;
       }
-      Work();
+      if (job) Work(*job);
     }
   }
 
@@ -82,10 +95,7 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex mu_, run_mu_;
   std::condition_variable cv_, done_cv_;
-  const std::function<void(int)>* task_ = nullptr;
-  std::atomic<int> chunks_{0};
-  std::atomic<int> next_{0};
-  std::atomic<int> pending_{0};
+  std::shared_ptr<Job> job_;
   uint64_t gen_ = 0;
   bool stop_ = false;
 };
