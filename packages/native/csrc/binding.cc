@@ -105,6 +105,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dilemma::RegisterGeluErf(env, exports);
   dilemma::RegisterLayerNorm(env, exports);
   dilemma::RegisterStridedCopy(env, exports);
+  dilemma::RegisterAttention(env, exports);
+  dilemma::RegisterMlp(env, exports);
+  dilemma::RegisterOptim(env, exports);
 #if defined(DILEMMA_HAVE_DILEMMA_KERNELS)
   InitDilemma(env, exports);
 #endif
@@ -113,7 +116,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (auto reg : {dilemma::gpu::RegisterRuntime, dilemma::gpu::RegisterMatMul, dilemma::gpu::RegisterDilemma,
                    dilemma::gpu::RegisterElementwise, dilemma::gpu::RegisterGelu, dilemma::gpu::RegisterReduce,
                    dilemma::gpu::RegisterSoftmax, dilemma::gpu::RegisterLayerNorm, dilemma::gpu::RegisterCopy,
-                   dilemma::gpu::RegisterAdamW, dilemma::gpu::RegisterEma}) {
+                   dilemma::gpu::RegisterAdamW, dilemma::gpu::RegisterEma,
+                   dilemma::gpu::RegisterFused}) {
     reg(env, gpu);
   }
   exports.Set("gpu", gpu);

@@ -474,6 +474,58 @@ function kernelCases(B, forTiming) {
       tol: [{ rtol: 1e-5, atolScale: 1e-5 }, { rtol: 1e-5, atolScale: 2e-6 * Math.sqrt(rows) }, { rtol: 1e-5, atolScale: 2e-6 * Math.sqrt(rows) }],
     });
   }
+  // FusedAttention / FusedMlp (+ grads) at ViT-S/16 shapes: sparse (cls + 49 kept) with the
+  // gradient, dense (197) forward as the momentum encoder runs it. Outputs are sums of fp32
+  // products (k = D or the row count for weight gradients): tolerance relative to the output scale.
+  {
+    const Bf = forTiming ? B : Math.min(B, VBATCH_MM);
+    const GEMM_TOL = { rtol: 1e-5, atolScale: 5e-5 };
+    const SUM_TOL = { rtol: 1e-5, atolScale: 2e-4 };
+    for (const N of [KEPT + 1, L + 1]) {
+      const R = Bf * N;
+      const x = rand("normal", R * D), qkvW = rand("normal", 3 * D * D, 0.05), qkvB = rand("normal", 3 * D, 0.1);
+      const projW = rand("normal", D * D, 0.05), projB = rand("normal", D, 0.1);
+      add({
+        name: `attention N=${N}`, family: "fused", shape: `${Bf}x${N}x${D} H${H}`, ins: [x, qkvW, qkvB, projW, projB],
+        outs: [f32(R * D), f32(R * 3 * D), f32(Bf * H * N * N), f32(R * D)],
+        call: ([ix, iw, ib, ipw, ipb], [o, q, p, c]) => G.attention(ix, iw, ib, ipw, ipb, o, q, p, c, Bf, N, D, H),
+        tol: [GEMM_TOL, GEMM_TOL, { rtol: 1e-5, atolScale: 1e-5 }, GEMM_TOL],
+        flops: 2 * R * 4 * D * D + 4 * Bf * N * N * D,
+      });
+      if (N !== KEPT + 1) continue;
+      // the gradient, fed a consistent forward (computed on the host here: same inputs both sides)
+      const fw = [R * D, R * 3 * D, Bf * H * N * N, R * D].map((n) => rand("normal", n));
+      if (!forTiming) {
+        const ids = [x, qkvW, qkvB, projW, projB].map((a) => upload(WHERE.host, a));
+        const outs = fw.map((a) => G.alloc(WHERE.host, 4 * a.length));
+        G.attention(...ids, ...outs, Bf, N, D, H);
+        outs.forEach((id, i) => G.download(id, fw[i]));
+        [...ids, ...outs].forEach((id) => G.free(id));
+      }
+      const dy = rand("normal", R * D);
+      add({
+        name: `attentionGrad N=${N}`, family: "fused", shape: `${Bf}x${N}x${D} H${H}`, ins: [dy, x, qkvW, projW, fw[1], fw[2], fw[3]],
+        outs: [f32(R * D), f32(3 * D * D), f32(3 * D), f32(D * D), f32(D)],
+        call: ([idy, ix, iw, ipw, iq, ip, ic], [dx, dw, db, dpw, dpb]) => G.attentionGrad(idy, ix, iw, ipw, iq, ip, ic, dx, dw, db, dpw, dpb, Bf, N, D, H),
+        tol: [GEMM_TOL, SUM_TOL, SUM_TOL, SUM_TOL, SUM_TOL],
+        flops: 2 * 2 * R * 4 * D * D + 8 * Bf * N * N * D,
+      });
+    }
+    const R = Bf * (KEPT + 1);
+    const x = rand("normal", R * D), fc1W = rand("normal", DH * D, 0.05), fc1B = rand("normal", DH, 0.1), fc2W = rand("normal", D * DH, 0.05), fc2B = rand("normal", D, 0.1);
+    add({
+      name: "mlp", family: "fused", shape: `${R}x${D}x${DH}`, ins: [x, fc1W, fc1B, fc2W, fc2B], outs: [f32(R * D), f32(R * DH), f32(R * DH)],
+      call: ([ix, i1, ib1, i2, ib2], [o, pre, act]) => G.mlp(ix, i1, ib1, i2, ib2, o, pre, act, R, D, DH),
+      tol: [GEMM_TOL, GEMM_TOL, { ...GEMM_TOL, rtol: 2e-6 + GEMM_TOL.rtol }], flops: 4 * R * D * DH,
+    });
+    const pre = rand("normal", R * DH), act = rand("normal", R * DH), dy = rand("normal", R * D);
+    add({
+      name: "mlpGrad", family: "fused", shape: `${R}x${D}x${DH}`, ins: [dy, x, fc1W, fc2W, pre, act],
+      outs: [f32(R * D), f32(DH * D), f32(DH), f32(D * DH), f32(D)],
+      call: ([idy, ix, i1, i2, ip, ia], [dx, d1, db1, d2, db2]) => G.mlpGrad(idy, ix, i1, i2, ip, ia, dx, d1, db1, d2, db2, R, D, DH),
+      tol: [GEMM_TOL, SUM_TOL, SUM_TOL, SUM_TOL, SUM_TOL], flops: 8 * R * D * DH,
+    });
+  }
   {
     const s = core.sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - KEPT / L, dilemmaProb: 0.2, rng: { seed: 11, counter: B } });
     const real = Int32Array.from(s.realPos), inp = Int32Array.from(s.inputPos);
@@ -853,7 +905,9 @@ const TP_PRESETS = quick ? ["micro32"] : ["vits16", "vits16-dense-baseline"];
 if (!has("--no-torch")) {
   RUN.torch = () => section("torch", quick ? 120 : 100, async (budget) => {
     if (!existsSync(torchScript)) throw new Error(`${torchScript} is missing`);
-    if (DEV === WHERE.cuda && G.runtimeInfo().device) G.emptyCache(); // give our cached blocks back before PyTorch allocates
+    // give our cached blocks (and the cuda backend's spare buffers) back before PyTorch allocates
+    tf.findBackend("cuda")?.releaseSpareBuffers?.();
+    if (DEV === WHERE.cuda && G.runtimeInfo().device) G.emptyCache();
     const pyArgs = [torchScript, ...TP_PRESETS.flatMap((p) => ["--preset", p]), "--device", deviceKind === "cuda" ? "cuda" : "cpu",
       "--amp", "bf16", "--steps", quick ? "2" : "10", "--warmup", quick ? "1" : "3", "--budget-s", String(Math.floor((budget - 25) / TP_PRESETS.length)),
       ...(quick ? ["--batch", "4", "--threads", "2"] : []), ...(OUT ? ["--out", join(OUT, "torch.json")] : [])];

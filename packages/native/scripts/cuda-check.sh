@@ -114,7 +114,7 @@ node -e '
 const have = new Set(JSON.parse(process.argv[1]).gpuFns);
 const want = ["init","alloc","free","upload","download","copy","synchronize","emptyCache","memory","eventRecord","eventElapsedMs","eventFree",
   "setMatmulPrecision","fill","cast","unary","binary","select","addN","reduce","softmax","transpose","stridedCopy","matMul","geluErf",
-  "geluErfGrad","layerNorm","layerNormGrad","dilemmaEmbed","dilemmaEmbedGrad","adamW"];
+  "geluErfGrad","layerNorm","layerNormGrad","dilemmaEmbed","dilemmaEmbedGrad","adamW","ema","attention","attentionGrad","mlp","mlpGrad"];
 const missing = want.filter((f) => !have.has(f));
 if (missing.length) { console.error("cuda-check: the addon lacks gpu." + missing.join(", gpu.") + " (rebuild from this checkout)"); process.exit(1); }' "$info" \
   || { [[ "$host_dry_run" == 1 ]] || exit 1; }

@@ -46,6 +46,26 @@ export interface Addon {
     dBeta: Float32Array, rows: number, d: number, eps: number): void;
   stridedCopy(src: Float32Array, dst: Float32Array, shape: number[], srcOffset: number, srcStrides: number[],
     dstOffset: number, dstStrides: number[]): void;
+  /**
+   * FusedAttention (docs/ops.md): x [B, N, D] -> out, and the saved qkv [B, N, 3D], probs
+   * [B, H, N, N], ctx [B, N, D] (all three null: inference, nothing saved).
+   */
+  attention(x: Float32Array, qkvW: Float32Array, qkvB: Float32Array, projW: Float32Array, projB: Float32Array,
+    out: Float32Array, qkv: Float32Array | null, probs: Float32Array | null, ctx: Float32Array | null, B: number, N: number, D: number, H: number): void;
+  attentionGrad(dy: Float32Array, x: Float32Array, qkvW: Float32Array, projW: Float32Array, qkv: Float32Array,
+    probs: Float32Array, ctx: Float32Array, dx: Float32Array, dQkvW: Float32Array, dQkvB: Float32Array, dProjW: Float32Array,
+    dProjB: Float32Array, B: number, N: number, D: number, H: number): void;
+  /** FusedMlp: x [rows, D] -> out [rows, D], saved pre / act [rows, Hd] (both null: inference). */
+  mlp(x: Float32Array, fc1W: Float32Array, fc1B: Float32Array, fc2W: Float32Array, fc2B: Float32Array, out: Float32Array,
+    pre: Float32Array | null, act: Float32Array | null, rows: number, D: number, Hd: number): void;
+  /** AdamWUpdate (core's op, bit-identical to its cpu kernel): outputs may alias inputs. */
+  adamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, sqrtBc2: number): void;
+  /** EmaUpdate: out = target*momentum + source*(1-momentum), rounded as core's cpu kernel. */
+  ema(target: Float32Array, source: Float32Array, out: Float32Array, momentum: number): void;
+  mlpGrad(dy: Float32Array, x: Float32Array, fc1W: Float32Array, fc2W: Float32Array, pre: Float32Array, act: Float32Array,
+    dx: Float32Array, dFc1W: Float32Array, dFc1B: Float32Array, dFc2W: Float32Array, dFc2B: Float32Array,
+    rows: number, D: number, Hd: number): void;
   /** The `cuda` backend's runtime and kernels (src/cuda/addon.ts). */
   gpu: GpuAddon;
   [name: string]: unknown;

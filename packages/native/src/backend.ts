@@ -19,15 +19,44 @@ import { softmaxImpl } from "./kernels/Softmax.js";
 import { transposeImpl } from "./kernels/Transpose.js";
 import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
 import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
+import { adamWUpdateImpl, emaUpdateImpl } from "./kernels/optim.js";
+import { fusedAttentionGradImpl, fusedAttentionImpl, fusedMlpGradImpl, fusedMlpImpl } from "./kernels/fused.js";
 import { concatImpl, padImpl, sliceImpl, splitVImpl, tileImpl } from "./kernels/copy.js";
 import { nativeKernel, type NativeKernel } from "./kernels/util.js";
+import { escapeValues, releaseValues, retainValues } from "./kernels/pool.js";
 import { DILEMMA_EMBED, DILEMMA_EMBED_GRAD, hasDilemmaKernels, registerDilemmaKernels } from "./dilemma/index.js";
 
 /** Name the backend is registered under. */
 export const NATIVE_BACKEND = "native";
 
-/** MathBackendCPU whose hot kernels run in the addon. */
-export class NativeBackend extends MathBackendCPU {}
+/**
+ * MathBackendCPU whose hot kernels run in the addon. Its storage also counts the references to
+ * pooled output arrays, so that an array no tensor refers to any more is reused (kernels/pool.ts).
+ */
+export class NativeBackend extends MathBackendCPU {
+  override write(values: tf.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    retainValues(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: tf.DataId, values: tf.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    retainValues(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: tf.DataId): tf.BackendValues {
+    escapeValues(this.data.get(dataId)?.values);
+    return super.readSync(dataId);
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    // has() first: get() of an unknown id would try to move it in from another backend.
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const done = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) releaseValues(values);
+    return done;
+  }
+}
 
 /** The kernels this package replaces, by tfjs kernel name. */
 export function nativeKernelImpls(): Record<string, NativeKernel> {
@@ -45,6 +74,12 @@ export function nativeKernelImpls(): Record<string, NativeKernel> {
     GeluErfGrad: geluErfGradImpl,
     LayerNorm: layerNormImpl,
     LayerNormGrad: layerNormGradImpl,
+    FusedAttention: fusedAttentionImpl,
+    FusedAttentionGrad: fusedAttentionGradImpl,
+    FusedMlp: fusedMlpImpl,
+    FusedMlpGrad: fusedMlpGradImpl,
+    AdamWUpdate: adamWUpdateImpl,
+    EmaUpdate: emaUpdateImpl,
     Slice: sliceImpl,
     SplitV: splitVImpl,
     Concat: concatImpl,

@@ -97,7 +97,7 @@ describe.skipIf(!available)("native kernels vs tfjs cpu", () => {
     close(tf.matMul(a, b).dataSync() as Float32Array, n[0], 1e-4, 1e-4);
   });
 
-  // The engine's guarantee (csrc/engine/sgemm.h SgemmRowBlocked): every 2-D product is one
+  // The engine's guarantee (csrc/engine/gemm_blocked.h BlockedSgemm): every 2-D product is one
   // single-threaded BLAS call per packed 64-row block, with the same flags, strides and alignment
   // whatever the row count, so a row's bits depend only on its own row of A. Shapes cover the
   // kernel families BLAS picks by shape and transposition (tiny N, K < 32, K above one K block).

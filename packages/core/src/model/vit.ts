@@ -1,11 +1,13 @@
 // Vision Transformer with timm semantics (see ../../test/fixtures/README.md): conv patch
 // embedding, learned (or sin-cos) pos_embed on patches only, cls token without pos embedding,
 // pre-norm blocks, qkv split [3][H][hd], exact GELU, LayerNorm eps 1e-6, final norm.
-// Linears run on 2-D views and attention on batched matMuls to keep the op count low.
+// Each block is LayerNorm, FusedAttention, add, LayerNorm, FusedMlp, add (docs/ops.md): few
+// large ops, on [B, N, D] throughout (no reshapes between blocks).
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors, ViTConfig } from "../api.js";
 import { dilemmaEmbed } from "./ops/dilemma_embed.js";
-import { geluErf } from "./ops/gelu_erf.js";
+import { fusedAttention } from "./ops/fused_attention.js";
+import { fusedMlp } from "./ops/fused_mlp.js";
 import { layerNorm } from "./ops/layer_norm.js";
 import { sincosPosEmbed, truncNormal, xavierUniform } from "./init.js";
 
@@ -58,8 +60,6 @@ export class ViT {
   readonly params: Map<string, tf.Variable>;
   private readonly blocks: BlockParams[] = [];
   private readonly gridSize: number;
-  private readonly headDim: number;
-  private readonly hidden: number;
 
   /**
    * @param config architecture (see VIT_PRESETS)
@@ -79,8 +79,6 @@ export class ViT {
     this.gridSize = imgSize / patchSize;
     this.numPatches = this.gridSize * this.gridSize;
     this.embedDim = D;
-    this.headDim = D / numHeads;
-    this.hidden = hidden;
 
     const seed = opts.seed ?? 0;
     const trainable = opts.trainable ?? true;
@@ -164,11 +162,10 @@ export class ViT {
     const [B, K, D] = embedded.shape;
     if (D !== this.embedDim) throw new Error(`ViT: embedded tokens must have width ${this.embedDim}, got [${embedded.shape}]`);
     return tf.tidy((): ViTOutput => {
-      const N = K + 1;
       const cls = tf.tile(this.p("cls_token"), [B, 1, 1]);
-      let x = tf.reshape(tf.concat([cls, embedded], 1), [B * N, D]) as tf.Tensor2D;
-      for (const blk of this.blocks) x = this.block(x, blk, B, N);
-      const tokens = tf.reshape(layerNorm(x, this.p("norm.weight") as tf.Tensor1D, this.p("norm.bias") as tf.Tensor1D, LN_EPS), [B, N, D]) as tf.Tensor3D;
+      let x = tf.concat([cls, embedded], 1) as tf.Tensor3D;
+      for (const blk of this.blocks) x = this.block(x, blk);
+      const tokens = layerNorm(x, this.p("norm.weight") as tf.Tensor1D, this.p("norm.bias") as tf.Tensor1D, LN_EPS);
       return {
         tokens,
         cls: tf.reshape(tf.slice(tokens, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D,
@@ -185,22 +182,12 @@ export class ViT {
     return tf.tidy(() => this.encode(this.embed(images, view)));
   }
 
-  private block(x: tf.Tensor2D, blk: BlockParams, B: number, N: number): tf.Tensor2D {
-    const D = this.embedDim;
-    const H = this.config.numHeads;
-    const hd = this.headDim;
+  private block(x: tf.Tensor3D, blk: BlockParams): tf.Tensor3D {
     const h1 = layerNorm(x, blk.norm1w as tf.Tensor1D, blk.norm1b as tf.Tensor1D, LN_EPS);
-    const qkv = linear(h1, blk.qkvW as tf.Tensor2D, blk.qkvB as tf.Tensor1D);
-    // [B*N, 3D] -> [B, N, 3, H, hd] -> [3, B, H, N, hd] (timm's split: 3 outermost, then heads).
-    const qkvT = tf.reshape(tf.transpose(tf.reshape(qkv, [B, N, 3, H, hd]), [2, 0, 3, 1, 4]), [3, B * H, N, hd]);
-    const [q, k, v] = tf.unstack(qkvT) as tf.Tensor3D[];
-    const scores = tf.mul(tf.matMul(q, k, false, true), hd ** -0.5);
-    const ctx = tf.matMul(tf.softmax(scores), v); // [B*H, N, hd]
-    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, N, hd]), [0, 2, 1, 3]), [B * N, D]) as tf.Tensor2D;
-    const x1 = tf.add(x, linear(merged, blk.projW as tf.Tensor2D, blk.projB as tf.Tensor1D)) as tf.Tensor2D;
+    const attn = fusedAttention(h1, { qkvW: blk.qkvW as tf.Tensor2D, qkvB: blk.qkvB as tf.Tensor1D, projW: blk.projW as tf.Tensor2D, projB: blk.projB as tf.Tensor1D }, this.config.numHeads);
+    const x1 = tf.add<tf.Tensor3D>(x, attn);
     const h2 = layerNorm(x1, blk.norm2w as tf.Tensor1D, blk.norm2b as tf.Tensor1D, LN_EPS);
-    const m = geluErf(linear(h2, blk.fc1W as tf.Tensor2D, blk.fc1B as tf.Tensor1D));
-    return tf.add<tf.Tensor2D>(x1, linear(m, blk.fc2W as tf.Tensor2D, blk.fc2B as tf.Tensor1D));
+    return tf.add<tf.Tensor3D>(x1, fusedMlp(h2, { fc1W: blk.fc1W as tf.Tensor2D, fc1B: blk.fc1B as tf.Tensor1D, fc2W: blk.fc2W as tf.Tensor2D, fc2B: blk.fc2B as tf.Tensor1D }));
   }
 
   /** The variables keyed `prefix + timm name` (not copies: do not dispose them). */

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors } from "../../src/api.js";
 import {
-  DILEMMA_EMBED, DILEMMA_EMBED_GRAD, DetectionHead, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD, ViT, bceWithLogits,
+  DILEMMA_EMBED, DILEMMA_EMBED_GRAD, DetectionHead, FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MLP, FUSED_MLP_GRAD, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD, ViT, bceWithLogits,
 } from "../../src/model/index.js";
 import { closeness, vitConfigOf, type FixtureCase } from "../util/fixtures.js";
 import { registerKind } from "./index.js";
@@ -15,7 +15,9 @@ export function fixtureParams(c: FixtureCase): NamedTensors {
   return out;
 }
 
-const CUSTOM_KERNELS = [DILEMMA_EMBED, DILEMMA_EMBED_GRAD, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD];
+const CUSTOM_KERNELS = [
+  DILEMMA_EMBED, DILEMMA_EMBED_GRAD, GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD, FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MLP, FUSED_MLP_GRAD,
+];
 
 /** Runs `fn` with the custom kernels of the active backend unregistered: the composite path. */
 function withComposites<T>(fn: () => T): T {

@@ -13,4 +13,7 @@ void RegisterTranspose(Napi::Env env, Napi::Object exports);
 void RegisterGeluErf(Napi::Env env, Napi::Object exports);
 void RegisterLayerNorm(Napi::Env env, Napi::Object exports);
 void RegisterStridedCopy(Napi::Env env, Napi::Object exports);
+void RegisterAttention(Napi::Env env, Napi::Object exports);
+void RegisterMlp(Napi::Env env, Napi::Object exports);
+void RegisterOptim(Napi::Env env, Napi::Object exports);
 }  // namespace dilemma

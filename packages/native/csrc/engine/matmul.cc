@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/gemm_blocked.h"
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/sgemm.h"
@@ -72,11 +73,10 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
   // Threading lives in our pool, BLAS runs single-threaded inside it (SetBlasThreads(1) at
   // init): one set of threads, no BLAS workers spinning against the elementwise kernels.
-  //
-  // Batch invariance: 2-D products run through SgemmRowBlocked (sgemm.h), so an output row depends
-  // only on its own row of A, not on how many rows share the call (e.g. keys of one view equal
-  // keys of that view computed with both). Batched products (attention) call whole matrices,
-  // whose shape does not depend on the batch.
+  // Batch invariance: 2-D products run through BlockedSgemm (gemm_blocked.h), so an output row
+  // depends only on its own row of A, not on how many rows share the call (e.g. keys of one view
+  // equal keys of that view computed with both). Batched products (attention) call whole matrices, whose shape does not
+  // depend on the batch.
   auto matrix = [&](int64_t bi, const float** ab, const float** bb, float** ob) {
     *ab = a + (idxA ? idxA[bi] : bi % batchA) * M * K;
     *bb = b + (idxB ? idxB[bi] : bi % batchB) * K * N;
@@ -97,7 +97,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     const float *ab, *bb;
     float* ob;
     matrix(0, &ab, &bb, &ob);
-    SgemmRowBlocked(transA, transB, M, N, K, ab, lda, bb, ldb, ob);
+    BlockedSgemm(transA, transB, M, N, K, ab, lda, bb, ldb, ob, N);
   }
   if (bias != nullptr || act != kLinear) {
     const int64_t rows = batchOut * M;

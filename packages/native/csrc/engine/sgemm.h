@@ -2,6 +2,8 @@
 // addon was linked against a BLAS, else the built-in blocked multithreaded kernel (sgemm_ref.cc).
 #pragma once
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 
 namespace dilemma {
 
@@ -9,17 +11,15 @@ namespace dilemma {
 void Sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc);
 
-/**
- * C[M,N] = op(A) * op(B) with each row of C independent of M (batch invariance): the rows of
- * op(A) go, kSgemmRowBlock at a time, into a packed, aligned scratch block (row-major, zero-padded
- * tail), and every block is one single-threaded Sgemm call with identical flags, strides, shape
- * and alignment. BLAS picks kernels and summation orders by exactly those (OpenBLAS: small-matrix,
- * direct and transposed-operand kernels, K blocking of its threaded driver), so with them fixed a
- * row's result depends only on its own row of op(A), B and the machine. Blocks run on the pool.
- */
-void SgemmRowBlocked(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                     const float* B, int64_t ldb, float* C);
-constexpr int64_t kSgemmRowBlock = 64;
+/** 64-byte aligned float scratch (a cache line; the widest vector loads), freed with free(). */
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
+inline AlignedFloats AllocAligned(int64_t n) {
+  const size_t bytes = ((static_cast<size_t>(n) * sizeof(float) + 63) / 64) * 64;
+  return AlignedFloats(static_cast<float*>(std::aligned_alloc(64, bytes == 0 ? 64 : bytes)));
+}
 
 /** The built-in kernel (also the reference the BLAS path is tested against). */
 void SgemmBuiltin(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,

@@ -154,4 +154,19 @@ export interface GpuAddon {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, sqrtBc2: number): void;
   /** Fused EMA (core's EmaUpdate op): out = target*momentum + source*(1-momentum), n float32 elements. */
   ema(target: number, source: number, out: number, n: number, momentum: number): void;
+  /**
+   * FusedAttention (docs/ops.md) on x [B, N, D] with H heads: out [B, N, D] and the saved
+   * activations qkv [B, N, 3D], probs [B, H, N, N], ctx [B, N, D].
+   */
+  attention(x: number, qkvW: number, qkvB: number, projW: number, projB: number, out: number, qkv: number, probs: number,
+    ctx: number, B: number, N: number, D: number, H: number): void;
+  /** FusedAttentionGrad: dx [B, N, D], dQkvW [3D, D], dQkvB [3D], dProjW [D, D], dProjB [D]. */
+  attentionGrad(dy: number, x: number, qkvW: number, projW: number, qkv: number, probs: number, ctx: number, dx: number,
+    dQkvW: number, dQkvB: number, dProjW: number, dProjB: number, B: number, N: number, D: number, H: number): void;
+  /** FusedMlp on x [rows, D], hidden units Hd: out [rows, D], saved pre and act [rows, Hd]. */
+  mlp(x: number, fc1W: number, fc1B: number, fc2W: number, fc2B: number, out: number, pre: number, act: number,
+    rows: number, D: number, Hd: number): void;
+  /** FusedMlpGrad: dx [rows, D], dFc1W [Hd, D], dFc1B [Hd], dFc2W [D, Hd], dFc2B [D]. */
+  mlpGrad(dy: number, x: number, fc1W: number, fc2W: number, pre: number, act: number, dx: number, dFc1W: number,
+    dFc1B: number, dFc2W: number, dFc2B: number, rows: number, D: number, Hd: number): void;
 }

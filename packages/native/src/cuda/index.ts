@@ -31,6 +31,7 @@ let reason: string | null = null;
 const ADDON_ENTRY: Record<string, keyof GpuAddon> = {
   AdamWUpdate: "adamW", EmaUpdate: "ema", GeluErf: "geluErf", GeluErfGrad: "geluErfGrad", LayerNorm: "layerNorm",
   LayerNormGrad: "layerNormGrad", DilemmaEmbed: "dilemmaEmbed", DilemmaEmbedGrad: "dilemmaEmbedGrad",
+  FusedAttention: "attention", FusedAttentionGrad: "attentionGrad", FusedMlp: "mlp", FusedMlpGrad: "mlpGrad",
 };
 let absentKernels = new Set<string>();
 let registeredAs: { device: CudaDevice; deviceIndex: number } | null = null;

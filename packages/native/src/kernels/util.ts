@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { Addon } from "../addon.js";
+import { POOL_MIN_ELEMENTS, pooledOutput } from "./pool.js";
 
 export type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: MathBackendCPU; attrs?: tf.NamedAttrMap };
 export type NativeKernel = (args: KernelArgs, addon: Addon) => tf.TensorInfo | tf.TensorInfo[] | null;
@@ -15,13 +16,13 @@ export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | n
 }
 
 /**
- * An output array the kernel will overwrite entirely. Large ones come uninitialised
- * (Buffer.allocUnsafeSlow: malloc, not calloc): V8's zero-fill would be a single-threaded pass
- * over every output before the multithreaded kernel writes it again.
+ * An output array the kernel will overwrite entirely. Large ones come uninitialised, from the
+ * output pool (./pool.ts) or Buffer.allocUnsafeSlow (malloc, not calloc): V8's zero-fill would
+ * be a single-threaded pass over every output before the multithreaded kernel writes it again.
  */
 export function allocOutput(n: number): Float32Array {
-  if (n < 16384) return new Float32Array(n);
-  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+  if (n < POOL_MIN_ELEMENTS) return new Float32Array(n);
+  return pooledOutput(n);
 }
 
 export function output(backend: MathBackendCPU, shape: number[], values: Float32Array): tf.TensorInfo {

@@ -2,7 +2,9 @@
 // every implemented kernel against the tfjs cpu backend, gradients, fallbacks, and leak-free
 // training steps with no fallback. Skipped when the addon is not built or has no gpu runtime.
 import * as tf from "@tensorflow/tfjs-core";
-import { adamWUpdate, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, geluErf, layerNorm, type SSLMethod } from "@dilemma/core";
+import {
+  adamWUpdate, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, fusedAttention, fusedMlp, geluErf, layerNorm, type SSLMethod,
+} from "@dilemma/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { addon } from "../../src/addon.js";
 import {
@@ -15,7 +17,9 @@ const hasGpu = gpu != null && typeof gpu.alloc === "function";
 if (!hasGpu) console.warn("[cuda tests] skipped: the addon is not built or has no gpu runtime");
 const suite = hasGpu ? describe : describe.skip;
 
-const liveBuffers = () => gpu!.memory().liveBuffers;
+// Buffers holding tensors: the runtime's live count less those the backend holds itself (spares
+// kept for reuse, cached scalars).
+const liveBuffers = () => gpu!.memory().liveBuffers - ((tf.findBackend(CUDA_BACKEND) as CudaBackend | null)?.heldBufferCount() ?? 0);
 const backend = () => tf.backend() as CudaBackend;
 
 /** Deterministic pseudo-random values (LCG), uniform in [lo, hi). */
@@ -119,6 +123,20 @@ const cases: Case[] = [
   { name: "adamWUpdate", run: () => adamWUpdate(f([3, 4], 1), f([3, 4], 2), f([3, 4], 3), f([3, 4], 4, 0, 1),
     { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, stepSize: 0.01, sqrtBc2: 0.05 }), tol: 1e-6 },
   { name: "emaUpdate", run: () => emaUpdateOp(f([3, 4], 1), f([3, 4], 2), 0.996) },
+  // the fused ViT-block ops, forward and (through customGrad) their gradient kernels
+  ...((): Case[] => {
+    const attn = () => ({ qkvW: f([24, 8], 2, -0.5, 0.5) as tf.Tensor2D, qkvB: f([24], 3) as tf.Tensor1D, projW: f([8, 8], 4, -0.5, 0.5) as tf.Tensor2D, projB: f([8], 5) as tf.Tensor1D });
+    const mlp = (w1: tf.Tensor) => ({ fc1W: w1 as tf.Tensor2D, fc1B: f([12], 7) as tf.Tensor1D, fc2W: f([8, 12], 8, -0.5, 0.5) as tf.Tensor2D, fc2B: f([8], 9) as tf.Tensor1D });
+    return [
+      { name: "fusedAttention", run: () => fusedAttention(f([2, 5, 8], 1) as tf.Tensor3D, attn(), 2), tol: 1e-5 },
+      { name: "fusedMlp", run: () => fusedMlp(f([2, 5, 8], 1), mlp(f([12, 8], 6, -0.5, 0.5))), tol: 1e-5 },
+      {
+        name: "fusedAttention + fusedMlp gradients", tol: 1e-5,
+        run: () => tf.grads((x: tf.Tensor, w1: tf.Tensor) => tf.sum(tf.mul(fusedMlp(fusedAttention(x as tf.Tensor3D, attn(), 2), mlp(w1)), f([2, 5, 8], 10))))(
+          [f([2, 5, 8], 1), f([12, 8], 6, -0.5, 0.5)]),
+      },
+    ];
+  })(),
 ];
 
 interface Out { shape: number[]; dtype: string; values: number[] }
@@ -182,7 +200,7 @@ suite("cuda backend, device branch (host buffers behind a recording stand-in for
     expect(calls).toContain("dilemmaCheck"); // a device read surfaces skipped bad DILEMMA indices
     b.disposeData(big.dataId, true);
     b.write(new Int32Array([4]), [1], "int32");
-    expect(liveBuffers()).toBe(base + 2);
+    expect(liveBuffers() - b.heldBufferCount()).toBe(base + 1); // + the cached int32 scalar
     b.dispose();
     expect(liveBuffers()).toBe(base);
   });
@@ -260,6 +278,50 @@ suite("cuda backend on the host device", () => {
     expect(Array.from(d.dataSync())).toEqual([2, 4, 6]);
     tf.dispose([c, d]);
     expect(liveBuffers()).toBe(base);
+  });
+
+  it("reuses a freed buffer for the next tensor of its size (no alloc/free calls) and releases spares on request", () => {
+    const calls = { alloc: 0, free: 0 };
+    const g = gpu!;
+    const counting = new Proxy(g, {
+      get(target, prop, receiver) {
+        if (prop === "alloc" || prop === "free") {
+          return (...a: unknown[]) => { calls[prop]++; return (target[prop] as (...x: unknown[]) => number)(...a); };
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const b = new CudaBackend(counting, { device: "host" });
+    const x = b.makeOutput([1000], "float32");
+    b.disposeData(x.dataId);
+    expect(calls).toEqual({ alloc: 1, free: 0 });
+    expect(b.heldBufferCount()).toBe(1);
+    const y = b.makeTensorInfo([1000], "float32", new Float32Array(1000).fill(3));
+    expect(calls.alloc).toBe(1); // the spare was reused
+    expect((b.readSync(y.dataId) as Float32Array)[999]).toBe(3);
+    expect(b.memory().liveBuffers).toBe(g.memory().liveBuffers - b.heldBufferCount());
+    const z = b.makeOutput([999], "float32"); // another size: a new buffer
+    expect(calls.alloc).toBe(2);
+    b.disposeData(y.dataId);
+    b.disposeData(z.dataId);
+    expect(b.heldBufferCount()).toBe(2);
+    b.releaseSpareBuffers();
+    expect(calls.free).toBe(2);
+    expect(b.heldBufferCount()).toBe(0);
+    // Scalars of one value and dtype share one uploaded buffer until dispose().
+    const s1 = b.makeTensorInfo([], "float32", new Float32Array([0.5]));
+    const s2 = b.makeTensorInfo([1], "float32", new Float32Array([0.5]));
+    const s3 = b.makeTensorInfo([], "int32", new Int32Array([1056964608])); // 0.5's bits, other dtype
+    expect(calls.alloc).toBe(4);
+    expect(b.bufferOf(s1)).toBe(b.bufferOf(s2));
+    b.disposeData(s1.dataId);
+    expect(Array.from(b.readSync(s2.dataId) as Float32Array)).toEqual([0.5]);
+    b.disposeData(s2.dataId);
+    b.disposeData(s3.dataId);
+    expect(calls.free).toBe(2);
+    expect(b.heldBufferCount()).toBe(2);
+    b.dispose();
+    expect(calls.free).toBe(4);
   });
 
   it("reports memory from the device runtime and times kernels", async () => {

@@ -6,4 +6,8 @@ export * from "./gelu_erf.js";
 export * from "./gelu_erf_grad.js";
 export * from "./layer_norm.js";
 export * from "./layer_norm_grad.js";
+export * from "./fused_attention.js";
+export * from "./fused_attention_grad.js";
+export * from "./fused_mlp.js";
+export * from "./fused_mlp_grad.js";
 export { erf } from "./erf.js";

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "cuda/cublas_loader.h"
+#include "cuda/ops/gemm.h"
 #include "cuda/ops/matmul_cuda.h"
 #include "cuda/ops/ops.h"
 #include "cuda/runtime.h"
+#include "engine/gemm_blocked.h"
 #include "engine/sgemm.h"
 #include "engine/threadpool.h"
 
@@ -120,7 +122,7 @@ void RunHost(const Run& r, bool transA, bool transB, int64_t M, int64_t N, int64
   float* ob;
   mat(0, &ab, &bb, &ob);
   // Batch invariance, as in engine/matmul.cc: a row's result depends only on its row of A.
-  SgemmRowBlocked(transA, transB, M, N, K, ab, lda, bb, ldb, ob);
+  BlockedSgemm(transA, transB, M, N, K, ab, lda, bb, ldb, ob, N);
 }
 
 #if defined(DILEMMA_HAVE_CUDA)
@@ -322,6 +324,29 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+#if defined(DILEMMA_HAVE_CUDA)
+bool GemmCuda(Napi::Env env, const char* what, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
+              const float* a, const float* b, float* c) {
+  if (M <= 0 || N <= 0) return true;
+  if (K <= 0) return CheckCuda(env, cudaMemsetAsync(c, 0, static_cast<size_t>(M * N) * 4, Stream()), what);
+  if (M > kMaxDim || N > kMaxDim || K > kMaxDim) {
+    Throw(env, std::string(what) + ": matrix dimensions must be below 2^31");
+    return false;
+  }
+  cublas::Handle h = nullptr;
+  const cublas::Api* api = CublasFor(env, &h);
+  if (api == nullptr) return false;
+  const int st = RunCuda(api, h, ComputeTypeFor(MatmulPrecision()), Run{0, 1, 0, 0, 0, 0}, transA, transB, M, N, K, a,
+                         b, c);
+  if (st != cublas::kSuccess) {
+    Throw(env, std::string(what) + ": cublasGemmEx failed: " + cublas::StatusName(st) + " (m=" + std::to_string(M) +
+                   " n=" + std::to_string(N) + " k=" + std::to_string(K) + ")");
+    return false;
+  }
+  return true;
+}
+#endif
 
 void RegisterMatMul(Napi::Env env, Napi::Object gpu) {
   gpu.Set("matMul", Napi::Function::New(env, MatMul, "matMul"));

@@ -17,4 +17,5 @@ void RegisterLayerNorm(Napi::Env env, Napi::Object gpu);    // ops/layer_norm.cc
 void RegisterCopy(Napi::Env env, Napi::Object gpu);         // ops/copy.cc: transpose, stridedCopy
 void RegisterAdamW(Napi::Env env, Napi::Object gpu);        // ops/adamw.cc: fused AdamW update
 void RegisterEma(Napi::Env env, Napi::Object gpu);          // ops/ema.cc: fused momentum-encoder update
+void RegisterFused(Napi::Env env, Napi::Object gpu);        // ops/fused.cc: FusedAttention / FusedMlp (+ grads)
 }  // namespace dilemma::gpu
