@@ -52,6 +52,31 @@ void SoftmaxRows(float* s, int64_t n, float scale) {
   }
 }
 
+// One head's operands and results, packed ([N, hd] / [N, N] row-major) in 64-byte aligned
+// scratch. BLAS may pick kernels and summation orders by operand strides and alignment, so every
+// head is multiplied from the same layout whatever its offset in qkv: the results then depend
+// neither on the batch index (batch invariance) nor on where the caller's buffers happen to lie
+// (the training and inference paths allocate qkv differently).
+struct HeadScratch {
+  AlignedFloats buf;
+  float *q, *k, *v, *o, *p, *dS, *dq, *dk, *dv;
+  HeadScratch(int64_t N, int64_t hd) : buf(AllocAligned(7 * Pad(N * hd) + 2 * Pad(N * N))) {
+    float* f = buf.get();
+    for (float** x : {&q, &k, &v, &o, &dq, &dk, &dv}) *x = f, f += Pad(N * hd);
+    for (float** x : {&p, &dS}) *x = f, f += Pad(N * N);
+  }
+  // Keeps every part 64-byte aligned.
+  static int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }
+};
+
+// rows x cols block at src (row stride ld) -> packed dst; and back.
+void GatherHead(const float* src, int64_t ld, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) std::copy(src + r * ld, src + r * ld + cols, dst + r * cols);
+}
+void ScatterHead(const float* src, int64_t rows, int64_t cols, float* dst, int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) std::copy(src + r * cols, src + (r + 1) * cols, dst + r * ld);
+}
+
 }  // namespace
 
 void AttentionForward(const float* x, const float* qkvW, const float* qkvB, const float* projW, const float* projB,
@@ -60,14 +85,18 @@ void AttentionForward(const float* x, const float* qkvW, const float* qkvB, cons
   const float scale = 1.f / std::sqrt(static_cast<float>(hd));
   Linear(x, qkvW, qkvB, qkv, R, D, D3);
   ParallelFor(B * H, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> scores(probs == nullptr ? N * N : 0);
+    HeadScratch s(N, hd);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / H, h = t % H;
       const float* q = qkv + b * N * D3 + h * hd;
-      float* p = probs == nullptr ? scores.data() : probs + t * N * N;
-      Sgemm(false, true, N, N, hd, q, D3, q + D, D3, 0.f, p, N);  // S = Q K^T
-      SoftmaxRows(p, N, scale);
-      Sgemm(false, false, N, hd, N, p, N, q + 2 * D, D3, 0.f, ctx + b * N * D + h * hd, D);  // P V
+      GatherHead(q, D3, N, hd, s.q);
+      GatherHead(q + D, D3, N, hd, s.k);
+      GatherHead(q + 2 * D, D3, N, hd, s.v);
+      Sgemm(false, true, N, N, hd, s.q, hd, s.k, hd, 0.f, s.p, N);  // S = Q K^T
+      SoftmaxRows(s.p, N, scale);
+      if (probs != nullptr) std::copy(s.p, s.p + N * N, probs + t * N * N);
+      Sgemm(false, false, N, hd, N, s.p, N, s.v, hd, 0.f, s.o, hd);  // P V
+      ScatterHead(s.o, N, hd, ctx + b * N * D + h * hd, D);
     }
   });
   Linear(ctx, projW, projB, out, R, D, D);
@@ -83,24 +112,30 @@ void AttentionBackward(const float* dy, const float* x, const float* qkvW, const
   ColumnSums(dy, R, D, dProjB);
   BlockedSgemm(false, false, R, D, D, dy, D, projW, D, dCtx.get(), D);  // dCtx = dy projW
   ParallelFor(B * H, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> dS(N * N);
+    HeadScratch s(N, hd);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / H, h = t % H;
       const float* q = qkv + b * N * D3 + h * hd;
-      const float* p = probs + t * N * N;
-      const float* dc = dCtx.get() + b * N * D + h * hd;
       float* dq = dqkv.get() + b * N * D3 + h * hd;
-      Sgemm(false, true, N, N, hd, dc, D, q + 2 * D, D3, 0.f, dS.data(), N);       // dP = dCtx V^T
-      Sgemm(true, false, N, hd, N, p, N, dc, D, 0.f, dq + 2 * D, D3);              // dV = P^T dCtx
-      for (int64_t i = 0; i < N; ++i) {                                             // softmax backward
-        float* r = dS.data() + i * N;
-        const float* pr = p + i * N;
+      GatherHead(q, D3, N, hd, s.q);
+      GatherHead(q + D, D3, N, hd, s.k);
+      GatherHead(q + 2 * D, D3, N, hd, s.v);
+      GatherHead(dCtx.get() + b * N * D + h * hd, D, N, hd, s.o);
+      std::copy(probs + t * N * N, probs + (t + 1) * N * N, s.p);
+      Sgemm(false, true, N, N, hd, s.o, hd, s.v, hd, 0.f, s.dS, N);  // dP = dCtx V^T
+      Sgemm(true, false, N, hd, N, s.p, N, s.o, hd, 0.f, s.dv, hd);  // dV = P^T dCtx
+      for (int64_t i = 0; i < N; ++i) {                              // softmax backward
+        float* r = s.dS + i * N;
+        const float* pr = s.p + i * N;
         float dot = 0.f;
         for (int64_t j = 0; j < N; ++j) dot += r[j] * pr[j];
         for (int64_t j = 0; j < N; ++j) r[j] = pr[j] * (r[j] - dot) * scale;
       }
-      Sgemm(false, false, N, hd, N, dS.data(), N, q + D, D3, 0.f, dq, D3);        // dQ = dS K
-      Sgemm(true, false, N, hd, N, dS.data(), N, q, D3, 0.f, dq + D, D3);          // dK = dS^T Q
+      Sgemm(false, false, N, hd, N, s.dS, N, s.k, hd, 0.f, s.dq, hd);  // dQ = dS K
+      Sgemm(true, false, N, hd, N, s.dS, N, s.q, hd, 0.f, s.dk, hd);   // dK = dS^T Q
+      ScatterHead(s.dq, N, hd, dq, D3);
+      ScatterHead(s.dk, N, hd, dq + D, D3);
+      ScatterHead(s.dv, N, hd, dq + 2 * D, D3);
     }
   });
   BlockedSgemm(true, false, D3, D, R, dqkv.get(), D3, x, D, dQkvW, D, true);  // dQkvW = dqkv^T x
