@@ -29,11 +29,21 @@ describe("EmaUpdate", () => {
     }
   });
 
+  it("leaves a target equal to its source unchanged, bit for bit (a momentum encoder at step 0)", () => {
+    for (const momentum of [0.99, 0.996, 0.9, 0.5]) {
+      const t = tf.tensor(values(4099, 3, 1));
+      const out = emaUpdate(t, t.clone(), momentum);
+      expect(bits(out), `m=${momentum}`).toEqual(bits(t));
+      tf.dispose([t, out]);
+    }
+  });
+
   it("moves the target toward the source and checks its inputs", () => {
     const t = tf.tensor([0, 10]);
     const s = tf.tensor([1, 0]);
     const out = emaUpdate(t, s, 0.9);
-    expect(Array.from(out.dataSync())).toEqual([Math.fround(Math.fround(0.1)), Math.fround(Math.fround(10 * Math.fround(0.9)))]);
+    const b = Math.fround(0.1); // 1 - m in float32
+    expect(Array.from(out.dataSync())).toEqual([Math.fround(0 + Math.fround(1 * b)), Math.fround(10 + Math.fround(-10 * b))]);
     expect(() => emaUpdate(t, tf.zeros([3]), 0.9)).toThrow(/source has shape \[3\], target has \[2\]/);
     expect(() => emaUpdate(t, tf.zeros([2], "int32"), 0.9)).toThrow(/source must be float32/);
     expect(() => emaUpdate(t, s, NaN)).toThrow(/momentum must be a finite number/);

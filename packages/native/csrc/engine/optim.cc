@@ -59,7 +59,8 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ema(target, source, out, momentum): out = target*m + source*(1-m)
+// ema(target, source, out, momentum): out = target + (source - target)*(1-m), exact where
+// source == target (core's ema_update.ts)
 Napi::Value Ema(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsTypedArray()) {
@@ -74,12 +75,11 @@ Napi::Value Ema(const Napi::CallbackInfo& info) {
   float* out = F32Arg(info, 2, n, "ema out");
   if (!out) return env.Undefined();
   const double momentum = NumArg(info, 3);
-  const float a = static_cast<float>(momentum), b = static_cast<float>(1.0 - momentum);
+  const float b = static_cast<float>(1.0 - momentum);
   ParallelFor(n, kGrain, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      const float kept = t[i] * a;
-      const float added = s[i] * b;
-      out[i] = kept + added;
+      const float step = (s[i] - t[i]) * b;
+      out[i] = t[i] + step;
     }
   });
   return env.Undefined();

@@ -1,7 +1,9 @@
 // EmaUpdate (docs/cuda-engine.md): the momentum (teacher) encoder's update for one parameter,
-//   target' = target*m + source*(1-m),
-// with m and 1-m rounded to float32 and every product and the sum rounded, in that order — what
-// the composite of tfjs ops computes — so the fused kernel and the composite agree bit for bit.
+//   target' = target + (source - target)*(1-m),
+// the lerp form of target*m + source*(1-m): exact where source equals target (a momentum encoder
+// equal to its base encoder, as at step 0, stays equal; the product form moves it by an ulp).
+// 1-m is rounded to float32 and the difference, product and sum each rounded, in that order —
+// what the composite of tfjs ops computes — so the fused kernel and the composite agree bit for bit.
 // One kernel per parameter instead of three (and no scalar tensors to upload per parameter).
 import * as tf from "@tensorflow/tfjs-core";
 import { cpuOutput, cpuValues, hasKernel, registerCpuKernel } from "../../model/ops/kernel_util.js";
@@ -13,18 +15,18 @@ function emaUpdateCpu({ inputs, backend, attrs }: { inputs: { target: tf.TensorI
   const momentum = attrs.momentum as number;
   const t = cpuValues<Float32Array>(backend, inputs.target);
   const s = cpuValues<Float32Array>(backend, inputs.source);
-  const a = f(momentum), b = f(1 - momentum);
+  const b = f(1 - momentum);
   const out = new Float32Array(t.length);
-  for (let i = 0; i < t.length; i++) out[i] = f(f(t[i] * a) + f(s[i] * b));
+  for (let i = 0; i < t.length; i++) out[i] = f(t[i] + f(f(s[i] - t[i]) * b));
   return cpuOutput(backend, inputs.target.shape, "float32", out);
 }
 
 /** Composite of tfjs ops, for backends without the kernel. */
 export function emaUpdateComposite(target: tf.Tensor, source: tf.Tensor, momentum: number): tf.Tensor {
-  return tf.tidy(() => tf.add(tf.mul(target, momentum), tf.mul(source, 1 - momentum)));
+  return tf.tidy(() => tf.add(target, tf.mul(tf.sub(source, target), 1 - momentum)));
 }
 
-/** `target*momentum + source*(1-momentum)` as a new float32 tensor (inputs are not changed). */
+/** `target + (source-target)*(1-momentum)` as a new float32 tensor (inputs are not changed). */
 export function emaUpdate(target: tf.Tensor, source: tf.Tensor, momentum: number): tf.Tensor {
   for (const [name, t] of [["target", target], ["source", source]] as const) {
     if (t.dtype !== "float32") throw new Error(`${EMA_UPDATE}: ${name} must be float32, got ${t.dtype}`);

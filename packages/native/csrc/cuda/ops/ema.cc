@@ -38,19 +38,18 @@ Napi::Value Ema(const Napi::CallbackInfo& info) {
   if (o == nullptr) return env.Undefined();
   Where where;
   if (!SameDevice(info, "ema", {t, s, o}, &where) || n == 0) return env.Undefined();
-  const float a = static_cast<float>(momentum), b = static_cast<float>(1.0 - momentum);
+  const float b = static_cast<float>(1.0 - momentum);
   if (where == Where::kHost) {
     const float *tp = t->f(), *sp = s->f();
     float* op = o->f();
     for (int64_t i = 0; i < n; ++i) {
-      const float kept = tp[i] * a;
-      const float added = sp[i] * b;
-      op[i] = kept + added;
+      const float step = (sp[i] - tp[i]) * b;
+      op[i] = tp[i] + step;
     }
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
-  CheckCuda(env, EmaCuda(t->f(), s->f(), o->f(), n, a, b, Stream()), "ema");
+  CheckCuda(env, EmaCuda(t->f(), s->f(), o->f(), n, b, Stream()), "ema");
 #endif
   return env.Undefined();
 }

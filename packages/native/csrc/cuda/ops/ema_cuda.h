@@ -7,8 +7,8 @@
 
 namespace dilemma::gpu {
 
-/** out = target*a + source*b over n float32 elements (a = m, b = 1-m, already float32). */
-cudaError_t EmaCuda(const float* target, const float* source, float* out, int64_t n, float a, float b,
+/** out = target + (source - target)*b over n float32 elements (b = 1-m, already float32). */
+cudaError_t EmaCuda(const float* target, const float* source, float* out, int64_t n, float b,
                     cudaStream_t stream);
 
 }  // namespace dilemma::gpu
