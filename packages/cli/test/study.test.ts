@@ -125,13 +125,15 @@ describe("study spec and matrix", () => {
 describe("runStudy on fake runs", () => {
   it("calibrates each configuration once, trains every run under the budget with its schedule, evaluates each", async () => {
     const dir = tmpDir("study");
-    const { deps, calls } = fakeDeps({ secondsPerStep: { plain: [0.9, 0.5, 0.4], dilemma: [0.2, 0.2, 0.3] } });
+    // The first value of each arm is its untimed warm-up round (discarded).
+    const { deps, calls } = fakeDeps({ secondsPerStep: { plain: [5, 0.9, 0.5, 0.4], dilemma: [9, 0.2, 0.2, 0.3] } });
     const r = await runStudy(smallSpec(), { out: dir }, deps);
     const st0 = () => readState(dir)!;
     expect(r.complete).toBe(true);
-    // Each data set x method: its arms timed in 3 alternating rounds, before its first run.
+    // Each data set x method: its arms run an untimed warm-up round, then are timed in 3
+    // alternating rounds, before its first run.
     const mo = ["shapes-mocov3-plain", "shapes-mocov3-dilemma"], di = ["shapes-dino-plain", "shapes-dino-dilemma"];
-    expect(calls.calibrate).toEqual([...mo, ...mo, ...mo, ...di, ...di, ...di]);
+    expect(calls.calibrate).toEqual([...mo, ...mo, ...mo, ...mo, ...di, ...di, ...di, ...di]);
     expect(calls.train).toHaveLength(8);
     const plain = calls.train.find((t) => t.out!.endsWith("shapes-mocov3-plain-s1"))!;
     expect(plain).toMatchObject({ method: "mocov3", data: "shapes", seed: 1, steps: 120, warmup: 12, timeBudget: 60, tokenDrop: 0, dilemmaProb: 0, evalEvery: 20 });
