@@ -32,8 +32,8 @@ function fakeDeps(o: { killAt?: string; secondsPerStep?: Record<string, number[]
         fs.writeFileSync(path.join(dir, "status.json"), JSON.stringify({ state: "running", step: 2, totalSteps: cfg.steps }));
         throw new Error("killed");
       }
-      // The budget ends a plain run at 80% of its schedule; dilemma runs finish theirs.
-      const done = cfg.arm === "plain" ? Math.floor(cfg.steps * 0.8) : cfg.steps;
+      // A hard budget ends a plain run at 80% of its schedule; dilemma runs finish theirs.
+      const done = cfg.arm === "plain" && cfg.timeBudget ? Math.floor(cfg.steps * 0.8) : cfg.steps;
       fs.writeFileSync(path.join(dir, "status.json"), JSON.stringify({ state: "done", step: done, totalSteps: cfg.steps }));
       fs.writeFileSync(path.join(dir, "metrics.jsonl"), [1, 2].map((k) => JSON.stringify({ kind: "eval", step: k, time: k, trainTime: k * 10, knnAcc: 0.2 * k })).join("\n") + "\n");
       return { runDir: dir, state: "done", step: done, totalSteps: cfg.steps, seconds: 1, engine: "fake", losses: [], trainTime: cfg.timeBudget, budgetSpent: done < cfg.steps } satisfies RunSummary;
@@ -127,7 +127,7 @@ describe("runStudy on fake runs", () => {
     const dir = tmpDir("study");
     // The first value of each arm is its untimed warm-up round (discarded).
     const { deps, calls } = fakeDeps({ secondsPerStep: { plain: [5, 0.9, 0.5, 0.4], dilemma: [9, 0.2, 0.2, 0.3] } });
-    const r = await runStudy(smallSpec(), { out: dir }, deps);
+    const r = await runStudy(smallSpec({ stop: "budget" }), { out: dir }, deps);
     const st0 = () => readState(dir)!;
     expect(r.complete).toBe(true);
     // Each data set x method: its arms run an untimed warm-up round, then are timed in 3
@@ -149,7 +149,7 @@ describe("runStudy on fake runs", () => {
     expect(st.calibration["shapes-dino-dilemma"]).toEqual({ secondsPerStep: 0.2, measuredSteps: 30, rounds: [0.2, 0.2, 0.3], steps: 300, warmup: 30 });
     // A second invocation has nothing left to do.
     const again = fakeDeps();
-    await runStudy(smallSpec(), { out: dir }, again.deps);
+    await runStudy(smallSpec({ stop: "budget" }), { out: dir }, again.deps);
     expect([again.calls.train.length, again.calls.calibrate.length, again.calls.evaluate.length]).toEqual([0, 0, 0]);
   });
 
@@ -174,6 +174,17 @@ describe("runStudy on fake runs", () => {
     expect(second.calls.calibrate).toEqual([]);
     const rec = readState(dir)!.runs.find((x) => x.id === "shapes-dino-plain-s0")!;
     expect(rec).toMatchObject({ phase: "evaluated", resumed: 1 });
+  });
+
+  it("stop 'schedule' (the default): runs train their calibrated steps with no wall-clock stop", async () => {
+    const dir = tmpDir("study");
+    const { deps, calls } = fakeDeps({ secondsPerStep: { plain: [5, 0.5], dilemma: [9, 0.2] } });
+    expect(defaultSpec().stop).toBe("schedule");
+    await runStudy(smallSpec(), { out: dir }, deps);
+    const plain = calls.train.find((t) => t.out!.endsWith("shapes-mocov3-plain-s0"))!;
+    expect(plain).toMatchObject({ steps: 120, warmup: 12 });
+    expect(plain.timeBudget).toBeUndefined();
+    expect(readState(dir)!.runs.map((r) => r.budgetSpent)).toEqual(Array(8).fill(false));
   });
 
   it("a run trained but not yet evaluated when killed is evaluated, not retrained; maxRuns stops cleanly", async () => {

@@ -44,7 +44,7 @@ export interface RunnerOptions {
 }
 
 /** Steps timed by the default calibration after `CALIBRATION_WARM` untimed ones. */
-export const CALIBRATION_STEPS = 8;
+export const CALIBRATION_STEPS = 20;
 export const CALIBRATION_WARM = 3;
 /** Alternating timing rounds over the arms of a data set x method; each arm takes the median. */
 export const CALIBRATION_ROUNDS = 3;
@@ -154,10 +154,10 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
         } else {
           rec.phase = "training";
           writeState(dir, state);
-          log(`${tag}: training ${cal.steps} scheduled steps within ${spec.budget} s`);
+          log(`${tag}: training ${cal.steps} scheduled steps (${spec.budget} s at the calibrated pace${spec.stop === "budget" ? ", a hard stop" : ""})`);
           summary = await deps.train({
             ...trainOptionsFor(spec, rec), engine: o.engine, precision: o.precision, quiet: o.quiet, handleSigint: o.handleSigint, out: runDir,
-            steps: cal.steps, warmup: cal.warmup, timeBudget: spec.budget,
+            steps: cal.steps, warmup: cal.warmup, timeBudget: spec.stop === "budget" ? spec.budget : undefined,
             evalEvery: Math.max(1, Math.ceil(cal.steps / spec.evalPoints)), ckptEvery: Math.max(1, Math.ceil(cal.steps / 10)), keepCheckpoints: 1,
           });
         }

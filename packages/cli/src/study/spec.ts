@@ -57,8 +57,14 @@ export const studySpecSchema = z.object({
   arms: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "arm names: letters, digits, _ -" }), recipeSchema)
     .refine((a) => Object.keys(a).length >= 1, { error: "at least one arm" }),
   seeds: z.array(z.number().int().min(0)).min(1),
-  /** Seconds of training steps per run (train --time-budget). */
+  /** Seconds of training steps per run: each run is scheduled for the steps that fit at its calibrated pace. */
   budget: z.number().positive(),
+  /**
+   * "schedule": a run trains its scheduled steps, however long load makes them take (equal time
+   * as calibrated, so a run slowed by someone else's job still gets its budget's steps);
+   * "budget": also a hard wall-clock stop (train --time-budget) at the budget.
+   */
+  stop: z.enum(["schedule", "budget"]),
   /** Warm-up as a fraction of each run's scheduled steps (the same rule for every arm). */
   warmupFraction: z.number().min(0).lt(1),
   /** Evaluations during training (for the curves against time). */
@@ -79,14 +85,16 @@ export function defaultSpec(): StudySpec {
     name: "dilemma-vs-plain",
     datasets: ["shapes", "mnist"],
     methods: ["mocov3", "dino", "simclr"],
-    // Fixed before any run; train's defaults (micro32 at 32 px, batch 32, AdamW lr 5e-4, wd 0.05).
-    recipe: { model: "micro32", batch: 32, lr: 5e-4, wd: 0.05, dilemmaWeight: 1, knnBank: 500, knnQueries: 250 },
+    // dilemma-cli train's default recipe (docs/quality.md): micro32 with 8-px patches and sin-cos
+    // positions, batch 32, AdamW lr 1.5e-3, wd 0.05, detection weight 4. Fixed before the runs.
+    recipe: { model: "micro32", patch: 8, posEmbed: "sincos", batch: 32, lr: 1.5e-3, wd: 0.05, dilemmaWeight: 4, knnBank: 500, knnQueries: 250 },
     arms: {
       plain: { tokenDrop: 0, dilemmaProb: 0 },
       dilemma: { tokenDrop: 0.75, dilemmaProb: 0.2 },
     },
     seeds: [0, 1, 2],
     budget: 300,
+    stop: "schedule",
     warmupFraction: 0.1,
     evalPoints: 6,
     eval: {
