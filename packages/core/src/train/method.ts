@@ -2,7 +2,7 @@
 // optimizer, and the training step skeleton (schedule -> sample -> loss+grads -> AdamW -> one read).
 import * as tf from "@tensorflow/tfjs-core";
 import type { DilemmaSample, MethodConfig, NamedTensors, RngState, SSLMethod, StepResult } from "../api.js";
-import { DetectionHead, ViT, bceWithLogits, detectionMetrics, numKept, sampleDilemma, sampleToTensors } from "../model/index.js";
+import { DetectionHead, ViT, assignNamed, bceWithLogits, detectionMetrics, numKept, sampleDilemma, sampleToTensors } from "../model/index.js";
 import { AdamW } from "./adamw.js";
 import { emaUpdate as emaUpdateOp } from "./ops/ema_update.js";
 import { clipByGlobalNorm, cosineLr } from "./schedule.js";
@@ -240,19 +240,7 @@ export abstract class MethodBase implements SSLMethod {
    * missing names are errors unless `opts.partial` (e.g. fixtures without BN running stats).
    */
   setWeights(weights: NamedTensors, opts: { partial?: boolean } = {}): void {
-    const vars = this.allVariables();
-    const unknown = Object.keys(weights).filter((n) => !vars.has(n));
-    if (unknown.length) throw new Error(`${this.config.method}.setWeights: unknown weights ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
-    for (const [n, v] of vars) {
-      const w = weights[n];
-      if (!w) {
-        if (opts.partial) continue;
-        throw new Error(`${this.config.method}.setWeights: missing "${n}" (shape [${v.shape}])`);
-      }
-      if (!tf.util.arraysEqual(w.shape, v.shape)) throw new Error(`${this.config.method}.setWeights: "${n}" has shape [${w.shape}], expected [${v.shape}]`);
-      if (w.dtype !== "float32") throw new Error(`${this.config.method}.setWeights: "${n}" must be float32, got ${w.dtype}`);
-    }
-    for (const [n, v] of vars) if (weights[n] && weights[n] !== v) v.assign(weights[n]);
+    assignNamed(`${this.config.method}.setWeights`, this.allVariables(), weights, opts);
   }
 
   /** AdamW state (`exp_avg/<param>`, `exp_avg_sq/<param>`: live variables, do not dispose) and step. */
