@@ -58,25 +58,27 @@ function auxTensors(a: object): tf.Tensor[] {
   return Object.values(a).flatMap((v) => (v instanceof tf.Tensor ? [v] : Array.isArray(v) ? v.filter((t) => t instanceof tf.Tensor) : []));
 }
 
-/** EMA of parameters: `target = m * target + (1 - m) * source` (names must match). */
-export function emaUpdate(target: Map<string, tf.Variable>, source: Map<string, tf.Variable>, m: number): void {
+/** Anything with named parameters (ViT, MLP, heads). */
+export type Params = { params: Map<string, tf.Variable> };
+/** A row of a method's module table: parameters and (BatchNorm) buffers, or a single variable. */
+export type Module = (Params & { buffers?: Map<string, tf.Variable> }) | tf.Variable;
+
+/** EMA of parameters, `target = m * target + (1 - m) * source`, for each (target, source) module pair. */
+export function emaUpdate(pairs: [target: Params, source: Params][], m: number): void {
   tf.tidy(() => {
-    for (const [n, t] of target) {
-      const s = source.get(n);
-      if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
-      t.assign(emaUpdateOp(t, s, m));
+    for (const [target, source] of pairs) {
+      for (const [n, t] of target.params) {
+        const s = source.params.get(n);
+        if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
+        t.assign(emaUpdateOp(t, s, m));
+      }
     }
   });
 }
 
-/** Copies every variable of `source` into `target` (same names and shapes). */
-export function copyParams(target: Map<string, tf.Variable>, source: Map<string, tf.Variable>): void {
-  for (const [n, t] of target) t.assign(source.get(n)!);
-}
-
-/** Prefixes every key of a map. */
-export function prefixed<T>(prefix: string, m: Map<string, T>): [string, T][] {
-  return [...m].map(([n, v]) => [prefix + n, v]);
+/** Copies the parameters of each source module into its target (same names and shapes). */
+export function copyParams(pairs: [target: Params, source: Params][]): void {
+  for (const [target, source] of pairs) for (const [n, t] of target.params) t.assign(source.params.get(n)!);
 }
 
 /** Validates a method configuration with clear messages. */
@@ -94,7 +96,7 @@ export function validateConfig(c: MethodConfig): void {
 }
 
 /**
- * Shared base of the SSL methods. Subclasses register their modules' variables, implement
+ * Shared base of the SSL methods. Subclasses declare their modules ({@link modules}), implement
  * {@link lossAndGrads} on (views, per-view corruption), and may hook the EMA updates.
  */
 export abstract class MethodBase implements SSLMethod {
@@ -118,10 +120,32 @@ export abstract class MethodBase implements SSLMethod {
     this.optimizer = new AdamW(this.trainableParams(), { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas, eps: o.eps });
   }
 
-  /** Trainable variables under their run-format names. */
-  abstract trainableParams(): Map<string, tf.Variable>;
+  /**
+   * The method's own modules by run-format prefix, in state_dict order, between the base encoder
+   * (first) and the DILEMMA head (last). Weight names, the optimizer's parameters, get/setWeights
+   * and dispose all follow from this table.
+   */
+  protected abstract modules(): [string, Module][];
+
   /** Every variable (trainable or not: EMA copies, BN running stats, ...) under its run-format name. */
-  abstract allVariables(): Map<string, tf.Variable>;
+  allVariables(): Map<string, tf.Variable> {
+    const table: [string, Module][] = [["base_encoder.", this.encoder], ...this.modules()];
+    if (this.dilemmaHead) table.push(["dilemma_head.", this.dilemmaHead]);
+    const all = new Map<string, tf.Variable>();
+    for (const [prefix, m] of table) {
+      if (!("params" in m)) all.set(prefix, m);
+      else for (const [n, v] of [...m.params, ...(m.buffers ?? [])]) all.set(prefix + n, v);
+    }
+    return all;
+  }
+
+  /**
+   * Trainable variables under their run-format names: what a module was built trainable with
+   * (frozen copies, buffers and a sin-cos pos_embed are not), as PyTorch's requires_grad.
+   */
+  trainableParams(): Map<string, tf.Variable> {
+    return new Map([...this.allVariables()].filter(([, v]) => v.trainable));
+  }
   /** Loss terms and gradients of the trainable params for explicit views and corruptions. */
   abstract lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[], step: number): { out: LossTerms; grads: Map<string, tf.Tensor> };
   /** How many of the views get query (sampled, possibly corrupted) positions. */
@@ -253,8 +277,7 @@ export abstract class MethodBase implements SSLMethod {
   }
 
   dispose(): void {
-    const seen = new Set<tf.Variable>();
-    for (const v of this.allVariables().values()) if (!seen.has(v)) { seen.add(v); v.dispose(); }
+    for (const v of this.allVariables().values()) v.dispose();
     this.optimizer.dispose();
   }
 }

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig } from "../api.js";
 import { ntXentLoss } from "./losses.js";
-import { gradsWithAux, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
+import { gradsWithAux, MethodBase, type LossTerms, type Module, type ViewPositions } from "./method.js";
 import { MLP } from "./mlp.js";
 
 /** Outputs of {@link SimCLR.forwardLoss}. */
@@ -27,22 +27,8 @@ export class SimCLR extends MethodBase {
     this.initOptimizer();
   }
 
-  trainableParams(): Map<string, tf.Variable> {
-    const all: [string, tf.Variable][] = [
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("base_encoder.head.", this.projector.params),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
-    ];
-    return new Map(all.filter(([, v]) => v.trainable));
-  }
-
-  allVariables(): Map<string, tf.Variable> {
-    return new Map([
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("base_encoder.head.", this.projector.params),
-      ...prefixed("base_encoder.head.", this.projector.buffers),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
-    ]);
+  protected modules(): [string, Module][] {
+    return [["base_encoder.head.", this.projector]];
   }
 
   /** Loss terms for explicit views (both given or both undefined = dense); for tests and advanced use. */
