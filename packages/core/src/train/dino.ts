@@ -92,12 +92,10 @@ export class DINO extends MethodBase {
     const d = this.dino;
     const teacherTemp = teacherTempAt(step, d.warmupTeacherTemp, d.teacherTemp, d.warmupTeacherSteps);
     const r = gradsWithAux((): DinoOutputs => {
-      const { cls, logits, dilemmaLosses } = this.queryViewsForward(views, positions);
-      const student = this.head.apply(tf.concat(cls, 0) as tf.Tensor2D);
+      const q = this.queryViewsForward(views, positions);
+      const student = this.head.apply(tf.concat(q.cls, 0) as tf.Tensor2D);
       const sslLoss = dinoLoss(student, teacher, this.center, { nCrops: n, nGlobal: GLOBAL_CROPS, studentTemp: d.studentTemp, teacherTemp });
-      if (!dilemmaLosses) return { student, teacher, loss: sslLoss, sslLoss, dilemmaLogits: [] };
-      const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
-      return { student, teacher, sslLoss, dilemmaLoss, loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), dilemmaLogits: logits! };
+      return { ...this.lossTerms(sslLoss, q), student, teacher };
     }, this.trainableParams());
     tf.tidy(() => this.center.assign(dinoCenterUpdate(this.center, r.out.teacher, d.centerMomentum)));
     return r;

@@ -24,6 +24,13 @@ export interface LossTerms {
   dilemmaLogits: tf.Tensor2D[];
 }
 
+/** Base encoder on the query views: cls per view; detection logits and BCE per view when DILEMMA is on. */
+export interface QueryOutputs {
+  cls: tf.Tensor2D[];
+  logits?: tf.Tensor2D[];
+  dilemmaLosses?: tf.Scalar[];
+}
+
 /**
  * `tf.variableGrads` that also returns the auxiliary tensors in `f`'s result (kept through the
  * gradient's internal scope, then moved into the caller's scope: the originals are disposed).
@@ -176,7 +183,7 @@ export abstract class MethodBase implements SSLMethod {
    * Views of one kind run as one batch (the ViT has no cross-sample coupling, so this equals
    * per-view forwards with fewer, larger kernels).
    */
-  protected queryViewsForward(xs: tf.Tensor4D[], views: (ViewPositions | undefined)[]): { cls: tf.Tensor2D[]; logits?: tf.Tensor2D[]; dilemmaLosses?: tf.Scalar[] } {
+  protected queryViewsForward(xs: tf.Tensor4D[], views: (ViewPositions | undefined)[]): QueryOutputs {
     const n = xs.length;
     const allDense = views.every((v) => !v);
     const allSparse = views.every((v) => v && v.realPos.shape[1] === views[0]!.realPos.shape[1]);
@@ -202,9 +209,15 @@ export abstract class MethodBase implements SSLMethod {
     return { cls, logits: parts.map((p) => p.logits!), dilemmaLosses: parts.map((p) => p.loss!) };
   }
 
-  /** Mean of the per-view detection losses (all views have B*K tokens, so this is the token mean). */
-  protected static meanLoss(losses: tf.Scalar[]): tf.Scalar {
-    return tf.div(tf.addN(losses), losses.length) as tf.Scalar;
+  /**
+   * The step's loss from the method's SSL loss and the query views' detection losses:
+   * `ssl + lambda * mean(dilemma)` (all views have B*K tokens, so the mean over views is the
+   * token mean), or `ssl` alone when DILEMMA is off.
+   */
+  protected lossTerms(sslLoss: tf.Scalar, q: QueryOutputs): LossTerms {
+    if (!q.dilemmaLosses) return { loss: sslLoss, sslLoss, dilemmaLogits: [] };
+    const dilemmaLoss = tf.div(tf.addN(q.dilemmaLosses), q.dilemmaLosses.length) as tf.Scalar;
+    return { loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), sslLoss, dilemmaLoss, dilemmaLogits: q.logits! };
   }
 
   trainStep(views: tf.Tensor4D[], step: number, rng: RngState): StepResult {

@@ -76,17 +76,11 @@ export class MoCoV3 extends MethodBase {
   /** Query loss terms given precomputed keys (runs under the gradient tape). */
   private queryLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, k1: tf.Tensor2D, k2: tf.Tensor2D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
     const T = this.config.temperature;
-    const { cls, logits, dilemmaLosses } = this.queryViewsForward([x1, x2], [view1, view2]);
+    const q = this.queryViewsForward([x1, x2], [view1, view2]);
     // projector and predictor per view: their BatchNorm statistics are per view, as in MoCo v3
-    const [q1, q2] = cls.map((c) => this.predictor.apply(this.projector.apply(c, true), true));
+    const [q1, q2] = q.cls.map((c) => this.predictor.apply(this.projector.apply(c, true), true));
     const conLoss = tf.add(contrastiveLoss(q1, k2, T), contrastiveLoss(q2, k1, T)) as tf.Scalar;
-    if (!dilemmaLosses) return { q1, q2, k1, k2, conLoss, loss: conLoss, sslLoss: conLoss, dilemmaLogits: [] };
-    const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
-    return {
-      q1, q2, k1, k2, conLoss, sslLoss: conLoss, dilemmaLoss,
-      dilemmaLoss1: dilemmaLosses[0], dilemmaLoss2: dilemmaLosses[1], dilemmaLogits: logits!,
-      loss: tf.add(conLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)),
-    };
+    return { ...this.lossTerms(conLoss, q), q1, q2, k1, k2, conLoss, dilemmaLoss1: q.dilemmaLosses?.[0], dilemmaLoss2: q.dilemmaLosses?.[1] };
   }
 
   /**

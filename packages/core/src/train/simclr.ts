@@ -34,12 +34,9 @@ export class SimCLR extends MethodBase {
   /** Loss terms for explicit views (both given or both undefined = dense); for tests and advanced use. */
   forwardLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, view1?: ViewPositions, view2?: ViewPositions): SimCLROutputs {
     if (!view1 !== !view2) throw new Error("SimCLR.forwardLoss: give both views' positions or neither");
-    const { cls, logits, dilemmaLosses } = this.queryViewsForward([x1, x2], [view1, view2]);
-    const z = this.projector.apply(tf.concat(cls, 0) as tf.Tensor2D, true);
-    const sslLoss = ntXentLoss(z, this.config.temperature);
-    if (!dilemmaLosses) return { z, loss: sslLoss, sslLoss, dilemmaLogits: [] };
-    const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
-    return { z, sslLoss, dilemmaLoss, loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), dilemmaLogits: logits! };
+    const q = this.queryViewsForward([x1, x2], [view1, view2]);
+    const z = this.projector.apply(tf.concat(q.cls, 0) as tf.Tensor2D, true);
+    return { ...this.lossTerms(ntXentLoss(z, this.config.temperature), q), z };
   }
 
   lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[]): { out: SimCLROutputs; grads: Map<string, tf.Tensor> } {
