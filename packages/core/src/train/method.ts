@@ -147,12 +147,13 @@ export abstract class MethodBase implements SSLMethod {
   }
 
   /**
-   * Trainable variables under their run-format names: what a module was built trainable with
-   * (frozen copies, buffers and a sin-cos pos_embed are not), as PyTorch's requires_grad.
+   * The variables built trainable (not the EMA copies, BN buffers or a sin-cos pos_embed), as
+   * PyTorch's requires_grad: the modules' own flags, so the table needs no second one.
    */
   trainableParams(): Map<string, tf.Variable> {
     return new Map([...this.allVariables()].filter(([, v]) => v.trainable));
   }
+
   /** Loss terms and gradients of the trainable params for explicit views and corruptions. */
   abstract lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[], step: number): { out: LossTerms; grads: Map<string, tf.Tensor> };
   /** How many of the views get query (sampled, possibly corrupted) positions. */
