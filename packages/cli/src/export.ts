@@ -69,8 +69,7 @@ export async function exportRun(target: string, outDir: string): Promise<ExportC
   const run = openRun(target);
   try {
     const { NORMALIZE } = await data();
-    const encoder = run.method.encoder as { getWeights(prefix?: string): NamedTensors };
-    const weights: NamedTensors = { ...encoder.getWeights("") };
+    const weights: NamedTensors = { ...run.method.encoder.getWeights("") };
     for (const [name, t] of Object.entries(run.method.getWeights())) if (name.startsWith("dilemma_head.")) weights[name] = t;
     const { preset, ...vit } = run.config.model;
     const cfg: ExportConfig = {

@@ -3,14 +3,11 @@
 // so the number measures how well the encoder's features survive missing patches (the paper's
 // claim that DILEMMA's sparse inputs make the model robust to occlusion).
 import * as tf from "@tensorflow/tfjs-core";
-import type { DilemmaView, SSLMethod } from "@dilemma/core";
+import type { SSLMethod } from "@dilemma/core";
 import { coreModel, type Sample } from "./deps.js";
 import { extractFeatures } from "./evaluate.js";
 import { samplesToTensor, type Normalize } from "./images.js";
 import { linearProbeAccuracy } from "./metrics.js";
-
-/** The encoder surface occlusion needs (core's ViT; SSLMethod types it as unknown). */
-interface Encoder { numPatches: number; forward(images: tf.Tensor4D, view?: DilemmaView): { cls: tf.Tensor2D } }
 
 export interface OcclusionOptions {
   /** Fractions of patches dropped, each in [0, 1) (default 0.25, 0.5, 0.75). */
@@ -29,7 +26,7 @@ export const OCCLUSION_FRACTIONS = [0.25, 0.5, 0.75] as const;
  */
 export function occludedFeatures(method: SSLMethod, samples: Sample[], imgSize: number, norm: Normalize, fraction: number, seed: number, batch = 64): tf.Tensor2D {
   if (!(fraction >= 0 && fraction < 1)) throw new Error(`occlusion fraction must be in [0, 1), got ${fraction}`);
-  const enc = method.encoder as Encoder;
+  const enc = method.encoder;
   // Philox counter from 0 for each call: a seed and fraction give the same patches every time.
   const rng = { seed, counter: 0 };
   const parts: tf.Tensor2D[] = [];

@@ -5,6 +5,7 @@
  * losses, optimizer, schedules).
  */
 import type * as tf from "@tensorflow/tfjs-core";
+import type { ViT } from "./model/vit.js";
 
 /** ViT architecture (timm semantics; see ../test/fixtures/README.md). */
 export interface ViTConfig {
@@ -95,7 +96,7 @@ export type NamedTensors = Record<string, tf.Tensor>;
 export interface SSLMethod {
   readonly config: MethodConfig;
   /** The encoder being trained (for eval, export, detection). */
-  readonly encoder: unknown;
+  readonly encoder: ViT;
   /**
    * One optimisation step on two augmented views [B, C, H, W] (float32, normalised).
    * Uses and advances `rng`; disposes every intermediate tensor.

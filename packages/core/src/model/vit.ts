@@ -10,6 +10,7 @@ import { fusedAttention } from "./ops/fused_attention.js";
 import { fusedMlp } from "./ops/fused_mlp.js";
 import { layerNorm } from "./ops/layer_norm.js";
 import { sincosPosEmbed, truncNormal, xavierUniform } from "./init.js";
+import { assignNamed } from "./weights.js";
 
 const LN_EPS = 1e-6;
 
@@ -212,21 +213,7 @@ export function getNamed(params: Map<string, tf.Variable>, prefix: string): Name
   return out;
 }
 
-/** Assigns each parameter from `weights[prefix + name]`, checking presence, shape and dtype. */
+/** Assigns each parameter from `weights[prefix + name]` (other entries are ignored). */
 export function setNamed(params: Map<string, tf.Variable>, weights: NamedTensors, prefix: string, owner: string): void {
-  // Check everything first so a failed call leaves the parameters untouched.
-  for (const [name, v] of params) {
-    const w = weights[prefix + name];
-    if (!w) {
-      throw new Error(`${owner}.setWeights: missing "${prefix + name}" (expected shape [${v.shape}]); pass every parameter, named with prefix "${prefix}"`);
-    }
-    if (!tf.util.arraysEqual(w.shape, v.shape)) {
-      throw new Error(`${owner}.setWeights: "${prefix + name}" has shape [${w.shape}], expected [${v.shape}]`);
-    }
-    if (w.dtype !== "float32") throw new Error(`${owner}.setWeights: "${prefix + name}" must be float32, got ${w.dtype}`);
-  }
-  for (const [name, v] of params) {
-    const w = weights[prefix + name];
-    if (w !== v) v.assign(w);
-  }
+  assignNamed(`${owner}.setWeights`, new Map([...params].map(([n, v]) => [prefix + n, v])), weights, { ignoreUnknown: true });
 }

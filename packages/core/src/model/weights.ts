@@ -1,4 +1,5 @@
-// Named tensors <-> tfjs weights format (docs/run-format.md: model.json + weights.bin).
+// Named tensors <-> tfjs weights format (docs/run-format.md: model.json + weights.bin), and
+// the one check behind every setWeights / setState.
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors } from "../api.js";
 
@@ -39,4 +40,26 @@ export function decodeWeights(modelJson: { format?: unknown; weightsManifest?: u
     throw new Error(`decodeWeights: weights.bin has ${data.byteLength} bytes but the manifest describes ${expected}; the files are from different checkpoints or truncated`);
   }
   return tf.io.decodeWeights(data, specs) as NamedTensors;
+}
+
+/**
+ * Assigns `given[name]` to each variable of `vars`, after checking everything (so a failed call
+ * changes nothing): every given name known (unless `ignoreUnknown`), every variable given
+ * (unless `partial`), shapes equal, float32. `noun` names the tensors in the unknown-name error.
+ */
+export function assignNamed(owner: string, vars: Map<string, tf.Variable>, given: NamedTensors,
+  opts: { partial?: boolean; ignoreUnknown?: boolean; noun?: string } = {}): void {
+  const err = (msg: string) => new Error(`${owner}: ${msg}`);
+  const unknown = opts.ignoreUnknown ? [] : Object.keys(given).filter((n) => !vars.has(n));
+  if (unknown.length) throw err(`unknown ${opts.noun ?? "weights"} ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
+  for (const [n, v] of vars) {
+    const t = given[n];
+    if (!t) {
+      if (opts.partial) continue;
+      throw err(`missing "${n}" (shape [${v.shape}])`);
+    }
+    if (!tf.util.arraysEqual(t.shape, v.shape)) throw err(`"${n}" has shape [${t.shape}], expected [${v.shape}]`);
+    if (t.dtype !== "float32") throw err(`"${n}" must be float32, got ${t.dtype}`);
+  }
+  for (const [n, v] of vars) if (given[n] && given[n] !== v) v.assign(given[n]);
 }

@@ -1,6 +1,7 @@
 // AdamW with torch.optim.AdamW semantics (amsgrad=False), state as named tensors for resume.
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors } from "../api.js";
+import { assignNamed } from "../model/weights.js";
 import { adamWUpdate } from "./ops/adamw_update.js";
 import { variableFrom } from "./util.js";
 
@@ -86,33 +87,19 @@ export class AdamW {
    * state variables (read or copy them; do not dispose them).
    */
   getState(): { step: number; tensors: NamedTensors } {
-    const tensors: NamedTensors = {};
-    for (const n of this.params.keys()) {
-      tensors[`exp_avg/${n}`] = this.expAvg.get(n)!;
-      tensors[`exp_avg_sq/${n}`] = this.expAvgSq.get(n)!;
-    }
-    return { step: this.step, tensors };
+    return { step: this.step, tensors: Object.fromEntries(this.slots()) };
   }
 
   /** Restores a state from {@link getState}; every parameter's moments must be present. */
   setState(state: { step: number; tensors: NamedTensors }): void {
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`AdamW.setState: step must be a non-negative integer, got ${state.step}`);
-    const slots: [string, tf.Variable, tf.Variable][] = [];
-    for (const [n, p] of this.params) {
-      slots.push([`exp_avg/${n}`, this.expAvg.get(n)!, p], [`exp_avg_sq/${n}`, this.expAvgSq.get(n)!, p]);
-    }
-    // validate everything first so that a failed call leaves the state untouched
-    for (const [key, , p] of slots) {
-      const t = state.tensors[key];
-      if (!t) throw new Error(`AdamW.setState: missing "${key}"`);
-      if (!tf.util.arraysEqual(t.shape, p.shape)) throw new Error(`AdamW.setState: "${key}" has shape [${t.shape}], parameter has [${p.shape}]`);
-      if (t.dtype !== "float32") throw new Error(`AdamW.setState: "${key}" must be float32, got ${t.dtype}`);
-    }
-    const known = new Set(slots.map(([k]) => k));
-    const unknown = Object.keys(state.tensors).filter((k) => !known.has(k));
-    if (unknown.length) throw new Error(`AdamW.setState: unknown state tensors ${unknown.join(", ")}`);
-    for (const [key, slot] of slots) if (state.tensors[key] !== slot) slot.assign(state.tensors[key]);
+    assignNamed("AdamW.setState", this.slots(), state.tensors, { noun: "state tensors" });
     this.step = state.step;
+  }
+
+  /** The moments under their state names, parameter by parameter. */
+  private slots(): Map<string, tf.Variable> {
+    return new Map([...this.params.keys()].flatMap((n) => [[`exp_avg/${n}`, this.expAvg.get(n)!], [`exp_avg_sq/${n}`, this.expAvgSq.get(n)!]]));
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@ import type { MethodConfig } from "../api.js";
 import { ViT } from "../model/index.js";
 import { DinoHead } from "./dino_head.js";
 import { dinoCenterUpdate, dinoLoss } from "./losses.js";
-import { copyParams, emaUpdate, gradsWithAux, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
+import { copyParams, emaUpdate, gradsWithAux, MethodBase, type LossTerms, type Module, type Params, type ViewPositions } from "./method.js";
 import { momentumAt, teacherTempAt } from "./schedule.js";
 import { variableFrom } from "./util.js";
 
@@ -44,30 +44,23 @@ export class DINO extends MethodBase {
     this.head = new DinoHead(D, config.headHidden, bottleneck, config.headOut, { seed: config.seed + 303 });
     this.momentumEncoder = new ViT(config.vit, { seed: config.seed, trainable: false });
     this.momentumHead = new DinoHead(D, config.headHidden, bottleneck, config.headOut, { seed: config.seed + 303, trainable: false });
-    copyParams(this.momentumEncoder.params, this.encoder.params);
-    copyParams(this.momentumHead.params, this.head.params);
+    copyParams(this.emaPairs());
     this.center = variableFrom(tf.zeros([1, config.headOut]), false);
     this.initOptimizer();
   }
 
-  trainableParams(): Map<string, tf.Variable> {
-    const all: [string, tf.Variable][] = [
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("dino_head.", this.head.params),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
+  protected modules(): [string, Module][] {
+    return [
+      ["dino_head.", this.head],
+      ["momentum_encoder.", this.momentumEncoder],
+      ["momentum_dino_head.", this.momentumHead],
+      ["dino_center", this.center],
     ];
-    return new Map(all.filter(([, v]) => v.trainable));
   }
 
-  allVariables(): Map<string, tf.Variable> {
-    return new Map([
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("dino_head.", this.head.params),
-      ...prefixed("momentum_encoder.", this.momentumEncoder.params),
-      ...prefixed("momentum_dino_head.", this.momentumHead.params),
-      ["dino_center", this.center],
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
-    ]);
+  /** (teacher, student) module pairs: the teacher is an EMA of the student. */
+  private emaPairs(): [Params, Params][] {
+    return [[this.momentumEncoder, this.encoder], [this.momentumHead, this.head]];
   }
 
   protected override numQueryViews(views: tf.Tensor4D[]): number {
@@ -77,8 +70,7 @@ export class DINO extends MethodBase {
 
   protected override afterStep(step: number): void {
     const m = momentumAt(step, this.config.momentum, this.config.optim.totalSteps);
-    emaUpdate(new Map([...prefixed("e.", this.momentumEncoder.params), ...prefixed("h.", this.momentumHead.params)]),
-      new Map([...prefixed("e.", this.encoder.params), ...prefixed("h.", this.head.params)]), m);
+    emaUpdate(this.emaPairs(), m);
   }
 
   /** Raw teacher outputs [2B, out] on the dense, uncorrupted global crops (no gradient). */
@@ -100,12 +92,10 @@ export class DINO extends MethodBase {
     const d = this.dino;
     const teacherTemp = teacherTempAt(step, d.warmupTeacherTemp, d.teacherTemp, d.warmupTeacherSteps);
     const r = gradsWithAux((): DinoOutputs => {
-      const { cls, logits, dilemmaLosses } = this.queryViewsForward(views, positions);
-      const student = this.head.apply(tf.concat(cls, 0) as tf.Tensor2D);
+      const q = this.queryViewsForward(views, positions);
+      const student = this.head.apply(tf.concat(q.cls, 0) as tf.Tensor2D);
       const sslLoss = dinoLoss(student, teacher, this.center, { nCrops: n, nGlobal: GLOBAL_CROPS, studentTemp: d.studentTemp, teacherTemp });
-      if (!dilemmaLosses) return { student, teacher, loss: sslLoss, sslLoss, dilemmaLogits: [] };
-      const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
-      return { student, teacher, sslLoss, dilemmaLoss, loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), dilemmaLogits: logits! };
+      return { ...this.lossTerms(sslLoss, q), student, teacher };
     }, this.trainableParams());
     tf.tidy(() => this.center.assign(dinoCenterUpdate(this.center, r.out.teacher, d.centerMomentum)));
     return r;

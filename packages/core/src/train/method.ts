@@ -2,7 +2,7 @@
 // optimizer, and the training step skeleton (schedule -> sample -> loss+grads -> AdamW -> one read).
 import * as tf from "@tensorflow/tfjs-core";
 import type { DilemmaSample, MethodConfig, NamedTensors, RngState, SSLMethod, StepResult } from "../api.js";
-import { DetectionHead, ViT, bceWithLogits, detectionMetrics, numKept, sampleDilemma, sampleToTensors } from "../model/index.js";
+import { DetectionHead, ViT, assignNamed, bceWithLogits, detectionMetrics, numKept, sampleDilemma, sampleToTensors } from "../model/index.js";
 import { AdamW } from "./adamw.js";
 import { emaUpdate as emaUpdateOp } from "./ops/ema_update.js";
 import { clipByGlobalNorm, cosineLr } from "./schedule.js";
@@ -22,6 +22,13 @@ export interface LossTerms {
   dilemmaLoss?: tf.Scalar;
   /** Detection logits [B, K] per query view (empty when DILEMMA is off). */
   dilemmaLogits: tf.Tensor2D[];
+}
+
+/** Base encoder on the query views: cls per view; detection logits and BCE per view when DILEMMA is on. */
+export interface QueryOutputs {
+  cls: tf.Tensor2D[];
+  logits?: tf.Tensor2D[];
+  dilemmaLosses?: tf.Scalar[];
 }
 
 /**
@@ -58,25 +65,27 @@ function auxTensors(a: object): tf.Tensor[] {
   return Object.values(a).flatMap((v) => (v instanceof tf.Tensor ? [v] : Array.isArray(v) ? v.filter((t) => t instanceof tf.Tensor) : []));
 }
 
-/** EMA of parameters: `target = m * target + (1 - m) * source` (names must match). */
-export function emaUpdate(target: Map<string, tf.Variable>, source: Map<string, tf.Variable>, m: number): void {
+/** Anything with named parameters (ViT, MLP, heads). */
+export type Params = { params: Map<string, tf.Variable> };
+/** A row of a method's module table: parameters and (BatchNorm) buffers, or a single variable. */
+export type Module = (Params & { buffers?: Map<string, tf.Variable> }) | tf.Variable;
+
+/** EMA of parameters, `target = m * target + (1 - m) * source`, for each (target, source) module pair. */
+export function emaUpdate(pairs: [target: Params, source: Params][], m: number): void {
   tf.tidy(() => {
-    for (const [n, t] of target) {
-      const s = source.get(n);
-      if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
-      t.assign(emaUpdateOp(t, s, m));
+    for (const [target, source] of pairs) {
+      for (const [n, t] of target.params) {
+        const s = source.params.get(n);
+        if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
+        t.assign(emaUpdateOp(t, s, m));
+      }
     }
   });
 }
 
-/** Copies every variable of `source` into `target` (same names and shapes). */
-export function copyParams(target: Map<string, tf.Variable>, source: Map<string, tf.Variable>): void {
-  for (const [n, t] of target) t.assign(source.get(n)!);
-}
-
-/** Prefixes every key of a map. */
-export function prefixed<T>(prefix: string, m: Map<string, T>): [string, T][] {
-  return [...m].map(([n, v]) => [prefix + n, v]);
+/** Copies the parameters of each source module into its target (same names and shapes). */
+export function copyParams(pairs: [target: Params, source: Params][]): void {
+  for (const [target, source] of pairs) for (const [n, t] of target.params) t.assign(source.params.get(n)!);
 }
 
 /** Validates a method configuration with clear messages. */
@@ -94,7 +103,7 @@ export function validateConfig(c: MethodConfig): void {
 }
 
 /**
- * Shared base of the SSL methods. Subclasses register their modules' variables, implement
+ * Shared base of the SSL methods. Subclasses declare their modules ({@link modules}), implement
  * {@link lossAndGrads} on (views, per-view corruption), and may hook the EMA updates.
  */
 export abstract class MethodBase implements SSLMethod {
@@ -118,10 +127,33 @@ export abstract class MethodBase implements SSLMethod {
     this.optimizer = new AdamW(this.trainableParams(), { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas, eps: o.eps });
   }
 
-  /** Trainable variables under their run-format names. */
-  abstract trainableParams(): Map<string, tf.Variable>;
+  /**
+   * The method's own modules by run-format prefix, in state_dict order, between the base encoder
+   * (first) and the DILEMMA head (last). Weight names, the optimizer's parameters, get/setWeights
+   * and dispose all follow from this table.
+   */
+  protected abstract modules(): [string, Module][];
+
   /** Every variable (trainable or not: EMA copies, BN running stats, ...) under its run-format name. */
-  abstract allVariables(): Map<string, tf.Variable>;
+  allVariables(): Map<string, tf.Variable> {
+    const table: [string, Module][] = [["base_encoder.", this.encoder], ...this.modules()];
+    if (this.dilemmaHead) table.push(["dilemma_head.", this.dilemmaHead]);
+    const all = new Map<string, tf.Variable>();
+    for (const [prefix, m] of table) {
+      if (!("params" in m)) all.set(prefix, m);
+      else for (const [n, v] of [...m.params, ...(m.buffers ?? [])]) all.set(prefix + n, v);
+    }
+    return all;
+  }
+
+  /**
+   * The variables built trainable (not the EMA copies, BN buffers or a sin-cos pos_embed), as
+   * PyTorch's requires_grad: the modules' own flags, so the table needs no second one.
+   */
+  trainableParams(): Map<string, tf.Variable> {
+    return new Map([...this.allVariables()].filter(([, v]) => v.trainable));
+  }
+
   /** Loss terms and gradients of the trainable params for explicit views and corruptions. */
   abstract lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[], step: number): { out: LossTerms; grads: Map<string, tf.Tensor> };
   /** How many of the views get query (sampled, possibly corrupted) positions. */
@@ -152,7 +184,7 @@ export abstract class MethodBase implements SSLMethod {
    * Views of one kind run as one batch (the ViT has no cross-sample coupling, so this equals
    * per-view forwards with fewer, larger kernels).
    */
-  protected queryViewsForward(xs: tf.Tensor4D[], views: (ViewPositions | undefined)[]): { cls: tf.Tensor2D[]; logits?: tf.Tensor2D[]; dilemmaLosses?: tf.Scalar[] } {
+  protected queryViewsForward(xs: tf.Tensor4D[], views: (ViewPositions | undefined)[]): QueryOutputs {
     const n = xs.length;
     const allDense = views.every((v) => !v);
     const allSparse = views.every((v) => v && v.realPos.shape[1] === views[0]!.realPos.shape[1]);
@@ -178,9 +210,15 @@ export abstract class MethodBase implements SSLMethod {
     return { cls, logits: parts.map((p) => p.logits!), dilemmaLosses: parts.map((p) => p.loss!) };
   }
 
-  /** Mean of the per-view detection losses (all views have B*K tokens, so this is the token mean). */
-  protected static meanLoss(losses: tf.Scalar[]): tf.Scalar {
-    return tf.div(tf.addN(losses), losses.length) as tf.Scalar;
+  /**
+   * The step's loss from the method's SSL loss and the query views' detection losses:
+   * `ssl + lambda * mean(dilemma)` (all views have B*K tokens, so the mean over views is the
+   * token mean), or `ssl` alone when DILEMMA is off.
+   */
+  protected lossTerms(sslLoss: tf.Scalar, q: QueryOutputs): LossTerms {
+    if (!q.dilemmaLosses) return { loss: sslLoss, sslLoss, dilemmaLogits: [] };
+    const dilemmaLoss = tf.div(tf.addN(q.dilemmaLosses), q.dilemmaLosses.length) as tf.Scalar;
+    return { loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), sslLoss, dilemmaLoss, dilemmaLogits: q.logits! };
   }
 
   trainStep(views: tf.Tensor4D[], step: number, rng: RngState): StepResult {
@@ -240,19 +278,7 @@ export abstract class MethodBase implements SSLMethod {
    * missing names are errors unless `opts.partial` (e.g. fixtures without BN running stats).
    */
   setWeights(weights: NamedTensors, opts: { partial?: boolean } = {}): void {
-    const vars = this.allVariables();
-    const unknown = Object.keys(weights).filter((n) => !vars.has(n));
-    if (unknown.length) throw new Error(`${this.config.method}.setWeights: unknown weights ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
-    for (const [n, v] of vars) {
-      const w = weights[n];
-      if (!w) {
-        if (opts.partial) continue;
-        throw new Error(`${this.config.method}.setWeights: missing "${n}" (shape [${v.shape}])`);
-      }
-      if (!tf.util.arraysEqual(w.shape, v.shape)) throw new Error(`${this.config.method}.setWeights: "${n}" has shape [${w.shape}], expected [${v.shape}]`);
-      if (w.dtype !== "float32") throw new Error(`${this.config.method}.setWeights: "${n}" must be float32, got ${w.dtype}`);
-    }
-    for (const [n, v] of vars) if (weights[n] && weights[n] !== v) v.assign(weights[n]);
+    assignNamed(`${this.config.method}.setWeights`, this.allVariables(), weights, opts);
   }
 
   /** AdamW state (`exp_avg/<param>`, `exp_avg_sq/<param>`: live variables, do not dispose) and step. */
@@ -265,8 +291,7 @@ export abstract class MethodBase implements SSLMethod {
   }
 
   dispose(): void {
-    const seen = new Set<tf.Variable>();
-    for (const v of this.allVariables().values()) if (!seen.has(v)) { seen.add(v); v.dispose(); }
+    for (const v of this.allVariables().values()) v.dispose();
     this.optimizer.dispose();
   }
 }

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig } from "../api.js";
 import { ViT } from "../model/index.js";
 import { contrastiveLoss } from "./losses.js";
-import { gradsWithAux, copyParams, emaUpdate, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
+import { gradsWithAux, copyParams, emaUpdate, MethodBase, type LossTerms, type Module, type Params, type ViewPositions } from "./method.js";
 import { MLP } from "./mlp.js";
 import { momentumAt } from "./schedule.js";
 
@@ -42,46 +42,27 @@ export class MoCoV3 extends MethodBase {
     this.momentumEncoder = new ViT(config.vit, { seed, trainable: false });
     this.momentumProjector = new MLP(3, D, hidden, out, { seed: seed + 101, trainable: false });
     // the momentum encoder starts as a copy of the base encoder (as MoCo v3)
-    copyParams(this.momentumEncoder.params, this.encoder.params);
-    copyParams(this.momentumProjector.params, this.projector.params);
+    copyParams(this.emaPairs());
     this.initOptimizer();
   }
 
-  /** Parameters the momentum update averages (the momentum encoder's, then the base's). */
-  private emaPairs(): [Map<string, tf.Variable>, Map<string, tf.Variable>] {
-    const momentum = new Map([...prefixed("", this.momentumEncoder.params), ...prefixed("head.", this.momentumProjector.params)]);
-    const base = new Map([...prefixed("", this.encoder.params), ...prefixed("head.", this.projector.params)]);
-    return [momentum, base];
-  }
-
-  trainableParams(): Map<string, tf.Variable> {
-    const all: [string, tf.Variable][] = [
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("base_encoder.head.", this.projector.params),
-      ...prefixed("predictor.", this.predictor.params),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
+  protected modules(): [string, Module][] {
+    return [
+      ["base_encoder.head.", this.projector],
+      ["momentum_encoder.", this.momentumEncoder],
+      ["momentum_encoder.head.", this.momentumProjector],
+      ["predictor.", this.predictor],
     ];
-    return new Map(all.filter(([, v]) => v.trainable));
   }
 
-  allVariables(): Map<string, tf.Variable> {
-    return new Map([
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("base_encoder.head.", this.projector.params),
-      ...prefixed("base_encoder.head.", this.projector.buffers),
-      ...prefixed("momentum_encoder.", this.momentumEncoder.params),
-      ...prefixed("momentum_encoder.head.", this.momentumProjector.params),
-      ...prefixed("momentum_encoder.head.", this.momentumProjector.buffers),
-      ...prefixed("predictor.", this.predictor.params),
-      ...prefixed("predictor.", this.predictor.buffers),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
-    ]);
+  /** (momentum, base) module pairs: the momentum encoder and projector are EMAs of the base ones. */
+  private emaPairs(): [Params, Params][] {
+    return [[this.momentumEncoder, this.encoder], [this.momentumProjector, this.projector]];
   }
 
   protected override beforeStep(step: number): void {
     const m = momentumAt(step, this.config.momentum, this.config.optim.totalSteps);
-    const [momentum, base] = this.emaPairs();
-    emaUpdate(momentum, base, m);
+    emaUpdate(this.emaPairs(), m);
   }
 
   /** Momentum encoder + projector on dense, uncorrupted views: k [B, dim] per view (no gradient). */
@@ -95,17 +76,11 @@ export class MoCoV3 extends MethodBase {
   /** Query loss terms given precomputed keys (runs under the gradient tape). */
   private queryLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, k1: tf.Tensor2D, k2: tf.Tensor2D, view1?: ViewPositions, view2?: ViewPositions): MoCoOutputs {
     const T = this.config.temperature;
-    const { cls, logits, dilemmaLosses } = this.queryViewsForward([x1, x2], [view1, view2]);
+    const q = this.queryViewsForward([x1, x2], [view1, view2]);
     // projector and predictor per view: their BatchNorm statistics are per view, as in MoCo v3
-    const [q1, q2] = cls.map((c) => this.predictor.apply(this.projector.apply(c, true), true));
+    const [q1, q2] = q.cls.map((c) => this.predictor.apply(this.projector.apply(c, true), true));
     const conLoss = tf.add(contrastiveLoss(q1, k2, T), contrastiveLoss(q2, k1, T)) as tf.Scalar;
-    if (!dilemmaLosses) return { q1, q2, k1, k2, conLoss, loss: conLoss, sslLoss: conLoss, dilemmaLogits: [] };
-    const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
-    return {
-      q1, q2, k1, k2, conLoss, sslLoss: conLoss, dilemmaLoss,
-      dilemmaLoss1: dilemmaLosses[0], dilemmaLoss2: dilemmaLosses[1], dilemmaLogits: logits!,
-      loss: tf.add(conLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)),
-    };
+    return { ...this.lossTerms(conLoss, q), q1, q2, k1, k2, conLoss, dilemmaLoss1: q.dilemmaLosses?.[0], dilemmaLoss2: q.dilemmaLosses?.[1] };
   }
 
   /**

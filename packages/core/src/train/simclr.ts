@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig } from "../api.js";
 import { ntXentLoss } from "./losses.js";
-import { gradsWithAux, MethodBase, prefixed, type LossTerms, type ViewPositions } from "./method.js";
+import { gradsWithAux, MethodBase, type LossTerms, type Module, type ViewPositions } from "./method.js";
 import { MLP } from "./mlp.js";
 
 /** Outputs of {@link SimCLR.forwardLoss}. */
@@ -27,33 +27,16 @@ export class SimCLR extends MethodBase {
     this.initOptimizer();
   }
 
-  trainableParams(): Map<string, tf.Variable> {
-    const all: [string, tf.Variable][] = [
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("base_encoder.head.", this.projector.params),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
-    ];
-    return new Map(all.filter(([, v]) => v.trainable));
-  }
-
-  allVariables(): Map<string, tf.Variable> {
-    return new Map([
-      ...prefixed("base_encoder.", this.encoder.params),
-      ...prefixed("base_encoder.head.", this.projector.params),
-      ...prefixed("base_encoder.head.", this.projector.buffers),
-      ...(this.dilemmaHead ? prefixed("dilemma_head.", this.dilemmaHead.params) : []),
-    ]);
+  protected modules(): [string, Module][] {
+    return [["base_encoder.head.", this.projector]];
   }
 
   /** Loss terms for explicit views (both given or both undefined = dense); for tests and advanced use. */
   forwardLoss(x1: tf.Tensor4D, x2: tf.Tensor4D, view1?: ViewPositions, view2?: ViewPositions): SimCLROutputs {
     if (!view1 !== !view2) throw new Error("SimCLR.forwardLoss: give both views' positions or neither");
-    const { cls, logits, dilemmaLosses } = this.queryViewsForward([x1, x2], [view1, view2]);
-    const z = this.projector.apply(tf.concat(cls, 0) as tf.Tensor2D, true);
-    const sslLoss = ntXentLoss(z, this.config.temperature);
-    if (!dilemmaLosses) return { z, loss: sslLoss, sslLoss, dilemmaLogits: [] };
-    const dilemmaLoss = MethodBase.meanLoss(dilemmaLosses);
-    return { z, sslLoss, dilemmaLoss, loss: tf.add(sslLoss, tf.mul(dilemmaLoss, this.config.dilemmaWeight)), dilemmaLogits: logits! };
+    const q = this.queryViewsForward([x1, x2], [view1, view2]);
+    const z = this.projector.apply(tf.concat(q.cls, 0) as tf.Tensor2D, true);
+    return { ...this.lossTerms(ntXentLoss(z, this.config.temperature), q), z };
   }
 
   lossAndGrads(views: tf.Tensor4D[], positions: (ViewPositions | undefined)[]): { out: SimCLROutputs; grads: Map<string, tf.Tensor> } {
