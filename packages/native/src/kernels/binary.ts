@@ -1,6 +1,6 @@
 // Elementwise binary float32 ops with broadcasting (csrc/engine/binary.cc) and AddN.
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 /** tfjs kernel name -> op code in binary.cc. */
@@ -37,3 +37,8 @@ export function addNImpl({ inputs, backend }: KernelArgs, addon: Addon): tf.Tens
   addon.addN(out, vals);
   return output(backend, ts[0].shape, out);
 }
+
+export const binaryKernels: Record<string, NativeKernel> = {
+  ...Object.fromEntries(Object.entries(BINARY_OPS).map(([name, op]) => [name, binaryImpl(op)])),
+  AddN: addNImpl,
+};

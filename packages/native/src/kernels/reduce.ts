@@ -1,7 +1,7 @@
 // Sum / Max / Min / Mean over a contiguous run of axes (csrc/engine/reduce.cc); other axis sets
 // and dtypes go to the cpu kernel.
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 const OPS = { Sum: 0, Max: 1, Min: 2, Mean: 0 } as const;
@@ -30,3 +30,5 @@ export function reduceImpl(kernel: keyof typeof OPS) {
     return output(backend, outShape, out);
   };
 }
+
+export const reduceKernels: Record<string, NativeKernel> = { Sum: reduceImpl("Sum"), Max: reduceImpl("Max"), Min: reduceImpl("Min"), Mean: reduceImpl("Mean") };

@@ -1,7 +1,7 @@
 // BatchMatMul and _FusedMatMul on BLAS (csrc/engine/matmul.cc). Batch dims broadcast like the
 // tfjs cpu kernel (operand batch index = output batch index mod operand batch).
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 import { planMatMul } from "./matmul_plan.js";
 
@@ -33,3 +33,5 @@ export function matMulImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon)
   addon.matMul(av, bv, out, batchA, batchB, batchOut, m, n, k, transposeA, transposeB, biasV, biasLen, act, alpha, idxA, idxB);
   return output(backend, [...outer, m, n], out);
 }
+
+export const matMulKernels: Record<string, NativeKernel> = { BatchMatMul: matMulImpl, _FusedMatMul: matMulImpl };
