@@ -63,7 +63,7 @@ const BATCH = Number(opt("--batch", quick ? "2" : "256"));
 const VBATCH = Number(opt("--validate-batch", quick ? "2" : "64"));
 const VBATCH_MM = Number(opt("--validate-batch-matmul", quick ? "2" : "16"));
 const REPS = Number(opt("--reps", quick ? "3" : "20"));
-// < 7 min on the device with node and addon unpacking (the device session is 15 min in all).
+// < 7 min on the device with node and addon unpacking (a device machine is lent for 15 min in all).
 const TOTAL_BUDGET = Number(opt("--budget", quick ? "900" : "400"));
 const SECTIONS = opt("--sections", "info,kernels,parity,torch,throughput").split(",");
 const torchScript = resolve(opt("--torch-script", existsSync(join(here, "torch_cuda_bench.py")) ? join(here, "torch_cuda_bench.py") : join(here, "..", "scripts", "torch_cuda_bench.py")));
@@ -75,7 +75,7 @@ const KERNEL_FROM = Number(opt("--kernel-from", "0"));
 const tStart = performance.now();
 const elapsed = () => (performance.now() - tStart) / 1000;
 
-// PyTorch 2.11 eager, bf16 autocast, on an H200 (task brief), images/s; and the targets.
+// PyTorch 2.11 eager, bf16 autocast, on an H200 (the project's reference numbers), images/s; and the targets.
 const ANCHORS = { vits16: 3928, "vits16-dense-baseline": 2091 };
 const TARGET = { first: 0.5, goal: 1.0 };
 // docs/cuda-engine.md "Tolerances": relative tolerances of the step parity against the native
