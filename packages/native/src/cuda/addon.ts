@@ -47,7 +47,7 @@ export const REDUCE = {
   Any: 7, All: 8,
 } as const;
 
-/** Fused matmul activations (same codes as the CPU engine's matMul). */
+/** Fused matmul activations (the CPU engine's matMul takes the same codes: src/kernels/matmul.ts). */
 export const ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 } as const;
 
 /** Matrix-product precision on CUDA (host is always fp32). */

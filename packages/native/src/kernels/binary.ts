@@ -2,10 +2,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
+import { BINARY } from "../cuda/addon.js";
 
-/** tfjs kernel name -> op code in binary.cc. */
+/** tfjs kernel name -> op code in binary.cc, which numbers its ops as the gpu table (BINARY) does. */
 export const BINARY_OPS: Record<string, number> = {
-  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6,
+  Add: BINARY.Add, Sub: BINARY.Sub, Multiply: BINARY.Mul, RealDiv: BINARY.Div, Maximum: BINARY.Max, Minimum: BINARY.Min,
+  SquaredDifference: BINARY.SquaredDifference,
 };
 
 export function binaryImpl(op: number) {

@@ -3,16 +3,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
+import { ACT } from "../cuda/addon.js";
 import { planMatMul } from "./matmul_plan.js";
-
-const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 };
 
 export function matMulImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
   const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
   if (a === undefined || b === undefined) return null;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   const activation = ((attrs?.activation as string | undefined) ?? "linear");
-  const act = ACT[activation];
+  const act = (ACT as Record<string, number>)[activation];
   if (act === undefined || preluActivationWeights != null) return null;
   const av = f32(backend, a);
   const bv = f32(backend, b);
