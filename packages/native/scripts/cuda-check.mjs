@@ -63,7 +63,7 @@ const BATCH = Number(opt("--batch", quick ? "2" : "256"));
 const VBATCH = Number(opt("--validate-batch", quick ? "2" : "64"));
 const VBATCH_MM = Number(opt("--validate-batch-matmul", quick ? "2" : "16"));
 const REPS = Number(opt("--reps", quick ? "3" : "20"));
-// < 7 min on the device with node and addon unpacking (the device session is 15 min in all).
+// < 7 min on the device with node and addon unpacking (a device machine is lent for 15 min in all).
 const TOTAL_BUDGET = Number(opt("--budget", quick ? "900" : "400"));
 const SECTIONS = opt("--sections", "info,kernels,parity,torch,throughput").split(",");
 const torchScript = resolve(opt("--torch-script", existsSync(join(here, "torch_cuda_bench.py")) ? join(here, "torch_cuda_bench.py") : join(here, "..", "scripts", "torch_cuda_bench.py")));
@@ -75,7 +75,7 @@ const KERNEL_FROM = Number(opt("--kernel-from", "0"));
 const tStart = performance.now();
 const elapsed = () => (performance.now() - tStart) / 1000;
 
-// PyTorch 2.11 eager, bf16 autocast, on an H200 (task brief), images/s; and the targets.
+// PyTorch 2.11 eager, bf16 autocast, on an H200 (the project's reference numbers), images/s; and the targets.
 const ANCHORS = { vits16: 3928, "vits16-dense-baseline": 2091 };
 const TARGET = { first: 0.5, goal: 1.0 };
 // docs/cuda-engine.md "Tolerances": relative tolerances of the step parity against the native
@@ -174,9 +174,8 @@ if (A === null) {
 }
 const G = A.gpu;
 const hasCudaBackend = typeof native.useCudaBackend === "function";
-const WHERE = { host: 0, cuda: 1 };
-const DTYPE = { float32: 0, int32: 1, bool: 2 };
-const PREC = { fp32: 0, tf32: 1, bf16: 2 };
+// The addon's codes as @dilemma/native types them (src/cuda/addon.ts), not typed again here.
+const { WHERE, DTYPE, PRECISION: PREC, UNARY: UNARY_CODES, BINARY: BIN, REDUCE: RED } = native;
 const DEV = deviceKind === "cuda" ? WHERE.cuda : WHERE.host;
 
 // ---------------------------------------------------------------- (a) info
@@ -307,16 +306,6 @@ const UNARY_CASES = {
   Relu6: ["normal", EXACT], Softplus: ["normal", TRANS], Erf: ["normal", TRANS], Elu: ["normal", TRANS],
   Round: ["grid", EXACT], Sin: ["normal", TRANS], Cos: ["normal", TRANS],
 };
-const UNARY_CODES = {
-  Abs: 0, Exp: 1, Log: 2, Log1p: 3, Neg: 4, Relu: 5, Rsqrt: 6, Sqrt: 7, Square: 8, Step: 9, Sigmoid: 10, Tanh: 11,
-  Reciprocal: 12, Sign: 13, Floor: 14, Ceil: 15, Expm1: 16, LeakyRelu: 17, Relu6: 18, Softplus: 19, Erf: 20, Elu: 21,
-  Round: 22, Sin: 23, Cos: 24, LogicalNot: 100,
-};
-const BIN = {
-  Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, SquaredDifference: 6, Pow: 7, FloorDiv: 8, Mod: 9,
-  Equal: 20, NotEqual: 21, Greater: 22, GreaterEqual: 23, Less: 24, LessEqual: 25, LogicalAnd: 30, LogicalOr: 31,
-};
-const RED = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, ArgMax: 5, ArgMin: 6, Any: 7, All: 8 };
 const f32 = (n) => ({ n, dtype: "float32" });
 const i32 = (n) => ({ n, dtype: "int32" });
 const contiguous = (shape) => {

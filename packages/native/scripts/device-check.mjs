@@ -30,7 +30,7 @@ const SHAPES = [
   { B: 64, L: 196, K: 196, D: 384 },   // dense K = L (mirror corruption)
   { B: 8, L: 17, K: 17, D: 30 },       // dense odd L, D % 4 != 0: scalar paths
 ];
-// PyTorch 2.11 on an H200, fp32, B=256 L=196 K=49 D=384 (task brief): forward gather+add and
+// PyTorch 2.11 on an H200, fp32, B=256 L=196 K=49 D=384 (the project's reference numbers): forward gather+add and
 // autograd forward+backward; copy bandwidth there ~4.2 TB/s.
 const ANCHOR = { B: 256, L: 196, K: 49, D: 384, fwdUs: 69.6, fwdBwdUs: 237, copyTBps: 4.2 };
 const TARGET = { fwdCopyFrac: 0.6, fwdBwdSpeedup: 2 };

@@ -61,7 +61,7 @@ export interface Addon {
   /** AdamWUpdate (core's op, bit-identical to its cpu kernel): outputs may alias inputs. */
   adamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, sqrtBc2: number): void;
-  /** EmaUpdate: out = target*momentum + source*(1-momentum), rounded as core's cpu kernel. */
+  /** EmaUpdate: out = target + (source - target)*(1-momentum), rounded as core's cpu kernel. */
   ema(target: Float32Array, source: Float32Array, out: Float32Array, momentum: number): void;
   mlpGrad(dy: Float32Array, x: Float32Array, fc1W: Float32Array, fc2W: Float32Array, pre: Float32Array, act: Float32Array,
     dx: Float32Array, dFc1W: Float32Array, dFc1B: Float32Array, dFc2W: Float32Array, dFc2B: Float32Array,

@@ -11,17 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@dilemma/core"; // registers core's custom cpu kernels and all gradients before we copy them
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { addon, addonLoadError, type Addon } from "./addon.js";
-import { matMulImpl } from "./kernels/BatchMatMul.js";
-import { BINARY_OPS, addNImpl, binaryImpl } from "./kernels/binary.js";
-import { UNARY_OPS, unaryImpl } from "./kernels/unary.js";
-import { reduceImpl } from "./kernels/reduce.js";
-import { softmaxImpl } from "./kernels/Softmax.js";
-import { transposeImpl } from "./kernels/Transpose.js";
-import { geluErfImpl, geluErfGradImpl } from "./kernels/GeluErf.js";
-import { layerNormImpl, layerNormGradImpl } from "./kernels/LayerNorm.js";
-import { adamWUpdateImpl, emaUpdateImpl } from "./kernels/optim.js";
-import { fusedAttentionGradImpl, fusedAttentionImpl, fusedMlpGradImpl, fusedMlpImpl } from "./kernels/fused.js";
-import { concatImpl, padImpl, sliceImpl, splitVImpl, tileImpl } from "./kernels/copy.js";
+import { nativeKernels } from "./kernels/index.js";
 import { nativeKernel, type NativeKernel } from "./kernels/util.js";
 import { escapeValues, releaseValues, retainValues } from "./kernels/pool.js";
 import { DILEMMA_EMBED, DILEMMA_EMBED_GRAD, hasDilemmaKernels, registerDilemmaKernels } from "./dilemma/index.js";
@@ -58,37 +48,9 @@ export class NativeBackend extends MathBackendCPU {
   }
 }
 
-/** The kernels this package replaces, by tfjs kernel name. */
+/** The kernels this package replaces, by tfjs kernel name (kernels/index.ts). */
 export function nativeKernelImpls(): Record<string, NativeKernel> {
-  const impls: Record<string, NativeKernel> = {
-    BatchMatMul: matMulImpl,
-    _FusedMatMul: matMulImpl,
-    AddN: addNImpl,
-    Softmax: softmaxImpl,
-    Transpose: transposeImpl,
-    Sum: reduceImpl("Sum"),
-    Max: reduceImpl("Max"),
-    Min: reduceImpl("Min"),
-    Mean: reduceImpl("Mean"),
-    GeluErf: geluErfImpl,
-    GeluErfGrad: geluErfGradImpl,
-    LayerNorm: layerNormImpl,
-    LayerNormGrad: layerNormGradImpl,
-    FusedAttention: fusedAttentionImpl,
-    FusedAttentionGrad: fusedAttentionGradImpl,
-    FusedMlp: fusedMlpImpl,
-    FusedMlpGrad: fusedMlpGradImpl,
-    AdamWUpdate: adamWUpdateImpl,
-    EmaUpdate: emaUpdateImpl,
-    Slice: sliceImpl,
-    SplitV: splitVImpl,
-    Concat: concatImpl,
-    PadV2: padImpl,
-    Tile: tileImpl,
-  };
-  for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(op);
-  for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(op);
-  return impls;
+  return { ...nativeKernels };
 }
 
 function registerKernelsFor(backendName: string, a: Addon, disabled: Set<string>): void {

@@ -70,6 +70,8 @@ export { addon } from "./addon.js";
 export { NATIVE_BACKEND, NativeBackend, registerNativeBackend, useNativeBackend, nativeKernelImpls } from "./backend.js";
 export { benchTrainStep, benchMethodConfig, BENCH_PRESETS, type BenchPrecision, type BenchTrainStepOptions, type BenchTrainStepResult } from "./bench.js";
 export * from "./dilemma/index.js";
+/** The addon's op and type codes (src/cuda/addon.ts), for scripts that call `addon().gpu` directly. */
+export { ACT, BINARY, DTYPE, PRECISION, REDUCE, UNARY, WHERE } from "./cuda/addon.js";
 export {
   CUDA_BACKEND, CudaBackend, HOST_CACHE_MAX, registerCudaBackend, useCudaBackend, cudaAvailable, cudaUnavailableReason,
   setMatmulPrecision, cudaFallbackCounts, resetCudaFallbackCounts, cudaKernelConfigs,

@@ -82,8 +82,8 @@ std::string OpenDevice(int index) {
   }
   const auto& cublas = cublas::Load();
   if (cublas.api == nullptr) return cublas.error;
-  // A failed open releases what it created, so a later init() starts clean (it used to leak the
-  // stream and leave a partial ring that the retry appended to).
+  // A failed open releases what it created (stream, staging ring), so a later init() starts clean
+  // rather than leaking the stream or appending to a partial ring.
   auto fail = [&](const std::string& why) {
     cudaGetLastError();
     for (auto& c : g_dev.ring) {

@@ -3,7 +3,7 @@
 // erf is evaluated in float with a branch-free rational/exp form (max abs error ~1.2e-7, below
 // float32 resolution of the result) so the loops vectorize; the AVX2+FMA clone is chosen at
 // run time. (Named "avx2,fma", not "arch=haswell": GCC 12 left the haswell clone scalar, 4 ns
-// per element, ~10x slower.) gelu_erf_ref (double, std::erf) is the reference the tests compare against.
+// per element, ~10x slower.) The tests compare with core's cpu kernels (GeluErf / GeluErfGrad).
 #include <algorithm>
 #include <cmath>
 
@@ -99,21 +99,6 @@ Napi::Value GeluErfGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// geluErfRef(x, out): double-precision reference (std::erf), for tests.
-Napi::Value GeluErfRef(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto outArr = info[1].As<Napi::Float32Array>();
-  const int64_t n = static_cast<int64_t>(outArr.ElementLength());
-  const float* x = F32Arg(info, 0, n, "geluErfRef x");
-  if (!x) return env.Undefined();
-  float* out = outArr.Data();
-  for (int64_t i = 0; i < n; ++i) {
-    const double v = x[i];
-    out[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * 0.70710678118654752440)));
-  }
-  return env.Undefined();
-}
-
 }  // namespace
 
 void GeluErfRows(const float* x, float* out, int64_t n) { GeluLoop(x, out, n); }
@@ -122,7 +107,6 @@ void GeluErfGradRows(const float* dy, const float* x, float* out, int64_t n) { G
 void RegisterGeluErf(Napi::Env env, Napi::Object exports) {
   exports.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));
   exports.Set("geluErfGrad", Napi::Function::New(env, GeluErfGrad, "geluErfGrad"));
-  exports.Set("geluErfRef", Napi::Function::New(env, GeluErfRef, "geluErfRef"));
 }
 
 }  // namespace dilemma

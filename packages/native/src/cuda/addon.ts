@@ -47,7 +47,7 @@ export const REDUCE = {
   Any: 7, All: 8,
 } as const;
 
-/** Fused matmul activations (same codes as the CPU engine's matMul). */
+/** Fused matmul activations (the CPU engine's matMul takes the same codes: src/kernels/matmul.ts). */
 export const ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 } as const;
 
 /** Matrix-product precision on CUDA (host is always fp32). */
@@ -152,7 +152,7 @@ export interface GpuAddon {
    */
   adamW(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, sqrtBc2: number): void;
-  /** Fused EMA (core's EmaUpdate op): out = target*momentum + source*(1-momentum), n float32 elements. */
+  /** Fused EMA (core's EmaUpdate op): out = target + (source - target)*(1-momentum), n float32 elements. */
   ema(target: number, source: number, out: number, n: number, momentum: number): void;
   /**
    * FusedAttention (docs/ops.md) on x [B, N, D] with H heads: out [B, N, D] and the saved

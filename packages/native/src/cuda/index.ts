@@ -106,7 +106,7 @@ export function registerCudaBackend(opts?: CudaBackendRegistration): boolean {
     }, 0);
     registeredAs = { device, deviceIndex };
   }
-  // A fused kernel whose addon entry is missing (an addon built before it landed) is left out
+  // A fused kernel whose addon entry is missing (an addon built from sources without it) is left out
   // entirely, fallback included, so core's op runs its composite of tfjs ops instead.
   const absent = new Set(Object.entries(ADDON_ENTRY).filter(([, fn]) => typeof gpu[fn] !== "function").map(([k]) => k));
   for (const k of cudaKernelConfigs) {

@@ -1,11 +1,13 @@
 // Elementwise binary float32 ops with broadcasting (csrc/engine/binary.cc) and AddN.
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
+import { BINARY } from "../cuda/addon.js";
 
-/** tfjs kernel name -> op code in binary.cc. */
+/** tfjs kernel name -> op code in binary.cc, which numbers its ops as the gpu table (BINARY) does. */
 export const BINARY_OPS: Record<string, number> = {
-  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6,
+  Add: BINARY.Add, Sub: BINARY.Sub, Multiply: BINARY.Mul, RealDiv: BINARY.Div, Maximum: BINARY.Max, Minimum: BINARY.Min,
+  SquaredDifference: BINARY.SquaredDifference,
 };
 
 export function binaryImpl(op: number) {
@@ -37,3 +39,8 @@ export function addNImpl({ inputs, backend }: KernelArgs, addon: Addon): tf.Tens
   addon.addN(out, vals);
   return output(backend, ts[0].shape, out);
 }
+
+export const binaryKernels: Record<string, NativeKernel> = {
+  ...Object.fromEntries(Object.entries(BINARY_OPS).map(([name, op]) => [name, binaryImpl(op)])),
+  AddN: addNImpl,
+};

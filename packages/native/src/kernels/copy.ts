@@ -1,7 +1,7 @@
 // Slice, SplitV, Concat and PadV2 as strided copies (csrc/engine/strided_copy.cc). tfjs cpu's
 // versions index element by element through locToIndex, which dominated a training step.
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 function strides(shape: number[]): number[] {
@@ -112,3 +112,5 @@ export function tileImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): 
   addon.stridedCopy(xv, out, shape, 0, src, 0, dst);
   return output(backend, outShape, out);
 }
+
+export const copyKernels: Record<string, NativeKernel> = { Slice: sliceImpl, SplitV: splitVImpl, Concat: concatImpl, PadV2: padImpl, Tile: tileImpl };

@@ -1,7 +1,7 @@
 // FusedAttention / FusedMlp and their gradients, the fused ViT-block ops of @dilemma/core
 // (docs/ops.md), on csrc/engine/attention.cc and mlp.cc: one addon call each.
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 /** The float32 arrays of `names`, or null when any is not float32 (the cpu kernel runs). */
@@ -72,3 +72,7 @@ export function fusedMlpGradImpl(args: KernelArgs, addon: Addon): tf.TensorInfo[
   const { backend } = args;
   return [output(backend, shape, dx), output(backend, [Hd, D], dFc1W), output(backend, [Hd], dFc1B), output(backend, [D, Hd], dFc2W), output(backend, [D], dFc2B)];
 }
+
+export const fusedKernels: Record<string, NativeKernel> = {
+  FusedAttention: fusedAttentionImpl, FusedAttentionGrad: fusedAttentionGradImpl, FusedMlp: fusedMlpImpl, FusedMlpGrad: fusedMlpGradImpl,
+};

@@ -1,7 +1,7 @@
 // AdamWUpdate and EmaUpdate, core's fused optimizer ops, on csrc/engine/optim.cc (threaded,
 // bit-identical to core's cpu kernels).
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function adamWUpdateImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo[] | null {
@@ -22,3 +22,5 @@ export function emaUpdateImpl({ inputs, backend, attrs }: KernelArgs, addon: Add
   addon.ema(t, s, out, (attrs as { momentum: number }).momentum);
   return output(backend, inputs.target.shape, out);
 }
+
+export const optimKernels: Record<string, NativeKernel> = { AdamWUpdate: adamWUpdateImpl, EmaUpdate: emaUpdateImpl };

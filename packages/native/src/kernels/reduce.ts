@@ -1,12 +1,13 @@
 // Sum / Max / Min / Mean over a contiguous run of axes (csrc/engine/reduce.cc); other axis sets
 // and dtypes go to the cpu kernel.
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
-const OPS = { Sum: 0, Max: 1, Min: 2, Mean: 0 } as const;
+/** tfjs kernel name -> op code in reduce.cc (Mean is Sum, then divided by the count). */
+export const REDUCE_OPS = { Sum: 0, Max: 1, Min: 2, Mean: 0 } as const;
 
-export function reduceImpl(kernel: keyof typeof OPS) {
+export function reduceImpl(kernel: keyof typeof REDUCE_OPS) {
   return ({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null => {
     const x = inputs.x;
     const xv = f32(backend, x);
@@ -23,10 +24,12 @@ export function reduceImpl(kernel: keyof typeof OPS) {
     const inner = size(x.shape.slice(last + 1));
     if (r === 0) return null;
     const out = allocOutput(outer * inner);
-    addon.reduce(OPS[kernel], xv, out, outer, r, inner);
+    addon.reduce(REDUCE_OPS[kernel], xv, out, outer, r, inner);
     if (kernel === "Mean") for (let i = 0; i < out.length; i++) out[i] /= r;
     let outShape = x.shape.filter((_, d) => d < first || d > last);
     if (keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
     return output(backend, outShape, out);
   };
 }
+
+export const reduceKernels: Record<string, NativeKernel> = { Sum: reduceImpl("Sum"), Max: reduceImpl("Max"), Min: reduceImpl("Min"), Mean: reduceImpl("Mean") };

@@ -1,6 +1,6 @@
 // Elementwise unary float32 ops (csrc/engine/unary.cc).
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 /** tfjs kernel name -> op code in unary.cc. */
@@ -18,3 +18,7 @@ export function unaryImpl(op: number) {
     return output(backend, x.shape, out);
   };
 }
+
+export const unaryKernels: Record<string, NativeKernel> = Object.fromEntries(
+  Object.entries(UNARY_OPS).map(([name, op]) => [name, unaryImpl(op)]),
+);

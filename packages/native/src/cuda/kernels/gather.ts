@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { runCpuFallback } from "../fallback.js";
 import { stridedCopy } from "./copy.js";
-import { transposeOp } from "./Transpose.js";
+import { transposeOp } from "./transpose.js";
 import { assertSupported, cudaKernel, size, strides, type CudaKernelArgs } from "./util.js";
 
 const gatherV2 = cudaKernel("GatherV2", ({ inputs, backend, attrs }: CudaKernelArgs) => {

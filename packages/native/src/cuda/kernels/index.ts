@@ -2,11 +2,16 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { binaryKernelConfigs } from "./binary.js";
 import { copyKernelConfigs } from "./copy.js";
+import { dilemmaKernelConfigs } from "./dilemma.js";
 import { fusedKernelConfigs } from "./fused.js";
 import { gatherKernelConfigs } from "./gather.js";
-import { matMulKernelConfigs } from "./BatchMatMul.js";
+import { geluErfKernelConfigs } from "./gelu_erf.js";
+import { layerNormKernelConfigs } from "./layer_norm.js";
+import { matMulKernelConfigs } from "./matmul.js";
+import { optimKernelConfigs } from "./optim.js";
 import { reduceKernelConfigs } from "./reduce.js";
-import { transposeKernelConfigs } from "./Transpose.js";
+import { softmaxKernelConfigs } from "./softmax.js";
+import { transposeKernelConfigs } from "./transpose.js";
 import { unaryKernelConfigs } from "./unary.js";
 
 export const cudaKernelConfigs: tf.KernelConfig[] = [
@@ -14,8 +19,13 @@ export const cudaKernelConfigs: tf.KernelConfig[] = [
   ...binaryKernelConfigs,
   ...reduceKernelConfigs,
   ...transposeKernelConfigs,
+  ...softmaxKernelConfigs,
   ...matMulKernelConfigs,
   ...copyKernelConfigs,
   ...gatherKernelConfigs,
+  ...geluErfKernelConfigs,
+  ...layerNormKernelConfigs,
+  ...dilemmaKernelConfigs,
+  ...optimKernelConfigs,
   ...fusedKernelConfigs,
 ];

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { REDUCE } from "../addon.js";
 import { runCpuFallback } from "../fallback.js";
 import { assertSupported, castTo, cudaKernel, size, type CudaKernelArgs } from "./util.js";
-import { transposeOp } from "./Transpose.js";
+import { transposeOp } from "./transpose.js";
 
 /**
  * Reduces x over `axes` with addon op `op` into dtype `outDtype` (input read as `inDtype`);

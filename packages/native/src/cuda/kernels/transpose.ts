@@ -1,6 +1,5 @@
-// Transpose by a permutation (gpu.transpose), and Softmax over the last axis (gpu.softmax).
+// Transpose by a permutation (gpu.transpose).
 import type * as tf from "@tensorflow/tfjs-core";
-import { runCpuFallback } from "../fallback.js";
 import { assertSupported, cudaKernel, size, type CudaKernelArgs } from "./util.js";
 
 /** x transposed by `perm` into a new tensor (axes of size 1 dropped first, so rank > 8 often still fits). */
@@ -28,17 +27,4 @@ const transpose = cudaKernel("Transpose", ({ inputs, backend, attrs }: CudaKerne
   return transposeOp(backend, inputs.x, attrs?.perm as number[]);
 });
 
-const softmax = cudaKernel("Softmax", (args: CudaKernelArgs) => {
-  const { inputs, backend, attrs } = args;
-  const x = inputs.logits;
-  const rank = x.shape.length;
-  const dim = (attrs?.dim as number | undefined) ?? -1;
-  if (x.dtype !== "float32" || rank === 0 || (dim !== -1 && dim !== rank - 1)) return runCpuFallback("Softmax", args);
-  const out = backend.makeOutput(x.shape, "float32");
-  const cols = x.shape[rank - 1];
-  const n = size(x.shape);
-  if (n > 0) backend.gpu.softmax(backend.bufferOf(x), backend.bufferOf(out), n / cols, cols);
-  return out;
-});
-
-export const transposeKernelConfigs: tf.KernelConfig[] = [transpose, softmax];
+export const transposeKernelConfigs: tf.KernelConfig[] = [transpose];

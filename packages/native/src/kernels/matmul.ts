@@ -1,18 +1,17 @@
 // BatchMatMul and _FusedMatMul on BLAS (csrc/engine/matmul.cc). Batch dims broadcast like the
 // tfjs cpu kernel (operand batch index = output batch index mod operand batch).
 import * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, size, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
+import { ACT } from "../cuda/addon.js";
 import { planMatMul } from "./matmul_plan.js";
-
-const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 };
 
 export function matMulImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
   const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
   if (a === undefined || b === undefined) return null;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   const activation = ((attrs?.activation as string | undefined) ?? "linear");
-  const act = ACT[activation];
+  const act = (ACT as Record<string, number>)[activation];
   if (act === undefined || preluActivationWeights != null) return null;
   const av = f32(backend, a);
   const bv = f32(backend, b);
@@ -33,3 +32,5 @@ export function matMulImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon)
   addon.matMul(av, bv, out, batchA, batchB, batchOut, m, n, k, transposeA, transposeB, biasV, biasLen, act, alpha, idxA, idxB);
   return output(backend, [...outer, m, n], out);
 }
+
+export const matMulKernels: Record<string, NativeKernel> = { BatchMatMul: matMulImpl, _FusedMatMul: matMulImpl };

@@ -1,6 +1,6 @@
 // GeluErf and GeluErfGrad, the fused exact-GELU ops of @dilemma/core (docs/ops.md).
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function geluErfImpl({ inputs, backend }: KernelArgs, addon: Addon): tf.TensorInfo | null {
@@ -19,3 +19,5 @@ export function geluErfGradImpl({ inputs, backend }: KernelArgs, addon: Addon): 
   addon.geluErfGrad(dy, xv, out);
   return output(backend, inputs.x.shape, out);
 }
+
+export const geluErfKernels: Record<string, NativeKernel> = { GeluErf: geluErfImpl, GeluErfGrad: geluErfGradImpl };

@@ -1,6 +1,6 @@
 // Softmax over the last axis (csrc/engine/softmax.cc).
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function softmaxImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
@@ -15,3 +15,5 @@ export function softmaxImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon
   addon.softmax(xv, out, xv.length / cols, cols);
   return output(backend, x.shape, out);
 }
+
+export const softmaxKernels: Record<string, NativeKernel> = { Softmax: softmaxImpl };

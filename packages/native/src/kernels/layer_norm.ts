@@ -1,6 +1,6 @@
 // LayerNorm and LayerNormGrad over the last axis, the fused ops of @dilemma/core (docs/ops.md).
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function layerNormImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
@@ -26,3 +26,5 @@ export function layerNormGradImpl({ inputs, backend, attrs }: KernelArgs, addon:
   addon.layerNormGrad(dy, xv, g, dx, dGamma, dBeta, xv.length / d, d, attrs?.eps as number);
   return [output(backend, inputs.x.shape, dx), output(backend, [d], dGamma), output(backend, [d], dBeta)];
 }
+
+export const layerNormKernels: Record<string, NativeKernel> = { LayerNorm: layerNormImpl, LayerNormGrad: layerNormGradImpl };

@@ -1,6 +1,6 @@
 // Transpose by a permutation (csrc/engine/transpose.cc).
 import type * as tf from "@tensorflow/tfjs-core";
-import { allocOutput, f32, output, type KernelArgs } from "./util.js";
+import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
 
 export function transposeImpl({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null {
@@ -13,3 +13,5 @@ export function transposeImpl({ inputs, backend, attrs }: KernelArgs, addon: Add
   if (out.length > 0) addon.transpose(xv, out, x.shape, perm);
   return output(backend, outShape, out);
 }
+
+export const transposeKernels: Record<string, NativeKernel> = { Transpose: transposeImpl };
