@@ -43,9 +43,13 @@ export interface RunnerOptions {
   log?: (line: string) => void;
 }
 
-/** Steps timed by the default calibration after `CALIBRATION_WARM` untimed ones. */
+/**
+ * Steps timed by the default calibration after `CALIBRATION_WARM` untimed ones. A fresh run's
+ * first steps are slower (prefetch filling, first calls on each shape); with 3 untimed steps the
+ * dilemma arms' schedules filled 66-83% of a 100 s budget and the plain arms' 94-96%.
+ */
 export const CALIBRATION_STEPS = 20;
-export const CALIBRATION_WARM = 3;
+export const CALIBRATION_WARM = 10;
 /** Alternating timing rounds over the arms of a data set x method; each arm takes the median. */
 export const CALIBRATION_ROUNDS = 3;
 /**
