@@ -17,4 +17,5 @@ export async function data(): Promise<typeof dataModule> {
 }
 
 // ---- engine selection (src/engine.ts, written with the native engine) ----
-export { selectEngine, PRECISIONS, type EngineChoice, type EngineName, type Precision } from "./engine.js";
+export { selectEngine, type EngineChoice } from "./engine.js";
+export type { EngineName, Precision } from "./defaults.js";

@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { MethodConfig, MethodName, RngState, SSLMethod } from "@dilemma/core";
-import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineName, type Loader, type Precision, type Sample } from "./deps.js";
+import { DEFAULT_ENGINE, DEFAULT_EVAL, DEFAULT_MODEL_OVERRIDES, TRAIN_DEFAULTS as D, defaultCkptEvery, defaultEvalEvery, defaultWarmup, type EngineName, type Precision } from "./defaults.js";
+import { coreModel, data, selectEngine, type Batch, type Dataset, type Loader, type Sample } from "./deps.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { InputError, TrainError } from "./errors.js";
 import { lockRun } from "./run-lock.js";
@@ -14,7 +15,7 @@ import type { Normalize } from "./images.js";
 import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
 import {
-  DEFAULT_EVAL, appendMetrics, evalSettingsOf, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
+  appendMetrics, evalSettingsOf, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
   type EvalLine, type RunConfig,
 } from "./run-dir.js";
 
@@ -123,19 +124,6 @@ export interface RunSummary {
   signal?: "SIGINT" | "SIGTERM";
 }
 
-// The default run (docs/quality.md has the measurements behind each choice): `scenes`, whose
-// layout says where a patch belongs; fixed sin-cos positions (MoCo v3's), which carry that
-// geometry from the first step where learned ones start as noise; 8-px patches (a 4x4 grid)
-// and half the tokens kept, so the detection head gets more context per image and a step is
-// cheaper; the detection loss weighted 4 and a higher learning rate, for a 3-minute budget.
-const DEFAULTS = {
-  data: "scenes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.5, dilemmaWeight: 4,
-  model: "micro32", batch: 32, steps: 400, lr: 1.5e-3, wd: 0.05, seed: 0, engine: "auto" as EngineName,
-  keepCheckpoints: 3,
-};
-/** What the default model (no --model) changes in its preset. */
-const DEFAULT_MODEL_OVERRIDES = { patchSize: 8, posEmbed: "sincos" as const };
-
 function runName(method: string, dataSpec: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   const ds = dataSpec.split(":")[0];
@@ -161,7 +149,7 @@ export function methodForRun(c: RunConfig): SSLMethod {
 
 function resolveVit(o: TrainOptions): RunConfig["model"] {
   const presets = coreModel.VIT_PRESETS;
-  const name = o.model ?? DEFAULTS.model;
+  const name = o.model ?? D.model;
   const p = Object.hasOwn(presets, name) ? presets[name] : undefined;
   if (!p) throw new InputError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
   const vit = { ...p, preset: name, ...(o.model === undefined ? DEFAULT_MODEL_OVERRIDES : {}) };
@@ -197,11 +185,11 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const stream = o.stream ?? process.stderr;
   const progress = new Progress(stream, o.quiet ?? false);
   if (o.init !== undefined && o.resume) throw new InputError("--init starts a new run; --resume continues from the run's own checkpoint: give one of them");
-  const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision, quiet: o.quiet });
+  const engine = await selectEngine(o.engine ?? DEFAULT_ENGINE, { precision: o.precision, quiet: o.quiet });
   const { openDataset, Loader: LoaderCtor, NORMALIZE, recipeAugment, checkAugment } = await data();
 
   // Bad settings fail before anything is written.
-  const newRun = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? DEFAULTS.method, spec: o.data ?? DEFAULTS.data };
+  const newRun = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? D.method, spec: o.data ?? D.data };
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError("give --steps or --epochs, not both");
   let runDir: string;
   let fresh = false;
@@ -269,12 +257,12 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       }
       config = {
         version: 1, name: path.basename(runDir), method, model: vit,
-        dilemma: { tokenDrop: o.tokenDrop ?? DEFAULTS.tokenDrop, dilemmaProb: o.dilemmaProb ?? DEFAULTS.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? DEFAULTS.dilemmaWeight },
+        dilemma: { tokenDrop: o.tokenDrop ?? D.tokenDrop, dilemmaProb: o.dilemmaProb ?? D.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? D.dilemmaWeight },
         data: { spec, numClasses: 0, classNames: [] },
-        optim: { lr: o.lr ?? DEFAULTS.lr, weightDecay: o.wd ?? DEFAULTS.wd, warmupSteps: 0, batch: o.batch ?? DEFAULTS.batch, steps: 0 },
-        seed: o.seed ?? DEFAULTS.seed, engine: engine.name, createdAt: new Date().toISOString(),
+        optim: { lr: o.lr ?? D.lr, weightDecay: o.wd ?? D.wd, warmupSteps: 0, batch: o.batch ?? D.batch, steps: 0 },
+        seed: o.seed ?? D.seed, engine: engine.name, createdAt: new Date().toISOString(),
         heads: { headHidden: o.headHidden ?? 0, headOut: o.headOut ?? 0 },
-        stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? DEFAULTS.keepCheckpoints,
+        stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? D.keepCheckpoints,
         ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
         eval: {
           ...DEFAULT_EVAL, bank: o.knnBank ?? DEFAULT_EVAL.bank, queries: o.knnQueries ?? DEFAULT_EVAL.queries,
@@ -311,13 +299,13 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     try {
       if (!o.resume) {
         const spe = loader.stepsPerEpoch;
-        const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * spe)) : (o.steps ?? DEFAULTS.steps);
+        const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * spe)) : (o.steps ?? D.steps);
         config.optim.steps = steps;
-        config.optim.warmupSteps = o.warmup ?? Math.min(50, Math.floor(steps / 10));
+        config.optim.warmupSteps = o.warmup ?? defaultWarmup(steps);
         config.stepsPerEpoch = spe;
         config.data = { spec: config.data.spec, numClasses: ds.numClasses, classNames: ds.classNames };
-        config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 2));
-        config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(50, steps));
+        config.evalEvery = o.evalEvery ?? defaultEvalEvery(steps);
+        config.ckptEvery = o.ckptEvery ?? defaultCkptEvery(steps);
         method = methodForRun(config);
         if (o.init !== undefined) {
           const init = initFromSafetensors(method, o.init);
