@@ -2,9 +2,9 @@
 // ../shared/bench/pytorch_bench.py) and a micro-benchmark of the DilemmaEmbed op.
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { dilemmaEmbed } from "@dilemma/core";
+import { dilemmaEmbed, sampleDilemma } from "@dilemma/core";
 import { BENCH_DEFAULTS, DEFAULT_ENGINE, type EngineName, type Precision } from "./defaults.js";
-import { coreModel, selectEngine } from "./deps.js";
+import { selectEngine } from "./engine.js";
 
 /**
  * The reference benchmark's presets (names shared with pytorch_bench.py; vits16* are the GPU
@@ -65,7 +65,7 @@ export async function benchEmbed(o: { engine?: EngineName; precision?: Precision
   const shapes = [{ B: 64, L: 64, K: 16, D: 192 }, { B: 256, L: 196, K: 49, D: 384 }];
   const results = [];
   for (const { B, L, K, D } of shapes) {
-    const s = coreModel.sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 0, counter: 0 } });
+    const s = sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 0, counter: 0 } });
     if (s.numKept !== K) throw new Error(`bench: kept ${s.numKept} tokens, expected ${K}`);
     const x = tf.randomNormal([B, L, D], 0, 1, "float32", 3) as tf.Tensor3D;
     const pos = tf.randomNormal([L, D], 0, 1, "float32", 4) as tf.Tensor2D;

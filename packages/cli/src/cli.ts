@@ -5,7 +5,8 @@ import { helpText, parseCommand, UsageError, type CommandDef } from "./args.js";
 import { benchEmbed, benchTrain } from "./bench.js";
 import { benchCommand, COMMANDS, dataCommand, detectCommand, evalCommand, exportCommand, trainCommand, viewCommand } from "./commands.js";
 import { BENCH_DEFAULTS, DATA_INFO_IMG_SIZE, DEFAULT_ENGINE } from "./defaults.js";
-import { data, selectEngine } from "./deps.js";
+import { datasetInfo, formatDatasetInfo } from "./data/index.js";
+import { selectEngine } from "./engine.js";
 import { detect } from "./detect.js";
 import { InputError } from "./errors.js";
 import { exportRun } from "./export.js";
@@ -133,9 +134,8 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case dataCommand.name: {
-      const d = await data();
-      const info = await d.datasetInfo(o.positionals[0], { imageSize: (o.imgSize as number) ?? DATA_INFO_IMG_SIZE });
-      io.out(json ? JSON.stringify(info) : d.formatDatasetInfo(info));
+      const info = await datasetInfo(o.positionals[0], { imageSize: (o.imgSize as number) ?? DATA_INFO_IMG_SIZE });
+      io.out(json ? JSON.stringify(info) : formatDatasetInfo(info));
       return 0;
     }
   }

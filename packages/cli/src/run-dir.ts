@@ -6,7 +6,7 @@ import type { MethodName, ViTConfig } from "@dilemma/core";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import { evalIndices } from "./data/eval-sample.js";
 import { DEFAULT_EVAL } from "./defaults.js";
-import type { Augment, Dataset } from "./deps.js";
+import type { Augment, Dataset } from "./data/index.js";
 
 /**
  * How a run is evaluated (train-time kNN and detection, `dilemma-cli eval`, the probe): images are

@@ -1,5 +1,5 @@
 // `dilemma-cli eval`: kNN, linear probe and detection on held-out images of a trained run.
-import { data, type Split } from "./deps.js";
+import { NORMALIZE, openDataset, readEvalSample, type Split } from "./data/index.js";
 import { detectionEval, knnEval, labelled, probeEval } from "./evaluate.js";
 import { openRun } from "./load-run.js";
 import { evalSettingsOf } from "./run-dir.js";
@@ -46,7 +46,6 @@ export interface EvalResult {
 export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   const run = openRun(o.target);
   const { config, method } = run;
-  const { openDataset, readEvalSample, NORMALIZE } = await data();
   const ds = await openDataset(o.data ?? config.data.spec, { imageSize: config.model.imgSize, seed: config.seed });
   try {
     const ev = evalSettingsOf(config);

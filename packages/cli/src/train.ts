@@ -4,9 +4,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import type { MethodConfig, MethodName, RngState, SSLMethod } from "@dilemma/core";
 import { DEFAULT_ENGINE, DEFAULT_EVAL, DEFAULT_MODEL_OVERRIDES, TRAIN_DEFAULTS as D, defaultCkptEvery, defaultEvalEvery, defaultWarmup, type EngineName, type Precision } from "./defaults.js";
-import { coreModel, data, selectEngine, type Batch, type Dataset, type Loader, type Sample } from "./deps.js";
+import { createMethod, defaultMethodConfig, VIT_PRESETS, type MethodConfig, type MethodName, type RngState, type SSLMethod } from "@dilemma/core";
+import { NORMALIZE, checkAugment, openDataset, readEvalSample, recipeAugment, Loader, type Batch, type Dataset } from "./data/index.js";
+import { selectEngine } from "./engine.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { InputError, TrainError } from "./errors.js";
 import { lockRun } from "./run-lock.js";
@@ -139,16 +140,16 @@ function methodConfigOf(c: RunConfig): MethodConfig {
   };
   if (c.heads.headHidden > 0) partial.headHidden = c.heads.headHidden;
   if (c.heads.headOut > 0) partial.headOut = c.heads.headOut;
-  return coreModel.defaultMethodConfig(partial);
+  return defaultMethodConfig(partial);
 }
 
 /** Builds the method of a run's config.json (weights freshly initialised). */
 export function methodForRun(c: RunConfig): SSLMethod {
-  return coreModel.createMethod(methodConfigOf(c));
+  return createMethod(methodConfigOf(c));
 }
 
 function resolveVit(o: TrainOptions): RunConfig["model"] {
-  const presets = coreModel.VIT_PRESETS;
+  const presets = VIT_PRESETS;
   const name = o.model ?? D.model;
   const p = Object.hasOwn(presets, name) ? presets[name] : undefined;
   if (!p) throw new InputError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
@@ -186,7 +187,6 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const progress = new Progress(stream, o.quiet ?? false);
   if (o.init !== undefined && o.resume) throw new InputError("--init starts a new run; --resume continues from the run's own checkpoint: give one of them");
   const engine = await selectEngine(o.engine ?? DEFAULT_ENGINE, { precision: o.precision, quiet: o.quiet });
-  const { openDataset, Loader: LoaderCtor, NORMALIZE, recipeAugment, checkAugment } = await data();
 
   // Bad settings fail before anything is written.
   const newRun = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? D.method, spec: o.data ?? D.data };
@@ -291,7 +291,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       }
     }
     // Runs written before augmentation was configurable (no config.augment) used the recipe's.
-    const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, augment: config.augment, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
+    const loader: Loader = new Loader(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, augment: config.augment, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
     const cleanup: (() => void | Promise<void>)[] = [() => loader.close(), () => ds.close?.()];
     let method: SSLMethod | undefined;
     const handlers: [NodeJS.Signals, () => void][] = [];
@@ -340,7 +340,6 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       }
       const norm: Normalize = NORMALIZE;
       const ev = config.eval!;
-      const { readEvalSample } = await data();
       const bank = labelled(await readEvalSample(ds, "train", ev.bank, ev.seed));
       const valSample = await readEvalSample(ds, "val", ev.queries, ev.seed);
       const queries = labelled(valSample);
@@ -507,4 +506,3 @@ export function fmtPct(x: number | undefined): string {
 }
 
 export { TrainError };
-export type { Sample };

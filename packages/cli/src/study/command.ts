@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { bool, num, oneOf, type CommandDef, type FlagDef } from "../args.js";
 import { DEFAULT_ENGINE, ENGINES, PRECISIONS, engineFlag, precisionFlag } from "../defaults.js";
-import { selectEngine } from "../deps.js";
+import { selectEngine } from "../engine.js";
 import { runStudy } from "./run.js";
 import { dataKey, defaultSpec, expandMatrix, findCifar10, parseSpec, readSpecFile, STUDY_METHODS, type StudySpec } from "./spec.js";
 
