@@ -128,7 +128,7 @@ export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
   flags: {
     data: s("dataset spec (default: the run's)"),
     "token-drop": s("token drop of the detection corruption (default: the run's)"),
-    "dilemma-prob": s("corruption probability (default: the run's, or 0.2)"),
+    "dilemma-prob": s("corruption probability (default: the run's)"),
     seed: s("seed of the eval samples and detection corruptions", "the run's eval seed"),
     "train-images": s("training images for the kNN bank and the probe (a seeded class-balanced sample)", "the run's --knn-bank"),
     "test-images": s("held-out images scored (a seeded class-balanced sample)", "the run's --knn-queries"),

@@ -67,7 +67,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
       res.linearProbeAcc = probeEval(method, bank, tests, ds.numClasses, imgSize, NORMALIZE, settings.probeIterations);
     }
     const tokenDrop = o.tokenDrop ?? config.dilemma.tokenDrop;
-    const dilemmaProb = o.dilemmaProb ?? (config.dilemma.dilemmaProb || 0.2);
+    const dilemmaProb = o.dilemmaProb ?? config.dilemma.dilemmaProb;
     const seed = settings.seed;
     if (config.dilemma.dilemmaProb > 0 && test.length) {
       const d = detectionEval(method, test, imgSize, patchSize, NORMALIZE, { tokenDrop, dilemmaProb, seed });
