@@ -4,15 +4,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { DEFAULT_ENGINE, DEFAULT_EVAL, DEFAULT_MODEL_OVERRIDES, TRAIN_DEFAULTS as D, defaultCkptEvery, defaultEvalEvery, defaultWarmup, type EngineName, type Precision } from "./defaults.js";
 import { createMethod, defaultMethodConfig, VIT_PRESETS, type MethodConfig, type MethodName, type RngState, type SSLMethod } from "@dilemma/core";
 import { NORMALIZE, checkAugment, openDataset, readEvalSample, recipeAugment, Loader, type Augment, type Batch, type Dataset } from "./data/index.js";
 import { selectEngine } from "./engine.js";
+import { DEFAULT_ENGINE, DEFAULT_EVAL, DEFAULT_MODEL_OVERRIDES, TRAIN_DEFAULTS as D, defaultCkptEvery, defaultEvalEvery, defaultWarmup, type EngineName, type Precision } from "./defaults.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { InputError, TrainError } from "./errors.js";
 import { lockRun } from "./run-lock.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
-import type { Normalize } from "./images.js";
 import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
 import {
@@ -387,15 +386,14 @@ async function evaluator(s: Session): Promise<(step: number) => EvalLine> {
   const { config, ds, method } = s;
   const vit = config.model;
   const ev = config.eval!;
-  const norm: Normalize = NORMALIZE;
   const bank = labelled(await readEvalSample(ds, "train", ev.bank, ev.seed));
   const valSample = await readEvalSample(ds, "val", ev.queries, ev.seed);
   const queries = labelled(valSample);
   return (step) => {
     const line: EvalLine = { kind: "eval", step, time: (Date.now() - s.t0) / 1000, trainTime: s.trainTime };
-    if (bank.length > 0 && queries.length > 0 && ds.numClasses > 1) line.knnAcc = knnEval(method, bank, queries, ds, vit.imgSize, norm, ev.k);
+    if (bank.length > 0 && queries.length > 0 && ds.numClasses > 1) line.knnAcc = knnEval(method, bank, queries, ds, vit.imgSize, NORMALIZE, ev.k);
     if (config.dilemma.dilemmaProb > 0 && valSample.length > 0) {
-      const d = detectionEval(method, valSample, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: ev.seed });
+      const d = detectionEval(method, valSample, vit.imgSize, vit.patchSize, NORMALIZE, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: ev.seed });
       line.detAcc = d.accuracy;
       line.detChance = d.chance;
       if (Number.isFinite(d.balancedAccuracy)) line.detBalAcc = d.balancedAccuracy;
