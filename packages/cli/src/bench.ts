@@ -2,8 +2,9 @@
 // ../shared/bench/pytorch_bench.py) and a micro-benchmark of the DilemmaEmbed op.
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { dilemmaEmbed } from "@dilemma/core";
-import { coreModel, selectEngine, type EngineName, type Precision } from "./deps.js";
+import { dilemmaEmbed, sampleDilemma } from "@dilemma/core";
+import { BENCH_DEFAULTS, DEFAULT_ENGINE, type EngineName, type Precision } from "./defaults.js";
+import { selectEngine } from "./engine.js";
 
 /**
  * The reference benchmark's presets (names shared with pytorch_bench.py; vits16* are the GPU
@@ -37,14 +38,14 @@ interface NativeBench {
  * @dilemma/native's `benchTrainStep` (one implementation for the package and the cli).
  */
 export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; precision?: Precision; steps?: number; warmup?: number; onStep?: (i: number, sec: number) => void }): Promise<BenchResult> {
-  const engine = await selectEngine(o.engine ?? "auto", { precision: o.precision });
+  const engine = await selectEngine(o.engine ?? DEFAULT_ENGINE, { precision: o.precision });
   let native: NativeBench;
   try {
     native = (await import("@dilemma/native")) as unknown as NativeBench;
   } catch (e) {
     throw new Error(`bench needs @dilemma/native's benchTrainStep (${(e as Error).message}); run npm ci at the repository root`);
   }
-  const steps = o.steps ?? 10, warmup = o.warmup ?? 2;
+  const steps = o.steps ?? BENCH_DEFAULTS.steps, warmup = o.warmup ?? BENCH_DEFAULTS.warmup;
   let i = 0;
   const r = await native.benchTrainStep({
     preset: o.preset, engine: engine.name, ...(engine.name === "cuda" ? { precision: engine.precision } : {}), steps, warmup,
@@ -59,12 +60,12 @@ export async function benchTrain(o: { preset: BenchPreset; engine?: EngineName; 
 
 /** Micro-benchmark of DilemmaEmbed (forward, and forward + backward) at pytorch_bench's shapes. */
 export async function benchEmbed(o: { engine?: EngineName; precision?: Precision; reps?: number } = {}): Promise<{ engine: string; results: { shape: { B: number; L: number; K: number; D: number }; usMedian: { forward: number; forwardBackward: number }; GBps: { forward: number; forwardBackward: number } }[] }> {
-  const engine = await selectEngine(o.engine ?? "auto", { precision: o.precision });
-  const reps = o.reps ?? 50;
+  const engine = await selectEngine(o.engine ?? DEFAULT_ENGINE, { precision: o.precision });
+  const reps = o.reps ?? BENCH_DEFAULTS.reps;
   const shapes = [{ B: 64, L: 64, K: 16, D: 192 }, { B: 256, L: 196, K: 49, D: 384 }];
   const results = [];
   for (const { B, L, K, D } of shapes) {
-    const s = coreModel.sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 0, counter: 0 } });
+    const s = sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 0, counter: 0 } });
     if (s.numKept !== K) throw new Error(`bench: kept ${s.numKept} tokens, expected ${K}`);
     const x = tf.randomNormal([B, L, D], 0, 1, "float32", 3) as tf.Tensor3D;
     const pos = tf.randomNormal([L, D], 0, 1, "float32", 4) as tf.Tensor2D;

@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { helpText, parseCommand, UsageError, type CommandDef } from "./args.js";
 import { benchEmbed, benchTrain } from "./bench.js";
 import { benchCommand, COMMANDS, dataCommand, detectCommand, evalCommand, exportCommand, trainCommand, viewCommand } from "./commands.js";
-import { data, selectEngine } from "./deps.js";
+import { BENCH_DEFAULTS, DATA_INFO_IMG_SIZE, DEFAULT_ENGINE } from "./defaults.js";
+import { datasetInfo, formatDatasetInfo } from "./data/index.js";
+import { selectEngine } from "./engine.js";
 import { detect } from "./detect.js";
 import { InputError } from "./errors.js";
 import { exportRun } from "./export.js";
@@ -79,7 +81,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case evalCommand.name: {
-      await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
+      await selectEngine((o.engine as never) ?? DEFAULT_ENGINE, { precision: o.precision as never });
       const r = await evaluate({ target: o.positionals[0], ...(o as object) });
       if (json) { io.out(JSON.stringify(r)); return 0; }
       io.out(`${rel(r.runDir)} @ step ${r.step}: ${r.numTrain} train / ${r.numTest} ${r.split} images of ${r.data}`);
@@ -92,7 +94,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case detectCommand.name: {
-      await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
+      await selectEngine((o.engine as never) ?? DEFAULT_ENGINE, { precision: o.precision as never });
       const { results, skipped } = await detect({ ...(o as object), target: o.positionals[0], input: o.positionals[1] });
       if (json) io.out(JSON.stringify(results));
       else for (const x of results) io.out(`${rel(x.png)}  (accuracy ${fmtPct(x.accuracy)}, chance ${fmtPct(chanceOf(x.corrupted))}; ${rel(x.json)})`);
@@ -107,7 +109,7 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
         return 0;
       }
       const r = await benchTrain({
-        preset: (o.preset as never) ?? "tiny32", engine: o.engine as never, precision: o.precision as never,
+        preset: (o.preset as never) ?? BENCH_DEFAULTS.preset, engine: o.engine as never, precision: o.precision as never,
         steps: o.steps as number | undefined, warmup: o.warmup as number | undefined,
         onStep: json ? undefined : (i, sec) => io.err(`  step ${i + 1}: ${sec.toFixed(3)} s`),
       });
@@ -126,15 +128,14 @@ async function run(name: string, o: Record<string, unknown> & { positionals: str
       return 0;
     }
     case exportCommand.name: {
-      await selectEngine((o.engine as never) ?? "auto", { precision: o.precision as never });
+      await selectEngine((o.engine as never) ?? DEFAULT_ENGINE, { precision: o.precision as never });
       const c = await exportRun(o.positionals[0], o.positionals[1]);
       io.out(`exported ${rel(c.source.run)} @ step ${c.source.step} to ${o.positionals[1]} (model.safetensors, model.json + weights.bin, config.json)`);
       return 0;
     }
     case dataCommand.name: {
-      const d = await data();
-      const info = await d.datasetInfo(o.positionals[0], { imageSize: (o.imgSize as number) ?? 32 });
-      io.out(json ? JSON.stringify(info) : d.formatDatasetInfo(info));
+      const info = await datasetInfo(o.positionals[0], { imageSize: (o.imgSize as number) ?? DATA_INFO_IMG_SIZE });
+      io.out(json ? JSON.stringify(info) : formatDatasetInfo(info));
       return 0;
     }
   }

@@ -2,23 +2,21 @@
 import { z } from "zod";
 import { bool, num, oneOf, type CommandDef, type FlagDef } from "./args.js";
 import { BENCH_PRESET_NAMES } from "./bench.js";
+import { BENCH_DEFAULTS, DATA_INFO_IMG_SIZE, DEFAULT_EVAL, ENGINES, PRECISIONS, TRAIN_DEFAULTS as D, VIEW_DEFAULTS, engineFlag, precisionFlag } from "./defaults.js";
 import { studyCommand } from "./study/command.js";
 
-const ENGINES = ["auto", "cuda", "native", "cpu", "tensorflow"] as const;
-const PRECISIONS = ["fp32", "tf32", "bf16"] as const;
-const precisionFlag = (): FlagDef => ({ type: "string", desc: `matrix-product precision of the cuda engine: ${PRECISIONS.join(" | ")}`, default: "fp32" });
 const METHODS = ["mocov3", "simclr", "dino"] as const;
 const positionals = z.array(z.string());
 const s = (desc: string, def?: string): FlagDef => ({ type: "string", desc, ...(def !== undefined ? { default: def } : {}) });
 const b = (desc: string): FlagDef => ({ type: "boolean", desc });
 
 const trainFlags = {
-  data: s("dataset: scenes | shapes | mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>", "scenes"),
-  method: s(`SSL method: ${METHODS.join(" | ")}`, "mocov3"),
-  "dilemma-prob": s("probability a kept token gets a wrong position (0 = no DILEMMA)", "0.2"),
-  "token-drop": s("fraction of patch tokens dropped from the query views, in [0, 1)", "0.5"),
-  "dilemma-weight": s("weight of the detection loss (lambda)", "4"),
-  model: s("ViT preset (core's VIT_PRESETS, e.g. micro32, tiny32, small32)", "micro32 with --patch 8 --pos-embed sincos"),
+  data: s("dataset: scenes | shapes | mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>", D.data),
+  method: s(`SSL method: ${METHODS.join(" | ")}`, D.method),
+  "dilemma-prob": s("probability a kept token gets a wrong position (0 = no DILEMMA)", String(D.dilemmaProb)),
+  "token-drop": s("fraction of patch tokens dropped from the query views, in [0, 1)", String(D.tokenDrop)),
+  "dilemma-weight": s("weight of the detection loss (lambda)", String(D.dilemmaWeight)),
+  model: s("ViT preset (core's VIT_PRESETS, e.g. micro32, tiny32, small32)", `${D.model} with --patch 8 --pos-embed sincos`),
   "img-size": s("image size (default: the preset's)"),
   patch: s("patch size (default: the preset's; 8 when --model is not given)"),
   "embed-dim": s("override the preset's width"),
@@ -30,14 +28,14 @@ const trainFlags = {
   "crop-scale": s("area range min,max of the random-resized crops, in (0, 1]", "the data set's, else 0.08,1 (mocov3) / 0.4,1 (dino)"),
   flip: s("random horizontal flips: on | off", "the data set's, else on"),
   "color-jitter": s("colour jitter + random grayscale: on | off", "the data set's, else on"),
-  batch: s("batch size", "32"),
+  batch: s("batch size", String(D.batch)),
   epochs: s("epochs (instead of --steps)"),
-  steps: s("optimisation steps", "400"),
-  lr: s("peak learning rate (AdamW, cosine schedule)", "0.0015"),
-  wd: s("weight decay", "0.05"),
+  steps: s("optimisation steps", String(D.steps)),
+  lr: s("peak learning rate (AdamW, cosine schedule)", String(D.lr)),
+  wd: s("weight decay", String(D.wd)),
   warmup: s("warm-up steps", "min(50, steps/10)"),
-  seed: s("seed of initialisation, data order, augmentation and DILEMMA sampling", "0"),
-  engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+  seed: s("seed of initialisation, data order, augmentation and DILEMMA sampling", String(D.seed)),
+  engine: engineFlag(),
   precision: precisionFlag(),
   out: s("run directory", "runs/<time>-<method>-<data>"),
   resume: s("continue this run directory from its latest checkpoint (only --lr and run-time flags may change)"),
@@ -45,11 +43,11 @@ const trainFlags = {
   quiet: b("no progress output"),
   "eval-every": s("kNN / detection evaluation every N steps", "steps/2"),
   "ckpt-every": s("checkpoint every N steps", "min(50, steps)"),
-  "keep-checkpoints": s("how many checkpoints to keep", "3"),
-  "knn-bank": s("training images in the kNN memory bank (a seeded class-balanced sample; kept in config.json)", "500"),
-  "knn-queries": s("validation images scored by kNN and detection (a seeded class-balanced sample)", "250"),
-  "knn-k": s("neighbours of the kNN classifier", "20"),
-  "eval-seed": s("seed of the eval samples and detection corruptions (not --seed: runs stay comparable)", "0"),
+  "keep-checkpoints": s("how many checkpoints to keep", String(D.keepCheckpoints)),
+  "knn-bank": s("training images in the kNN memory bank (a seeded class-balanced sample; kept in config.json)", String(DEFAULT_EVAL.bank)),
+  "knn-queries": s("validation images scored by kNN and detection (a seeded class-balanced sample)", String(DEFAULT_EVAL.queries)),
+  "knn-k": s("neighbours of the kNN classifier", String(DEFAULT_EVAL.k)),
+  "eval-seed": s("seed of the eval samples and detection corruptions (not --seed: runs stay comparable)", String(DEFAULT_EVAL.seed)),
   workers: s("data loader worker threads (default: the loader's)"),
   "stop-after": s("stop (checkpoint, resumable) after this step"),
   "time-budget": s("end the run (done) once this many seconds were spent in training steps; --steps still sets the schedule"),
@@ -130,13 +128,13 @@ export const evalCommand: CommandDef<z.infer<typeof evalSchema>> = {
   flags: {
     data: s("dataset spec (default: the run's)"),
     "token-drop": s("token drop of the detection corruption (default: the run's)"),
-    "dilemma-prob": s("corruption probability (default: the run's, or 0.2)"),
+    "dilemma-prob": s("corruption probability (default: the run's)"),
     seed: s("seed of the eval samples and detection corruptions", "the run's eval seed"),
     "train-images": s("training images for the kNN bank and the probe (a seeded class-balanced sample)", "the run's --knn-bank"),
     "test-images": s("held-out images scored (a seeded class-balanced sample)", "the run's --knn-queries"),
-    "probe-iterations": s("full-batch Adam iterations of the linear probe", "300"),
+    "probe-iterations": s("full-batch Adam iterations of the linear probe", String(DEFAULT_EVAL.probeIterations)),
     k: s("neighbours of the kNN classifier", "the run's --knn-k"),
-    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    engine: engineFlag(),
     precision: precisionFlag(),
     json: b("print the result as JSON"),
     config: s("JSON file of flag values"),
@@ -164,7 +162,7 @@ export const detectCommand: CommandDef<z.infer<typeof detectSchema>> = {
     seed: s("seed of the corruption", "0"),
     swap: s("instead of sampling: keep every patch and exchange the positions of patches i and j, e.g. --swap 3,10"),
     scale: s("output pixels per image pixel", "256/img-size"),
-    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    engine: engineFlag(),
     precision: precisionFlag(),
     json: b("print the results as JSON"),
     config: s("JSON file of flag values"),
@@ -184,13 +182,13 @@ export const benchCommand: CommandDef<z.infer<typeof benchSchema>> = {
   usage: `dilemma-cli bench --preset ${BENCH_PRESET_NAMES.join("|")} [options]`,
   maxPositionals: 0,
   flags: {
-    preset: s(BENCH_PRESET_NAMES.join(" | "), "tiny32"),
-    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
+    preset: s(BENCH_PRESET_NAMES.join(" | "), BENCH_DEFAULTS.preset),
+    engine: engineFlag(),
     precision: precisionFlag(),
-    steps: s("timed steps", "10"),
-    warmup: s("untimed warm-up steps", "2"),
+    steps: s("timed steps", String(BENCH_DEFAULTS.steps)),
+    warmup: s("untimed warm-up steps", String(BENCH_DEFAULTS.warmup)),
     embed: b("micro-benchmark the DilemmaEmbed op instead"),
-    reps: s("repetitions per --embed measurement", "50"),
+    reps: s("repetitions per --embed measurement", String(BENCH_DEFAULTS.reps)),
     json: b("print one JSON object"),
     config: s("JSON file of flag values"),
   },
@@ -207,7 +205,7 @@ export const exportCommand: CommandDef<z.infer<typeof exportSchema>> = {
   summary: "Write a run's encoder + dilemma_head.* (timm names; safetensors and tfjs weights) + config.json to a directory.",
   usage: "dilemma-cli export <run|checkpoint> <dir>",
   positionals: ["<run|checkpoint>", "<dir>"], minPositionals: 2, maxPositionals: 2,
-  flags: { engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"), config: s("JSON file of flag values") },
+  flags: { engine: engineFlag(), config: s("JSON file of flag values") },
   schema: exportSchema,
 };
 
@@ -216,7 +214,7 @@ export const viewCommand: CommandDef<z.infer<typeof viewSchema>> = {
   summary: "Serve the web viewer and the named runs or studies (default: every run under ./runs) on 127.0.0.1.",
   usage: "dilemma-cli view [run|study...] [options]",
   positionals: ["[run|study...]"],
-  flags: { host: s("address to listen on", "127.0.0.1"), port: s("port (a free one is used when taken)", "5174"), config: s("JSON file of flag values") },
+  flags: { host: s("address to listen on", VIEW_DEFAULTS.host), port: s("port (a free one is used when taken)", String(VIEW_DEFAULTS.port)), config: s("JSON file of flag values") },
   schema: viewSchema,
 };
 
@@ -226,7 +224,7 @@ export const dataCommand: CommandDef<z.infer<typeof dataSchema>> = {
   summary: "Describe a dataset spec (splits, classes, skipped files).",
   usage: "dilemma-cli data <spec> --info [options]",
   positionals: ["<spec>"], minPositionals: 1, maxPositionals: 1,
-  flags: { info: b("print the dataset's description"), "img-size": s("image size", "32"), json: b("print JSON"), config: s("JSON file of flag values") },
+  flags: { info: b("print the dataset's description"), "img-size": s("image size", String(DATA_INFO_IMG_SIZE)), json: b("print JSON"), config: s("JSON file of flag values") },
   schema: dataSchema,
 };
 

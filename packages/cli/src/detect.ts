@@ -6,7 +6,8 @@ import sharp from "sharp";
 import * as tf from "@tensorflow/tfjs-core";
 import type { DilemmaSample } from "@dilemma/core";
 import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
-import { coreModel, data } from "./deps.js";
+import { sampleDilemma } from "@dilemma/core";
+import { NORMALIZE } from "./data/index.js";
 import { listImages, loadImage, samplesToTensor } from "./images.js";
 import { openRun } from "./load-run.js";
 
@@ -50,7 +51,7 @@ function corruption(L: number, o: DetectOptions, rngCounter: number, tokenDrop: 
     const labels = Float32Array.from(realPos, (k) => (k === i || k === j ? 1 : 0));
     return { batch: 1, numPatches: L, numKept: L, realPos, inputPos, labels };
   }
-  return coreModel.sampleDilemma({ batch: 1, numPatches: L, tokenDrop, dilemmaProb, rng: { seed: o.seed ?? 0, counter: rngCounter } });
+  return sampleDilemma({ batch: 1, numPatches: L, tokenDrop, dilemmaProb, rng: { seed: o.seed ?? 0, counter: rngCounter } });
 }
 
 /** Heatmap colour (blue -> red) of a probability. */
@@ -84,7 +85,6 @@ export async function detect(o: DetectOptions): Promise<DetectRun> {
   const run = openRun(o.target);
   try {
     if (run.config.dilemma.dilemmaProb <= 0) throw new Error(`${run.runDir} was trained without DILEMMA (dilemmaProb 0): it has no detection head`);
-    const { NORMALIZE } = await data();
     const { imgSize, patchSize } = run.config.model;
     const grid = imgSize / patchSize, L = grid * grid;
     const outDir = path.resolve(o.out ?? path.join(run.runDir, "detect"));

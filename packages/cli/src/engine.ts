@@ -11,11 +11,7 @@
  * engines compute in fp32 only.
  */
 import * as tf from "@tensorflow/tfjs-core";
-
-export type EngineName = "auto" | "cuda" | "native" | "cpu" | "tensorflow";
-export const ENGINE_NAMES = ["auto", "cuda", "native", "cpu", "tensorflow"] as const satisfies readonly EngineName[];
-export type Precision = "fp32" | "tf32" | "bf16";
-export const PRECISIONS = ["fp32", "tf32", "bf16"] as const satisfies readonly Precision[];
+import { DEFAULT_PRECISION, ENGINES, PRECISIONS, type EngineName, type Precision } from "./defaults.js";
 
 /** The engine that runs and why it was chosen. */
 export interface EngineChoice {
@@ -126,7 +122,7 @@ async function useCuda(native: NativeModule, precision: Precision, why: string):
  *   what to do), or a precision other than fp32 is requested for an engine other than cuda / auto.
  */
 export async function selectEngine(name: EngineName, opts: SelectEngineOptions = {}): Promise<EngineChoice> {
-  const precision = opts.precision ?? "fp32";
+  const precision = opts.precision ?? DEFAULT_PRECISION;
   if (!(PRECISIONS as readonly string[]).includes(precision)) throw new Error(`unknown precision "${precision as string}" (${PRECISIONS.join(", ")})`);
   if (precision !== "fp32" && name !== "cuda" && name !== "auto") {
     throw new Error(`--precision ${precision} needs --engine cuda (or auto on a machine with a GPU); --engine ${name} computes in fp32`);
@@ -175,7 +171,7 @@ export async function selectEngine(name: EngineName, opts: SelectEngineOptions =
       return announce({ name: "native", reason: `${name === "auto" ? `${noGpu}addon loaded` : "requested"}; BLAS ${i.blas}, ${i.threads} threads${ignored}`, precision: "fp32" });
     }
     default:
-      throw new Error(`unknown engine "${name as string}" (${ENGINE_NAMES.join(", ")})`);
+      throw new Error(`unknown engine "${name as string}" (${ENGINES.join(", ")})`);
   }
 }
 

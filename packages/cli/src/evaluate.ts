@@ -2,7 +2,8 @@
 // and by `dilemma-cli eval`.
 import * as tf from "@tensorflow/tfjs-core";
 import type { SSLMethod } from "@dilemma/core";
-import { coreModel, type Dataset, type Sample } from "./deps.js";
+import { sampleDilemma } from "@dilemma/core";
+import type { Dataset, Sample } from "./data/index.js";
 import { samplesToTensor, type Normalize } from "./images.js";
 import { detectionScores, knnAccuracy, linearProbeAccuracy, type DetectionScores } from "./metrics.js";
 
@@ -32,7 +33,7 @@ export function detectionEval(method: SSLMethod, samples: Sample[], imgSize: num
   const probs: number[] = [], labels: number[] = [];
   for (let i = 0; i < samples.length; i += batch) {
     const chunk = samples.slice(i, i + batch);
-    const sample = coreModel.sampleDilemma({ batch: chunk.length, numPatches: L, tokenDrop: o.tokenDrop, dilemmaProb: o.dilemmaProb, rng });
+    const sample = sampleDilemma({ batch: chunk.length, numPatches: L, tokenDrop: o.tokenDrop, dilemmaProb: o.dilemmaProb, rng });
     const x = samplesToTensor(chunk, imgSize, norm);
     const p = method.detect(x, sample);
     probs.push(...p.dataSync());

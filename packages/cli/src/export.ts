@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { encodeSafetensors, type NamedTensors, type ViTConfig } from "@dilemma/core";
 import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import { resolveCheckpoint } from "./checkpoint.js";
-import { data } from "./deps.js";
+import { NORMALIZE } from "./data/index.js";
 import { InputError } from "./errors.js";
 import { openRun } from "./load-run.js";
 import { saveWeights } from "./weights.js";
@@ -68,7 +68,6 @@ export async function exportRun(target: string, outDir: string): Promise<ExportC
   checkExportDestination(resolveCheckpoint(target).runDir, outDir);
   const run = openRun(target);
   try {
-    const { NORMALIZE } = await data();
     const weights: NamedTensors = { ...run.method.encoder.getWeights("") };
     for (const [name, t] of Object.entries(run.method.getWeights())) if (name.startsWith("dilemma_head.")) weights[name] = t;
     const { preset, ...vit } = run.config.model;

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import sharp from "sharp";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Sample } from "./deps.js";
+import type { Sample } from "./data/index.js";
 
 export interface Normalize { mean: ArrayLike<number>; std: ArrayLike<number> }
 

@@ -4,7 +4,8 @@
 // claim that DILEMMA's sparse inputs make the model robust to occlusion).
 import * as tf from "@tensorflow/tfjs-core";
 import type { SSLMethod } from "@dilemma/core";
-import { coreModel, type Sample } from "./deps.js";
+import { sampleDilemma } from "@dilemma/core";
+import type { Sample } from "./data/index.js";
 import { extractFeatures } from "./evaluate.js";
 import { samplesToTensor, type Normalize } from "./images.js";
 import { linearProbeAccuracy } from "./metrics.js";
@@ -32,7 +33,7 @@ export function occludedFeatures(method: SSLMethod, samples: Sample[], imgSize: 
   const parts: tf.Tensor2D[] = [];
   for (let i = 0; i < samples.length; i += batch) {
     const chunk = samples.slice(i, i + batch);
-    const s = coreModel.sampleDilemma({ batch: chunk.length, numPatches: enc.numPatches, tokenDrop: fraction, dilemmaProb: 0, rng });
+    const s = sampleDilemma({ batch: chunk.length, numPatches: enc.numPatches, tokenDrop: fraction, dilemmaProb: 0, rng });
     const x = samplesToTensor(chunk, imgSize, norm);
     parts.push(tf.tidy(() => {
       const shape: [number, number] = [s.batch, s.numKept];

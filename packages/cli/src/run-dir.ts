@@ -5,7 +5,8 @@ import sharp from "sharp";
 import type { MethodName, ViTConfig } from "@dilemma/core";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import { evalIndices } from "./data/eval-sample.js";
-import type { Augment, Dataset } from "./deps.js";
+import { DEFAULT_EVAL } from "./defaults.js";
+import type { Augment, Dataset } from "./data/index.js";
 
 /**
  * How a run is evaluated (train-time kNN and detection, `dilemma-cli eval`, the probe): images are
@@ -24,9 +25,6 @@ export interface EvalSettings {
   /** Full-batch Adam iterations of the linear probe. */
   probeIterations: number;
 }
-
-/** Eval settings of runs written before config.json had them (and the defaults of new runs). */
-export const DEFAULT_EVAL: EvalSettings = { bank: 500, queries: 250, k: 20, seed: 0, probeIterations: 300 };
 
 /** A run's eval settings: its config.json's, completed with the defaults for older runs. */
 export function evalSettingsOf(c: RunConfig): EvalSettings {

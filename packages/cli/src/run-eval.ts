@@ -1,5 +1,5 @@
 // `dilemma-cli eval`: kNN, linear probe and detection on held-out images of a trained run.
-import { data, type Split } from "./deps.js";
+import { NORMALIZE, openDataset, readEvalSample, type Split } from "./data/index.js";
 import { detectionEval, knnEval, labelled, probeEval } from "./evaluate.js";
 import { openRun } from "./load-run.js";
 import { evalSettingsOf } from "./run-dir.js";
@@ -46,7 +46,6 @@ export interface EvalResult {
 export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   const run = openRun(o.target);
   const { config, method } = run;
-  const { openDataset, readEvalSample, NORMALIZE } = await data();
   const ds = await openDataset(o.data ?? config.data.spec, { imageSize: config.model.imgSize, seed: config.seed });
   try {
     const ev = evalSettingsOf(config);
@@ -68,7 +67,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
       res.linearProbeAcc = probeEval(method, bank, tests, ds.numClasses, imgSize, NORMALIZE, settings.probeIterations);
     }
     const tokenDrop = o.tokenDrop ?? config.dilemma.tokenDrop;
-    const dilemmaProb = o.dilemmaProb ?? (config.dilemma.dilemmaProb || 0.2);
+    const dilemmaProb = o.dilemmaProb ?? config.dilemma.dilemmaProb;
     const seed = settings.seed;
     if (config.dilemma.dilemmaProb > 0 && test.length) {
       const d = detectionEval(method, test, imgSize, patchSize, NORMALIZE, { tokenDrop, dilemmaProb, seed });

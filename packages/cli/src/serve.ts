@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sendStream from "send";
 import { readJson } from "./atomic.js";
+import { VIEW_DEFAULTS } from "./defaults.js";
 import { expandStudyDirs } from "./study/state.js";
 
 /** Options of {@link serve}. */
@@ -17,7 +18,7 @@ export interface ServeOptions {
   /** Run directories to serve (default: every run under ./runs). */
   runs?: string[];
   host?: string;
-  /** Port (default 5174); when taken, a free port is used instead. */
+  /** Port (default VIEW_DEFAULTS.port); when taken, a free port is used instead. */
   port?: number;
   /** Viewer files (default: {@link viewerDist}). */
   staticDir?: string;
@@ -173,7 +174,7 @@ export async function serve(o: ServeOptions = {}): Promise<Server> {
   for (const d of dirs) if (!fs.existsSync(path.join(d, "config.json"))) throw new Error(`${d} is not a run directory (no config.json)`);
   const runs = assignIds(dirs);
   const byId = new Map(runs.map((r) => [r.id, r.dir]));
-  const host = o.host ?? "127.0.0.1";
+  const host = o.host ?? VIEW_DEFAULTS.host;
   let port = 0;
   const server = http.createServer((req, res) => {
     try {
@@ -209,7 +210,7 @@ export async function serve(o: ServeOptions = {}): Promise<Server> {
     }
   });
   try {
-    port = await listen(server, host, o.port ?? 5174);
+    port = await listen(server, host, o.port ?? VIEW_DEFAULTS.port);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
     port = await listen(server, host, 0);

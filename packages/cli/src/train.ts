@@ -4,17 +4,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import type { MethodConfig, MethodName, RngState, SSLMethod } from "@dilemma/core";
-import { coreModel, data, selectEngine, type Batch, type Dataset, type EngineName, type Loader, type Precision, type Sample } from "./deps.js";
+import { createMethod, defaultMethodConfig, VIT_PRESETS, type MethodConfig, type MethodName, type RngState, type SSLMethod } from "@dilemma/core";
+import { NORMALIZE, checkAugment, openDataset, readEvalSample, recipeAugment, Loader, type Augment, type Batch, type Dataset } from "./data/index.js";
+import { selectEngine } from "./engine.js";
+import { DEFAULT_ENGINE, DEFAULT_EVAL, DEFAULT_MODEL_OVERRIDES, TRAIN_DEFAULTS as D, defaultCkptEvery, defaultEvalEvery, defaultWarmup, type EngineName, type Precision } from "./defaults.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { InputError, TrainError } from "./errors.js";
 import { lockRun } from "./run-lock.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
-import type { Normalize } from "./images.js";
 import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
 import {
-  DEFAULT_EVAL, appendMetrics, evalSettingsOf, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
+  appendMetrics, evalSettingsOf, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
   type EvalLine, type RunConfig,
 } from "./run-dir.js";
 
@@ -123,19 +124,6 @@ export interface RunSummary {
   signal?: "SIGINT" | "SIGTERM";
 }
 
-// The default run (docs/quality.md has the measurements behind each choice): `scenes`, whose
-// layout says where a patch belongs; fixed sin-cos positions (MoCo v3's), which carry that
-// geometry from the first step where learned ones start as noise; 8-px patches (a 4x4 grid)
-// and half the tokens kept, so the detection head gets more context per image and a step is
-// cheaper; the detection loss weighted 4 and a higher learning rate, for a 3-minute budget.
-const DEFAULTS = {
-  data: "scenes", method: "mocov3" as MethodName, dilemmaProb: 0.2, tokenDrop: 0.5, dilemmaWeight: 4,
-  model: "micro32", batch: 32, steps: 400, lr: 1.5e-3, wd: 0.05, seed: 0, engine: "auto" as EngineName,
-  keepCheckpoints: 3,
-};
-/** What the default model (no --model) changes in its preset. */
-const DEFAULT_MODEL_OVERRIDES = { patchSize: 8, posEmbed: "sincos" as const };
-
 function runName(method: string, dataSpec: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   const ds = dataSpec.split(":")[0];
@@ -151,17 +139,17 @@ function methodConfigOf(c: RunConfig): MethodConfig {
   };
   if (c.heads.headHidden > 0) partial.headHidden = c.heads.headHidden;
   if (c.heads.headOut > 0) partial.headOut = c.heads.headOut;
-  return coreModel.defaultMethodConfig(partial);
+  return defaultMethodConfig(partial);
 }
 
 /** Builds the method of a run's config.json (weights freshly initialised). */
 export function methodForRun(c: RunConfig): SSLMethod {
-  return coreModel.createMethod(methodConfigOf(c));
+  return createMethod(methodConfigOf(c));
 }
 
 function resolveVit(o: TrainOptions): RunConfig["model"] {
-  const presets = coreModel.VIT_PRESETS;
-  const name = o.model ?? DEFAULTS.model;
+  const presets = VIT_PRESETS;
+  const name = o.model ?? D.model;
   const p = Object.hasOwn(presets, name) ? presets[name] : undefined;
   if (!p) throw new InputError(`--model ${name}: unknown preset; allowed: ${Object.keys(presets).join(", ")}`);
   const vit = { ...p, preset: name, ...(o.model === undefined ? DEFAULT_MODEL_OVERRIDES : {}) };
@@ -187,6 +175,22 @@ function viewsToTensors(b: Batch, batchSize: number, nanify: boolean): tf.Tensor
   });
 }
 
+/** Where a resumed run continues: its latest checkpoint. */
+interface ResumePoint { ckptDir: string; step: number }
+type NewRun = { vit: RunConfig["model"]; method: MethodName; spec: string };
+
+/** A run being trained: what resolveRun opened, and the state the loop advances and checkpoints save. */
+interface Session {
+  o: TrainOptions; dir: string; config: RunConfig; engine: string; progress: Progress; t0: number;
+  ds: Dataset; loader: Loader; method: SSLMethod;
+  step: number; epoch: number; rng: RngState; lastSaved: number;
+  /** Seconds spent in training steps, carried across resumes in the checkpoint (the budget clock). */
+  trainTime: number;
+}
+
+/** Set by SIGINT / SIGTERM (or stopAfter): the loop ends after the current step. */
+interface Stop { requested: boolean; signal?: "SIGINT" | "SIGTERM" }
+
 /**
  * Trains (or resumes) a run. Resolves when the run is done or was stopped (SIGINT with
  * `handleSigint`, or `stopAfter`); rejects with {@link TrainError} on a non-finite loss, with
@@ -194,14 +198,12 @@ function viewsToTensors(b: Batch, batchSize: number, nanify: boolean): tf.Tensor
  */
 export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
-  const stream = o.stream ?? process.stderr;
-  const progress = new Progress(stream, o.quiet ?? false);
+  const progress = new Progress(o.stream ?? process.stderr, o.quiet ?? false);
   if (o.init !== undefined && o.resume) throw new InputError("--init starts a new run; --resume continues from the run's own checkpoint: give one of them");
-  const engine = await selectEngine(o.engine ?? DEFAULTS.engine, { precision: o.precision, quiet: o.quiet });
-  const { openDataset, Loader: LoaderCtor, NORMALIZE, recipeAugment, checkAugment } = await data();
+  const engine = await selectEngine(o.engine ?? DEFAULT_ENGINE, { precision: o.precision, quiet: o.quiet });
 
   // Bad settings fail before anything is written.
-  const newRun = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? DEFAULTS.method, spec: o.data ?? DEFAULTS.data };
+  const newRun: NewRun | undefined = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? D.method, spec: o.data ?? D.data };
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError("give --steps or --epochs, not both");
   let runDir: string;
   let fresh = false;
@@ -217,7 +219,31 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   // One writer per run: a second train on the same --out or --resume fails here.
   const release = lockRun(runDir);
   try {
-    return await runLocked();
+    const { config, from, ds, loader } = await resolveRun(o, runDir, engine.name, newRun, progress);
+    const start = from?.step ?? 0;
+    let s: Session | undefined;
+    let method: SSLMethod | undefined;
+    let removeHandlers: (() => void) | undefined;
+    try {
+      method = methodForRun(config);
+      s = {
+        o, dir: runDir, config, engine: engine.name, progress, t0, ds, loader, method,
+        step: start, epoch: 0, rng: { seed: config.seed, counter: 0 }, trainTime: 0, lastSaved: start,
+      };
+      await begin(s, from);
+      const evaluate = await evaluator(s);
+      const stop: Stop = { requested: false };
+      if (o.handleSigint) removeHandlers = stopOnSignals(s, stop, release);
+      const end = await loop(s, evaluate, stop);
+      return await finish(s, evaluate, end, stop);
+    } catch (e) {
+      throw failure(runDir, config, engine.name, s?.lastSaved ?? start, e);
+    } finally {
+      removeHandlers?.();
+      method?.dispose();
+      await loader.close();
+      await ds.close?.();
+    }
   } finally {
     release();
     if (fresh) {
@@ -228,264 +254,288 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       }
     }
   }
+}
 
-  async function runLocked(): Promise<RunSummary> {
-    let config: RunConfig;
-    let resumeFrom: { ckptDir: string; step: number } | undefined;
-    if (o.resume) {
-      const target = path.resolve(o.resume);
-      if (fs.existsSync(path.join(target, "config.json")) && !resolveCheckpointOrNull(target)) {
-        // Killed before its first checkpoint: initialisation and data depend only on the seed,
-        // so starting again from step 0 is an exact continuation.
-        runDir = target;
-        config = readConfig(runDir);
-      } else {
-        const r = resolveCheckpoint(o.resume);
-        runDir = r.runDir;
-        config = readConfig(runDir);
-        resumeFrom = { ckptDir: r.ckptDir, step: r.step };
-      }
-      if (o.lr !== undefined && o.lr !== config.optim.lr) {
-        // A new peak rate from the checkpoint on (the schedule's shape stays), kept in the run.
-        const step = resumeFrom?.step ?? 0;
-        config.optim.lrChanges = [...(config.optim.lrChanges ?? []), { step, from: config.optim.lr, to: o.lr, time: new Date().toISOString() }];
-        config.optim.lr = o.lr;
-        writeConfig(runDir, config);
-        progress.log(`learning rate ${config.optim.lrChanges.at(-1)!.from} -> ${o.lr} from step ${step} (recorded in config.json)`);
-      }
-      // The run's eval settings hold for its whole life (runs written before they were stored get
-      // the defaults of that time, which are DEFAULT_EVAL); a different one here would make the
-      // curve incomparable with its own first half.
-      const ev = evalSettingsOf(config);
-      const asked: [string, number | undefined, number][] = [["--knn-bank", o.knnBank, ev.bank], ["--knn-queries", o.knnQueries, ev.queries], ["--knn-k", o.knnK, ev.k], ["--eval-seed", o.evalSeed, ev.seed]];
-      for (const [flag, v, stored] of asked) {
-        if (v !== undefined && v !== stored) throw new InputError(`${flag} ${v}: a resumed run keeps its eval settings (config.json has ${stored}); start a new run with --out to change them`);
-      }
-      config.eval = ev;
-    } else {
-      const { vit, method, spec } = newRun!;
-      if (fs.existsSync(path.join(runDir, "config.json"))) {
-        throw new InputError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
-      }
-      config = {
-        version: 1, name: path.basename(runDir), method, model: vit,
-        dilemma: { tokenDrop: o.tokenDrop ?? DEFAULTS.tokenDrop, dilemmaProb: o.dilemmaProb ?? DEFAULTS.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? DEFAULTS.dilemmaWeight },
-        data: { spec, numClasses: 0, classNames: [] },
-        optim: { lr: o.lr ?? DEFAULTS.lr, weightDecay: o.wd ?? DEFAULTS.wd, warmupSteps: 0, batch: o.batch ?? DEFAULTS.batch, steps: 0 },
-        seed: o.seed ?? DEFAULTS.seed, engine: engine.name, createdAt: new Date().toISOString(),
-        heads: { headHidden: o.headHidden ?? 0, headOut: o.headOut ?? 0 },
-        stepsPerEpoch: 0, evalEvery: 0, ckptEvery: 0, keepCheckpoints: o.keepCheckpoints ?? DEFAULTS.keepCheckpoints,
-        ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
-        eval: {
-          ...DEFAULT_EVAL, bank: o.knnBank ?? DEFAULT_EVAL.bank, queries: o.knnQueries ?? DEFAULT_EVAL.queries,
-          k: o.knnK ?? DEFAULT_EVAL.k, seed: o.evalSeed ?? DEFAULT_EVAL.seed,
-        },
-      };
-    }
-    const vit = config.model;
-    const ds: Dataset = await openDataset(config.data.spec, { imageSize: vit.imgSize, seed: config.seed });
-    const B = config.optim.batch;
-    if (ds.size("train") < B) {
-      await ds.close?.();
-      throw new InputError(`${config.data.spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
-    }
-    const startStep = resumeFrom?.step ?? 0;
-    const recipe = config.method === "dino" ? "dino" : "mocov3";
-    if (!o.resume) {
-      // Flags, then the data set's defaults, then the recipe's own.
-      const a = { ...recipeAugment(recipe), ...ds.augment };
-      config.augment = { cropScale: o.cropScale ?? a.cropScale, flip: o.flip ?? a.flip, colorJitter: o.colorJitter ?? a.colorJitter };
-      try {
-        checkAugment(config.augment);
-      } catch (e) {
-        await ds.close?.();
-        throw new InputError(`--crop-scale: ${(e as Error).message}`);
-      }
-    }
+/**
+ * The run's config (read, and amended by --lr, on resume; built whole for a new run), its data
+ * set and its loader. Writes nothing but a --lr change.
+ */
+async function resolveRun(o: TrainOptions, runDir: string, engine: string, newRun: NewRun | undefined, progress: Progress):
+  Promise<{ config: RunConfig; from?: ResumePoint; ds: Dataset; loader: Loader }> {
+  const from = o.resume ? resumePoint(o.resume) : undefined;
+  const resumed = o.resume ? resumedConfig(o, runDir, from?.step ?? 0, progress) : undefined;
+  if (!resumed && fs.existsSync(path.join(runDir, "config.json"))) {
+    throw new InputError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
+  }
+  const vit = resumed?.model ?? newRun!.vit;
+  const method = resumed?.method ?? newRun!.method;
+  const spec = resumed?.data.spec ?? newRun!.spec;
+  const seed = resumed?.seed ?? o.seed ?? D.seed;
+  const B = resumed?.optim.batch ?? o.batch ?? D.batch;
+  const ds = await openDataset(spec, { imageSize: vit.imgSize, seed });
+  try {
+    if (ds.size("train") < B) throw new InputError(`${spec} has ${ds.size("train")} training images, fewer than --batch ${B}; lower --batch`);
+    const recipe = method === "dino" ? "dino" : "mocov3";
     // Runs written before augmentation was configurable (no config.augment) used the recipe's.
-    const loader: Loader = new LoaderCtor(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, augment: config.augment, seed: config.seed, startStep, workers: o.workers, dropLast: true, shuffle: true });
-    const cleanup: (() => void | Promise<void>)[] = [() => loader.close(), () => ds.close?.()];
-    let method: SSLMethod | undefined;
-    const handlers: [NodeJS.Signals, () => void][] = [];
-    let lastSaved = startStep;
-    try {
-      if (!o.resume) {
-        const spe = loader.stepsPerEpoch;
-        const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * spe)) : (o.steps ?? DEFAULTS.steps);
-        config.optim.steps = steps;
-        config.optim.warmupSteps = o.warmup ?? Math.min(50, Math.floor(steps / 10));
-        config.stepsPerEpoch = spe;
-        config.data = { spec: config.data.spec, numClasses: ds.numClasses, classNames: ds.classNames };
-        config.evalEvery = o.evalEvery ?? Math.max(1, Math.ceil(steps / 2));
-        config.ckptEvery = o.ckptEvery ?? Math.max(1, Math.min(50, steps));
-        method = methodForRun(config);
-        if (o.init !== undefined) {
-          const init = initFromSafetensors(method, o.init);
-          config.init = { file: path.resolve(o.init), tensors: init.tensors };
-          progress.log(`init: ${init.message}`);
-        }
-        const mc = method.config;
-        config.heads = { headHidden: mc.headHidden, headOut: mc.headOut };
-        writeConfig(runDir, config);
-        await writeSamples(runDir, ds, 16, config.eval!.seed);
-        fs.writeFileSync(path.join(runDir, "metrics.jsonl"), "");
-      } else {
-        method = methodForRun(config);
-        if (o.evalEvery !== undefined) config.evalEvery = o.evalEvery;
-        if (o.ckptEvery !== undefined) config.ckptEvery = o.ckptEvery;
-      }
-      const total = config.optim.steps;
-      const rng: RngState = { seed: config.seed, counter: 0 };
-      let epoch = 0;
-      // Seconds spent in training steps, carried across resumes in the checkpoint (budget clock).
-      let trainTime = 0;
-      if (resumeFrom) {
-        const st = loadCheckpoint(resumeFrom.ckptDir, method, true);
-        rng.counter = st.rng.counter;
-        epoch = st.epoch;
-        trainTime = typeof st.extra.trainTime === "number" ? st.extra.trainTime : 0;
-        truncateMetrics(runDir, startStep);
-        progress.log(`resuming ${runDir} at step ${startStep}/${total}`);
-      } else if (o.resume) {
-        truncateMetrics(runDir, 0);
-        progress.log(`${runDir} has no checkpoint yet: starting it again from step 0`);
-      }
-      const norm: Normalize = NORMALIZE;
-      const ev = config.eval!;
-      const { readEvalSample } = await data();
-      const bank = labelled(await readEvalSample(ds, "train", ev.bank, ev.seed));
-      const valSample = await readEvalSample(ds, "val", ev.queries, ev.seed);
-      const queries = labelled(valSample);
-      const evaluateNow = (step: number): EvalLine => {
-        const line: EvalLine = { kind: "eval", step, time: (Date.now() - t0) / 1000, trainTime };
-        if (bank.length > 0 && queries.length > 0 && ds.numClasses > 1) line.knnAcc = knnEval(method!, bank, queries, ds, vit.imgSize, norm, ev.k);
-        if (config.dilemma.dilemmaProb > 0 && valSample.length > 0) {
-          const d = detectionEval(method!, valSample, vit.imgSize, vit.patchSize, norm, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: ev.seed });
-          line.detAcc = d.accuracy;
-          line.detChance = d.chance;
-          if (Number.isFinite(d.balancedAccuracy)) line.detBalAcc = d.balancedAccuracy;
-          if (Number.isFinite(d.auroc)) line.detAuroc = d.auroc;
-        }
-        appendMetrics(runDir, line);
-        return line;
-      };
-      const checkpoint = (step: number) => saveCheckpoint(runDir, method!, {
-        step, epoch, rng: { ...rng }, dataCursor: { step }, extra: { method: config.method, trainTime },
-      } satisfies CheckpointState, config.keepCheckpoints);
+    const augment = resumed ? resumed.augment : newAugment(o, recipe, ds);
+    const loader = new Loader(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, augment, seed, startStep: from?.step ?? 0, workers: o.workers, dropLast: true, shuffle: true });
+    const config = resumed ?? newRunConfig(o, runDir, engine, newRun!, ds, augment!, loader.stepsPerEpoch);
+    return { config, from, ds, loader };
+  } catch (e) {
+    await ds.close?.();
+    throw e;
+  }
+}
 
-      let stopRequested = false;
-      let stopSignal: RunSummary["signal"];
-      if (o.handleSigint) {
-        // SIGINT is Ctrl-C; SIGTERM is what kill, timeout, Docker and schedulers send.
-        const onSignal = (sig: "SIGINT" | "SIGTERM") => {
-          if (stopSignal) {
-            // A second signal: leave now, the last checkpoint stays; status.json must not say "running".
-            try {
-              writeStatus(runDir, { state: "stopped", step: lastSaved, totalSteps: total, engine: engine.name,
-                message: `quit by a second ${sig} without saving; continue from step ${lastSaved} with dilemma-cli train --resume ${runDir}` });
-            } catch {
-              // leaving anyway; resume reads the checkpoints, not the status
-            }
-            release();
-            process.exit(128 + os.constants.signals[sig]);
-          }
-          stopRequested = true;
-          stopSignal = sig;
-          progress.log(`${sig === "SIGINT" ? "interrupt" : sig}: finishing the current step and saving a checkpoint (${sig === "SIGINT" ? "Ctrl-C" : "signal"} again to quit at once)`);
-        };
-        for (const sig of ["SIGINT", "SIGTERM"] as const) {
-          const h = () => onSignal(sig);
-          process.on(sig, h);
-          handlers.push([sig, h]);
-        }
+function resumePoint(resume: string): ResumePoint | undefined {
+  const target = path.resolve(resume);
+  // Killed before its first checkpoint: initialisation and data depend only on the seed, so
+  // starting again from step 0 is an exact continuation.
+  if (fs.existsSync(path.join(target, "config.json")) && !resolveCheckpointOrNull(target)) return undefined;
+  const r = resolveCheckpoint(resume);
+  return { ckptDir: r.ckptDir, step: r.step };
+}
+
+/** A resumed run's config.json, with a new peak --lr recorded and the run-time intervals applied. */
+function resumedConfig(o: TrainOptions, runDir: string, step: number, progress: Progress): RunConfig {
+  const config = readConfig(runDir);
+  if (o.lr !== undefined && o.lr !== config.optim.lr) {
+    // A new peak rate from the checkpoint on (the schedule's shape stays), kept in the run.
+    config.optim.lrChanges = [...(config.optim.lrChanges ?? []), { step, from: config.optim.lr, to: o.lr, time: new Date().toISOString() }];
+    config.optim.lr = o.lr;
+    writeConfig(runDir, config);
+    progress.log(`learning rate ${config.optim.lrChanges.at(-1)!.from} -> ${o.lr} from step ${step} (recorded in config.json)`);
+  }
+  // The run's eval settings hold for its whole life (runs written before they were stored get
+  // the defaults of that time, which are DEFAULT_EVAL); a different one here would make the
+  // curve incomparable with its own first half.
+  const ev = evalSettingsOf(config);
+  const asked: [string, number | undefined, number][] = [["--knn-bank", o.knnBank, ev.bank], ["--knn-queries", o.knnQueries, ev.queries], ["--knn-k", o.knnK, ev.k], ["--eval-seed", o.evalSeed, ev.seed]];
+  for (const [flag, v, stored] of asked) {
+    if (v !== undefined && v !== stored) throw new InputError(`${flag} ${v}: a resumed run keeps its eval settings (config.json has ${stored}); start a new run with --out to change them`);
+  }
+  config.eval = ev;
+  // Run-time settings: this session only, not written.
+  if (o.evalEvery !== undefined) config.evalEvery = o.evalEvery;
+  if (o.ckptEvery !== undefined) config.ckptEvery = o.ckptEvery;
+  return config;
+}
+
+/** A new run's augmentation: the flags, then the data set's defaults, then the recipe's own. */
+function newAugment(o: TrainOptions, recipe: "mocov3" | "dino", ds: Dataset): Augment {
+  const a = { ...recipeAugment(recipe), ...ds.augment };
+  const augment = { cropScale: o.cropScale ?? a.cropScale, flip: o.flip ?? a.flip, colorJitter: o.colorJitter ?? a.colorJitter };
+  try {
+    checkAugment(augment);
+  } catch (e) {
+    throw new InputError(`--crop-scale: ${(e as Error).message}`);
+  }
+  return augment;
+}
+
+/** A new run's config.json; the schedule's length follows from --steps, or --epochs and the loader. */
+function newRunConfig(o: TrainOptions, runDir: string, engine: string, { vit, method, spec }: NewRun, ds: Dataset, augment: Augment, stepsPerEpoch: number): RunConfig {
+  const steps = o.epochs !== undefined ? Math.max(1, Math.round(o.epochs * stepsPerEpoch)) : (o.steps ?? D.steps);
+  const core = defaultMethodConfig();
+  return {
+    version: 1, name: path.basename(runDir), method, model: vit,
+    dilemma: { tokenDrop: o.tokenDrop ?? D.tokenDrop, dilemmaProb: o.dilemmaProb ?? D.dilemmaProb, dilemmaWeight: o.dilemmaWeight ?? D.dilemmaWeight },
+    data: { spec, numClasses: ds.numClasses, classNames: ds.classNames },
+    optim: { lr: o.lr ?? D.lr, weightDecay: o.wd ?? D.wd, warmupSteps: o.warmup ?? defaultWarmup(steps), batch: o.batch ?? D.batch, steps },
+    seed: o.seed ?? D.seed, engine, createdAt: new Date().toISOString(),
+    // Projector sizes: core's unless given (0 too, as methodConfigOf reads them).
+    heads: { headHidden: o.headHidden || core.headHidden, headOut: o.headOut || core.headOut },
+    stepsPerEpoch, evalEvery: o.evalEvery ?? defaultEvalEvery(steps), ckptEvery: o.ckptEvery ?? defaultCkptEvery(steps),
+    keepCheckpoints: o.keepCheckpoints ?? D.keepCheckpoints,
+    ...(o.timeBudget !== undefined ? { timeBudget: o.timeBudget } : {}),
+    eval: {
+      ...DEFAULT_EVAL, bank: o.knnBank ?? DEFAULT_EVAL.bank, queries: o.knnQueries ?? DEFAULT_EVAL.queries,
+      k: o.knnK ?? DEFAULT_EVAL.k, seed: o.evalSeed ?? DEFAULT_EVAL.seed,
+    },
+    augment,
+  };
+}
+
+/** A new run writes its files (after --init); a resumed one loads its checkpoint and drops the metrics past it. */
+async function begin(s: Session, from: ResumePoint | undefined): Promise<void> {
+  const { o, dir, config, progress } = s;
+  if (!o.resume) {
+    if (o.init !== undefined) {
+      const init = initFromSafetensors(s.method, o.init);
+      config.init = { file: path.resolve(o.init), tensors: init.tensors };
+      progress.log(`init: ${init.message}`);
+    }
+    writeConfig(dir, config);
+    await writeSamples(dir, s.ds, 16, config.eval!.seed);
+    fs.writeFileSync(path.join(dir, "metrics.jsonl"), "");
+  } else if (from) {
+    const st = loadCheckpoint(from.ckptDir, s.method, true);
+    s.rng.counter = st.rng.counter;
+    s.epoch = st.epoch;
+    s.trainTime = typeof st.extra.trainTime === "number" ? st.extra.trainTime : 0;
+    truncateMetrics(dir, from.step);
+    progress.log(`resuming ${dir} at step ${from.step}/${config.optim.steps}`);
+  } else {
+    truncateMetrics(dir, 0);
+    progress.log(`${dir} has no checkpoint yet: starting it again from step 0`);
+  }
+}
+
+/** Train-time evaluation (kNN and detection on the run's eval samples), appended to metrics.jsonl. */
+async function evaluator(s: Session): Promise<(step: number) => EvalLine> {
+  const { config, ds, method } = s;
+  const vit = config.model;
+  const ev = config.eval!;
+  const bank = labelled(await readEvalSample(ds, "train", ev.bank, ev.seed));
+  const valSample = await readEvalSample(ds, "val", ev.queries, ev.seed);
+  const queries = labelled(valSample);
+  return (step) => {
+    const line: EvalLine = { kind: "eval", step, time: (Date.now() - s.t0) / 1000, trainTime: s.trainTime };
+    if (bank.length > 0 && queries.length > 0 && ds.numClasses > 1) line.knnAcc = knnEval(method, bank, queries, ds, vit.imgSize, NORMALIZE, ev.k);
+    if (config.dilemma.dilemmaProb > 0 && valSample.length > 0) {
+      const d = detectionEval(method, valSample, vit.imgSize, vit.patchSize, NORMALIZE, { tokenDrop: config.dilemma.tokenDrop, dilemmaProb: config.dilemma.dilemmaProb, seed: ev.seed });
+      line.detAcc = d.accuracy;
+      line.detChance = d.chance;
+      if (Number.isFinite(d.balancedAccuracy)) line.detBalAcc = d.balancedAccuracy;
+      if (Number.isFinite(d.auroc)) line.detAuroc = d.auroc;
+    }
+    appendMetrics(s.dir, line);
+    return line;
+  };
+}
+
+function checkpoint(s: Session, step: number) {
+  return saveCheckpoint(s.dir, s.method, {
+    step, epoch: s.epoch, rng: { ...s.rng }, dataCursor: { step }, extra: { method: s.config.method, trainTime: s.trainTime },
+  } satisfies CheckpointState, s.config.keepCheckpoints);
+}
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (kill, timeout, Docker, schedulers): the first finishes the step
+ * and stops; a second quits at once. Returns the function that removes the handlers.
+ */
+function stopOnSignals(s: Session, stop: Stop, release: () => void): () => void {
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => {
+    if (stop.signal) {
+      // A second signal: leave now, the last checkpoint stays; status.json must not say "running".
+      try {
+        writeStatus(s.dir, { state: "stopped", step: s.lastSaved, totalSteps: s.config.optim.steps, engine: s.engine,
+          message: `quit by a second ${sig} without saving; continue from step ${s.lastSaved} with dilemma-cli train --resume ${s.dir}` });
+      } catch {
+        // leaving anyway; resume reads the checkpoints, not the status
       }
-      writeStatus(runDir, { state: "running", step: startStep, totalSteps: total, engine: engine.name });
-      const losses: RunSummary["losses"] = [];
-      let lastEval: EvalLine | undefined = [...readMetrics(runDir)].reverse().find((m): m is EvalLine => m.kind === "eval");
-      let ema = 0;
-      let step = startStep;
-      const budget = config.timeBudget;
-      let budgetSpent = budget !== undefined && trainTime >= budget;
-      for (; step < total && !stopRequested && !budgetSpent; ) {
-        const tStep = Date.now();
-        // A macrotask turn per step: with an in-thread loader every await is a microtask, and
-        // signal handlers (Ctrl-C) only run when the event loop gets a turn.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        const batch = await loader.next();
-        if (batch.step !== step) throw new Error(`data loader returned the batch of step ${batch.step}, expected ${step}`);
-        const ts = Date.now();
-        const views = viewsToTensors(batch, B, o.injectNaNAtStep === step);
-        let res;
-        try {
-          res = method.trainStep(views, step, rng);
-        } finally {
-          tf.dispose(views);
-        }
-        const dt = (Date.now() - ts) / 1000;
-        if (![res.loss, res.sslLoss, res.dilemmaLoss].every(Number.isFinite)) {
-          const msg = `loss became ${res.loss} at step ${step + 1} (ssl ${res.sslLoss}, detection ${res.dilemmaLoss}, lr ${res.lr.toExponential(2)}); ` +
-            `training stopped. The last good checkpoint is step ${lastSaved}${lastSaved === 0 ? " (none saved yet)" : ""}. ` +
-            `Continue with a lower peak learning rate (now ${config.optim.lr}): dilemma-cli train --resume ${runDir} --lr ${config.optim.lr / 2} ` +
-            `(recorded in config.json), or start a new run with a lower --lr or a longer --warmup.`;
-          writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: total, message: msg, engine: engine.name });
-          throw new TrainError(msg);
-        }
-        step++;
-        trainTime += (Date.now() - tStep) / 1000;
-        if (budget !== undefined && trainTime >= budget) budgetSpent = true;
-        epoch = Math.floor(step / config.stepsPerEpoch);
-        ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
-        losses.push({ step, loss: res.loss });
-        appendMetrics(runDir, {
-          kind: "train", step, epoch, time: (Date.now() - t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
-          dilemmaLoss: res.dilemmaLoss, trainTime, ...(res.detection ? detectionFields(res.detection) : {}), imgPerSec: B / dt,
-        });
-        if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
-          lastEval = evaluateNow(step);
-          writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
-          progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  ${fmtDetection(lastEval)}`);
-        }
-        if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
-          await checkpoint(step);
-          lastSaved = step;
-          writeStatus(runDir, { state: "running", step, totalSteps: total, engine: engine.name });
-        }
-        if (o.stopAfter !== undefined && step >= o.stopAfter) stopRequested = true;
-        progress.update({ step, totalSteps: total, epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detBalAcc: res.detection?.balancedAccuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
-      }
-      progress.done();
-      const finished = step >= total || budgetSpent;
-      if (lastSaved !== step) await checkpoint(step);
-      if (finished && (lastEval?.step !== step)) lastEval = evaluateNow(step);
-      writeStatus(runDir, finished
-        ? { state: "done", step, totalSteps: total, engine: engine.name, ...(budgetSpent && step < total ? { message: `time budget of ${budget} s spent at step ${step} of ${total}` } : {}) }
-        : { state: "stopped", step, totalSteps: total, engine: engine.name, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${runDir}` });
-      return {
-        runDir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - t0) / 1000, engine: engine.name, losses,
-        knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detChance: lastEval?.detChance, detBalAcc: lastEval?.detBalAcc, detAuroc: lastEval?.detAuroc, trainTime, budgetSpent: budgetSpent && step < total, ...(stopSignal && !finished ? { signal: stopSignal } : {}),
-      };
-    } catch (e) {
-      let err = e as Error;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOSPC" || code === "EDQUOT") {
-        err = new TrainError(`no space left on the disk of ${runDir} (${err.message}); training stopped. The last complete checkpoint is step ${lastSaved}` +
-          `${lastSaved === 0 ? " (none saved yet)" : ""}. Free some space, then continue with: dilemma-cli train --resume ${runDir}`);
-      }
-      // Any other failure after the run exists: say so in status.json (the checkpoints stay).
-      if (!(e instanceof TrainError) && fs.existsSync(path.join(runDir, "config.json"))) {
-        try {
-          writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: config.optim.steps, engine: engine.name, message: err.message });
-        } catch {
-          // the disk may be full: the error thrown still says what happened
-        }
-      }
-      throw err;
+      release();
+      process.exit(128 + os.constants.signals[sig]);
+    }
+    stop.requested = true;
+    stop.signal = sig;
+    s.progress.log(`${sig === "SIGINT" ? "interrupt" : sig}: finishing the current step and saving a checkpoint (${sig === "SIGINT" ? "Ctrl-C" : "signal"} again to quit at once)`);
+  };
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => [sig, () => onSignal(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+}
+
+interface LoopEnd { losses: RunSummary["losses"]; lastEval?: EvalLine; budgetSpent: boolean }
+
+/** Steps until the schedule ends, the time budget is spent or a stop is requested. */
+async function loop(s: Session, evaluate: (step: number) => EvalLine, stop: Stop): Promise<LoopEnd> {
+  const { o, dir, config, engine, progress, method, loader } = s;
+  const total = config.optim.steps;
+  const B = config.optim.batch;
+  writeStatus(dir, { state: "running", step: s.step, totalSteps: total, engine });
+  const losses: RunSummary["losses"] = [];
+  let lastEval: EvalLine | undefined = [...readMetrics(dir)].reverse().find((m): m is EvalLine => m.kind === "eval");
+  let ema = 0;
+  const budget = config.timeBudget;
+  let budgetSpent = budget !== undefined && s.trainTime >= budget;
+  while (s.step < total && !stop.requested && !budgetSpent) {
+    const tStep = Date.now();
+    // A macrotask turn per step: with an in-thread loader every await is a microtask, and
+    // signal handlers (Ctrl-C) only run when the event loop gets a turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const batch = await loader.next();
+    if (batch.step !== s.step) throw new Error(`data loader returned the batch of step ${batch.step}, expected ${s.step}`);
+    const ts = Date.now();
+    const views = viewsToTensors(batch, B, o.injectNaNAtStep === s.step);
+    let res;
+    try {
+      res = method.trainStep(views, s.step, s.rng);
     } finally {
-      for (const [sig, h] of handlers) process.off(sig, h);
-      method?.dispose();
-      for (const c of cleanup) await c();
+      tf.dispose(views);
+    }
+    const dt = (Date.now() - ts) / 1000;
+    if (![res.loss, res.sslLoss, res.dilemmaLoss].every(Number.isFinite)) {
+      const msg = `loss became ${res.loss} at step ${s.step + 1} (ssl ${res.sslLoss}, detection ${res.dilemmaLoss}, lr ${res.lr.toExponential(2)}); ` +
+        `training stopped. The last good checkpoint is step ${s.lastSaved}${s.lastSaved === 0 ? " (none saved yet)" : ""}. ` +
+        `Continue with a lower peak learning rate (now ${config.optim.lr}): dilemma-cli train --resume ${dir} --lr ${config.optim.lr / 2} ` +
+        `(recorded in config.json), or start a new run with a lower --lr or a longer --warmup.`;
+      writeStatus(dir, { state: "failed", step: s.lastSaved, totalSteps: total, message: msg, engine });
+      throw new TrainError(msg);
+    }
+    const step = ++s.step;
+    s.trainTime += (Date.now() - tStep) / 1000;
+    if (budget !== undefined && s.trainTime >= budget) budgetSpent = true;
+    s.epoch = Math.floor(step / config.stepsPerEpoch);
+    ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
+    losses.push({ step, loss: res.loss });
+    appendMetrics(dir, {
+      kind: "train", step, epoch: s.epoch, time: (Date.now() - s.t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
+      dilemmaLoss: res.dilemmaLoss, trainTime: s.trainTime, ...(res.detection ? detectionFields(res.detection) : {}), imgPerSec: B / dt,
+    });
+    if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
+      lastEval = evaluate(step);
+      writeStatus(dir, { state: "running", step, totalSteps: total, engine });
+      progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  ${fmtDetection(lastEval)}`);
+    }
+    if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
+      await checkpoint(s, step);
+      s.lastSaved = step;
+      writeStatus(dir, { state: "running", step, totalSteps: total, engine });
+    }
+    if (o.stopAfter !== undefined && step >= o.stopAfter) stop.requested = true;
+    progress.update({ step, totalSteps: total, epoch: s.epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detBalAcc: res.detection?.balancedAccuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
+  }
+  progress.done();
+  return { losses, lastEval, budgetSpent };
+}
+
+/** The last checkpoint and evaluation, status.json, and the summary. */
+async function finish(s: Session, evaluate: (step: number) => EvalLine, end: LoopEnd, stop: Stop): Promise<RunSummary> {
+  const { dir, step, engine } = s;
+  const total = s.config.optim.steps;
+  const finished = step >= total || end.budgetSpent;
+  if (s.lastSaved !== step) await checkpoint(s, step);
+  const lastEval = finished && end.lastEval?.step !== step ? evaluate(step) : end.lastEval;
+  const budgetSpent = end.budgetSpent && step < total;
+  writeStatus(dir, finished
+    ? { state: "done", step, totalSteps: total, engine, ...(budgetSpent ? { message: `time budget of ${s.config.timeBudget} s spent at step ${step} of ${total}` } : {}) }
+    : { state: "stopped", step, totalSteps: total, engine, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${dir}` });
+  return {
+    runDir: dir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - s.t0) / 1000, engine, losses: end.losses,
+    knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detChance: lastEval?.detChance, detBalAcc: lastEval?.detBalAcc, detAuroc: lastEval?.detAuroc,
+    trainTime: s.trainTime, budgetSpent, ...(stop.signal && !finished ? { signal: stop.signal } : {}),
+  };
+}
+
+/** What train() throws for `e`: a full disk said plainly; status.json "failed" for any failure not already reported. */
+function failure(runDir: string, config: RunConfig, engine: string, lastSaved: number, e: unknown): Error {
+  let err = e as Error;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    err = new TrainError(`no space left on the disk of ${runDir} (${err.message}); training stopped. The last complete checkpoint is step ${lastSaved}` +
+      `${lastSaved === 0 ? " (none saved yet)" : ""}. Free some space, then continue with: dilemma-cli train --resume ${runDir}`);
+  }
+  if (!(e instanceof TrainError) && fs.existsSync(path.join(runDir, "config.json"))) {
+    try {
+      writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: config.optim.steps, engine, message: err.message });
+    } catch {
+      // the disk may be full: the error thrown still says what happened
     }
   }
+  return err;
 }
 
 function resolveCheckpointOrNull(runDir: string): ReturnType<typeof resolveCheckpoint> | null {
@@ -519,4 +569,3 @@ export function fmtPct(x: number | undefined): string {
 }
 
 export { TrainError };
-export type { Sample };

@@ -2,8 +2,6 @@
 // `<name>.json` + `<name>.bin` (model.json + weights.bin keep their documented names).
 import * as fs from "node:fs";
 import * as path from "node:path";
-// tfjs-core before @dilemma/core: core's gradient bundle must find tfjs-core's engine already made.
-import "@tensorflow/tfjs-core";
 import { decodeWeights, encodeWeights, type NamedTensors, type WeightsJson } from "@dilemma/core";
 import { readJson, writeFileAtomic, writeFileSynced } from "./atomic.js";
 

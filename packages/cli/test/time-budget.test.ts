@@ -5,9 +5,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { resolveCheckpoint } from "../src/checkpoint.js";
-import { data } from "../src/deps.js";
 import { extractFeatures, labelled } from "../src/evaluate.js";
-import { readEvalSample } from "../src/data/index.js";
+import { NORMALIZE, openDataset, readEvalSample } from "../src/data/index.js";
 import { openRun } from "../src/load-run.js";
 import { occludedFeatures, occlusionEval } from "../src/occlusion.js";
 import { train } from "../src/train.js";
@@ -62,7 +61,6 @@ describe("occlusion robustness", () => {
   it("drops seeded random patches: fraction 0 is the dense encoder, more dropped changes features, a seed repeats", async () => {
     const run = await train({ ...TINY, out: path.join(tmpDir("occl"), "run"), steps: 2 });
     const opened = openRun(run.runDir);
-    const { openDataset, NORMALIZE } = await data();
     const ds = await openDataset(opened.config.data.spec, { imageSize: 16, seed: 3 });
     try {
       const bank = labelled(await readEvalSample(ds, "train", 32));

@@ -2,12 +2,11 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { bool, num, oneOf, type CommandDef, type FlagDef } from "../args.js";
-import { selectEngine } from "../deps.js";
+import { DEFAULT_ENGINE, ENGINES, PRECISIONS, engineFlag, precisionFlag } from "../defaults.js";
+import { selectEngine } from "../engine.js";
 import { runStudy } from "./run.js";
 import { dataKey, defaultSpec, expandMatrix, findCifar10, parseSpec, readSpecFile, STUDY_METHODS, type StudySpec } from "./spec.js";
 
-const ENGINES = ["auto", "cuda", "native", "cpu", "tensorflow"] as const;
-const PRECISIONS = ["fp32", "tf32", "bf16"] as const;
 const s = (desc: string, def?: string): FlagDef => ({ type: "string", desc, ...(def !== undefined ? { default: def } : {}) });
 const b = (desc: string): FlagDef => ({ type: "boolean", desc });
 const list = z.string().transform((v) => v.split(",").map((x) => x.trim()).filter(Boolean));
@@ -43,8 +42,8 @@ export const studyCommand: CommandDef<StudyFlags> = {
     seeds: s("seeds, comma-separated", "0,1,2"),
     budget: s("seconds of training steps per run", "300"),
     "cifar-dir": s("add cifar10 when its binary files are under this folder (the results say when they are not)"),
-    engine: s(`compute engine: ${ENGINES.join(" | ")}`, "auto"),
-    precision: s(`matrix-product precision of the cuda engine: ${PRECISIONS.join(" | ")}`, "fp32"),
+    engine: engineFlag(),
+    precision: precisionFlag(),
     "max-runs": s("train at most this many runs now, then stop (resumable)"),
     "dry-run": b("print the spec and the matrix of runs, train nothing"),
     quiet: b("no per-step progress (the study's own lines still print)"),
@@ -92,7 +91,7 @@ export async function studyMain(o: StudyFlags, io: { out: (s: string) => void; e
     for (const n of notes) io.out(`note: ${n}`);
     return 0;
   }
-  await selectEngine(o.engine ?? "auto", { precision: o.precision });
+  await selectEngine(o.engine ?? DEFAULT_ENGINE, { precision: o.precision });
   const r = await runStudy(spec, {
     out, engine: o.engine, precision: o.precision, quiet: o.quiet, maxRuns: o.maxRuns, notes, handleSigint: true,
     command: argv ? ["npx dilemma-cli study", ...argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))].join(" ") : undefined, log: (l) => io.err(l),

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { data } from "../deps.js";
+import { NORMALIZE, openDataset, readEvalSample } from "../data/index.js";
 import { labelled } from "../evaluate.js";
 import { openRun } from "../load-run.js";
 import { occlusionEval } from "../occlusion.js";
@@ -86,12 +86,10 @@ export async function evaluateStudyRun(runDir: string, spec: StudySpec, _o: Runn
     tokenDrop: e.detection.tokenDrop, dilemmaProb: e.detection.dilemmaProb, seed: e.seed,
   });
   const run = openRun(runDir);
-  const { openDataset, NORMALIZE } = await data();
   const ds = await openDataset(run.config.data.spec, { imageSize: run.config.model.imgSize, seed: run.config.seed });
   let occlusion: Record<string, number> = {};
   try {
     // The same seeded class-balanced samples as evaluate() scores (eval-sample.ts).
-    const { readEvalSample } = await data();
     const bank = labelled(await readEvalSample(ds, "train", e.trainImages, e.seed));
     const tests = labelled(await readEvalSample(ds, r.split, e.testImages, e.seed));
     if (bank.length && tests.length && ds.numClasses > 1) {
