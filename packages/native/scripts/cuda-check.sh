@@ -105,7 +105,8 @@ check_cuda_build() {
   fi
 }
 if [[ "$host_dry_run" == 1 ]]; then
-  check_cuda_build 2>/dev/null || echo "cuda-check: note: $addon is not a CUDA sm_90 static build; fine for --device host, NOT for the GPU machine (repack before carrying)" >&2
+  # subshell: check_cuda_build dies (exit 1) on a non-static build, which here is only a note
+  (check_cuda_build) 2>/dev/null || echo "cuda-check: note: $addon is not a CUDA sm_90 static build; fine for --device host, NOT for the GPU machine (repack before carrying)" >&2
 else
   check_cuda_build
 fi
