@@ -10,12 +10,13 @@
 # Pack: the addon (env DILEMMA_ADDON or --addon PATH; default build/Release/dilemma_native.node)
 # must be built with DILEMMA_CUDA=on DILEMMA_BLAS=static (sm_90 cubins, no libopenblas.so: the
 # GPU machine has none); compiles @dilemma/native's TypeScript, esbuild-bundles
-# scripts/cuda-check.mjs with tfjs-core, tfjs-backend-cpu, @dilemma/core and @dilemma/native into
+# scripts/check/main.ts (the check: a runner plus one file per op family) with tfjs-core, tfjs-backend-cpu, @dilemma/core and @dilemma/native into
 # one file (the GPU machine has no node and no node_modules), and writes
 #   .device/node.xz                 node binary (shared with device-check.sh)
 #   .device/cuda-check/{cuda-check.mjs, dilemma_native.node.xz, torch_cuda_bench.py, dilemma_ref.py}
 # Run: unpacks node to /tmp/node (where there is no node) and the addon to /tmp/dilemma-cuda-check/, runs the bundle; logs and JSON under $OUT (default
-# /tmp/cuda-check-out). Extra arguments go to cuda-check.mjs (see its header).
+# /tmp/cuda-check-out). Extra arguments go to the check (see scripts/check/main.ts), e.g.
+# --only softmax to validate and time one op family alone.
 # Exit codes of a run: 0 correct, 1 a kernel or the step parity failed, 2 no CUDA device.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -134,7 +135,7 @@ esbuild="$repo/node_modules/.bin/esbuild"
 # ESM output with CommonJS inside (tfjs-core's node build): give the bundle a real `require`.
 # --ignore-annotations: tfjs's "sideEffects" lists do not name the node builds esbuild resolves, so
 # without it the bare imports that register backends and order module loading would be dropped.
-"$esbuild" "$here/cuda-check.mjs" --bundle --platform=node --format=esm --target=node20 --log-level=warning --ignore-annotations \
+"$esbuild" "$here/check/main.ts" --bundle --platform=node --format=esm --target=node20 --log-level=warning --ignore-annotations \
   --banner:js="import { createRequire as __dcCreateRequire } from 'node:module'; const require = __dcCreateRequire(import.meta.url);" \
   --outfile="$box/cuda-check.mjs"
 echo "cuda-check: compressing $addon -> $box/dilemma_native.node.xz"

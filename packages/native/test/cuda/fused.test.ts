@@ -1,5 +1,5 @@
 // gpu.attention / attentionGrad / mlp / mlpGrad on host buffers (the reference the CUDA path is
-// checked against on a GPU, scripts/cuda-check.mjs) vs core's cpu kernels (plain loops, double
+// checked against on a GPU, scripts/check/families/fused.ts) vs core's cpu kernels (plain loops, double
 // sums); argument checks. Core's fused-op suites also run on the whole cuda backend over the
 // host device (project core-on-cuda), comparing its kernels and gradients with the composites.
 import * as tf from "@tensorflow/tfjs-core";
