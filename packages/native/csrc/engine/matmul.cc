@@ -11,11 +11,12 @@
 #include "engine/napi_util.h"
 #include "engine/sgemm.h"
 #include "engine/threadpool.h"
+#include "op_codes.h"
 
 namespace dilemma {
 namespace {
 
-enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kSigmoid = 4, kLeakyRelu = 5 };
+enum Act { DILEMMA_ACT_OPS(DILEMMA_OP_ENUMERATOR) };
 
 inline float ApplyAct(float v, int act, float alpha) {
   switch (act) {

@@ -14,10 +14,12 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include "op_codes.h"
+
 namespace dilemma::gpu {
 
-/** Activation codes of matMul (src/cuda/addon.ts ACT; the CPU engine's codes). */
-enum MatMulAct : int { kActLinear = 0, kActRelu = 1, kActRelu6 = 2, kActElu = 3, kActSigmoid = 4, kActLeakyRelu = 5 };
+/** Activation codes of matMul (op_codes.h; the CPU engine's codes). */
+enum MatMulAct : int { DILEMMA_ACT_OPS(DILEMMA_ACT_ENUMERATOR) };
 
 /**
  * The activation, written as the CPU engine's (engine/matmul.cc) so both devices agree, NaN
