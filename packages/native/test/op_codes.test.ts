@@ -68,7 +68,7 @@ describe("op codes: csrc/op_codes.h equals the TypeScript tables", () => {
       ["cuda/ops/elementwise.cc", "Unary", "DILEMMA_UNARY_OPS"], ["cuda/ops/elementwise.cc", "Binary", "DILEMMA_BINARY_OPS"],
       ["cuda/ops/elementwise.cu", "Unary", "DILEMMA_UNARY_OPS"], ["cuda/ops/elementwise.cu", "Binary", "DILEMMA_BINARY_OPS"],
       ["cuda/ops/reduce.cc", "ReduceOp", "DILEMMA_REDUCE_OPS"], ["cuda/ops/reduce.cu", "ReduceOp", "DILEMMA_REDUCE_OPS"],
-      ["cuda/ops/matmul_cuda.h", "MatMulAct", "DILEMMA_ACT_OPS"], ["engine/matmul.cc", "Act", "DILEMMA_ACT_OPS"],
+      ["ref/matmul_epilogue.h", "MatMulAct", "DILEMMA_ACT_OPS"],
       ["engine/unary.cc", "UnOp", "DILEMMA_UNARY_OPS"], ["engine/binary.cc", "BinOp", "DILEMMA_BINARY_OPS"],
       ["engine/reduce.cc", "RedOp", "DILEMMA_REDUCE_OPS"],
     ];
