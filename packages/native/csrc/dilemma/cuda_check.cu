@@ -12,6 +12,7 @@
 #include "cuda_check.h"
 #include "dilemma_cuda.h"
 #include "embed_cpu.h"
+#include "embed_cuda_blocks.cuh"
 #include "philox.h"
 
 namespace dilemma {
@@ -104,6 +105,56 @@ double median_us(int reps, Fn&& fn) {
   cudaEventDestroy(b);
   std::sort(t.begin(), t.end());
   return 1000.0 * t[t.size() / 2];
+}
+
+// The measured alternative to embed_bwd_cuda, only timed here: dTokens as there (a separate
+// launch), dPos by memset + float atomicAdd (fast, NOT deterministic).
+template <class V>
+__global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L, int K,
+                                         int DV, V* __restrict__ dTokens, int32_t* err) {
+  __shared__ int slot[kTile];
+  dtokens_block<V>(dy, realPos, L, K, DV, dTokens, err, blockIdx.x, blockIdx.y, slot);
+}
+
+// dPos, atomic alternative: one warp per dy row, float atomicAdd per element into a zeroed dPos.
+__global__ void embed_bwd_dpos_atomic_kernel(const float* __restrict__ dy, const int32_t* __restrict__ inputPos,
+                                             int64_t N, int L, int D, float* __restrict__ dPos, int32_t* err) {
+  const int64_t n = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const int lane = threadIdx.x & 31;
+  if (n >= N) return;
+  const int q = __ldg(inputPos + n);
+  if (static_cast<unsigned>(q) >= static_cast<unsigned>(L)) {
+    if (lane == 0) flag(err, 1);
+    return;
+  }
+  const float* src = dy + n * D;
+  float* dst = dPos + static_cast<int64_t>(q) * D;
+  for (int j = lane; j < D; j += 32) atomicAdd(dst + j, __ldg(src + j));
+}
+
+template <class V>
+void launch_dtokens(const float* dy, const int32_t* realPos, int B, int L, int K, int D, float* dTokens, int32_t* err,
+                    cudaStream_t s) {
+  const int width = sizeof(V) / sizeof(float);
+  const dim3 grid(B, (L + kTile - 1) / kTile);
+  embed_bwd_dtokens_kernel<V><<<grid, 256, 0, s>>>(reinterpret_cast<const V*>(dy), realPos, L, K, D / width,
+                                                   reinterpret_cast<V*>(dTokens), err);
+}
+
+cudaError_t embed_bwd_atomic_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L,
+                                  int K, int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
+  cudaError_t e = cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
+  if (e != cudaSuccess || B == 0 || D == 0) return e;
+  if (L == 0) return K == 0 ? cudaSuccess : cudaErrorInvalidValue;  // empty dTokens grid (see embed_bwd_cuda)
+  if ((L + kTile - 1) / kTile > 65535) return cudaErrorInvalidValue;  // gridDim.y limit of launch_dtokens
+  if (vec4(dy, dTokens, D)) launch_dtokens<float4>(dy, realPos, B, L, K, D, dTokens, err, stream);
+  else launch_dtokens<float>(dy, realPos, B, L, K, D, dTokens, err, stream);
+  const int64_t N = static_cast<int64_t>(B) * K;
+  const int64_t blocks = (N * 32 + 255) / 256;
+  if (blocks == 0) return cudaGetLastError();  // K == 0: no dy rows (an empty grid is an invalid launch)
+  if (blocks > 0x7fffffff) return cudaErrorInvalidValue;
+  embed_bwd_dpos_atomic_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(dy, inputPos, N, L, D, dPos, err);
+  return cudaGetLastError();
 }
 
 void run(const CudaCheckOptions& o, CudaCheckResult* res) {

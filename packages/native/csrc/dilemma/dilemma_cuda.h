@@ -21,8 +21,4 @@ cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t*
 cudaError_t embed_bwd_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L, int K,
                            int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream);
 
-/** Measured alternative for dPos: memset + float atomicAdd (fast, NOT deterministic). dTokens as above. */
-cudaError_t embed_bwd_atomic_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L,
-                                  int K, int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream);
-
 }  // namespace dilemma
