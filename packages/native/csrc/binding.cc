@@ -9,6 +9,7 @@
 #include "engine/kernels.h"
 #include "engine/sgemm.h"
 #include "engine/threadpool.h"
+#include "op_codes.h"
 
 #if __has_include("dilemma/dilemma_napi.h")
 #include "dilemma/dilemma_napi.h"
@@ -73,6 +74,27 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The op-code lists this addon was built with ({ unary: { Abs: 0, ... }, binary, reduce, act }):
+// src/addon.ts refuses an addon whose lists differ from the TypeScript tables.
+Napi::Object OpCodes(Napi::Env env) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Object table = Napi::Object::New(env);
+#define DILEMMA_OP_ENTRY(name, code) table.Set(#name, code);
+  DILEMMA_UNARY_OPS(DILEMMA_OP_ENTRY)
+  out.Set("unary", table);
+  table = Napi::Object::New(env);
+  DILEMMA_BINARY_OPS(DILEMMA_OP_ENTRY)
+  out.Set("binary", table);
+  table = Napi::Object::New(env);
+  DILEMMA_REDUCE_OPS(DILEMMA_OP_ENTRY)
+  out.Set("reduce", table);
+  table = Napi::Object::New(env);
+  DILEMMA_ACT_OPS(DILEMMA_OP_ENTRY)
+  out.Set("act", table);
+#undef DILEMMA_OP_ENTRY
+  return out;
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   dilemma::SetBlasThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -95,6 +117,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setBlasThreads", Napi::Function::New(env, SetThreads, "setBlasThreads"));
+  exports.Set("opCodes", OpCodes(env));
   dilemma::SetBlasThreads(1);  // our pool parallelizes around BLAS (see engine/matmul.cc)
   dilemma::RegisterMatMul(env, exports);
   dilemma::RegisterBinary(env, exports);

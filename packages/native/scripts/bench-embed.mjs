@@ -100,7 +100,5 @@ for (const [B, L, K, D] of [[64, 64, 16, 192], [256, 196, 49, 384]]) {
   const coreBwd = () => readAll(() => tf.engine().runKernel("DilemmaEmbedGrad", { dy: tDy, realPos: tR, inputPos: tI }, { numPatches: L }));
   row("backward", "core DilemmaEmbedGrad cpu kernel (JS)", median(coreBwd, REPS, 5_000), bwdBytes);
 
-  row("sample", "native", median(() => addon.dilemmaSample(1, 0, B, L, K, 0.2), REPS), 0);
-  row("sample", "core sampleDilemma (JS)", median(() => sampleDilemma({ batch: B, numPatches: L, tokenDrop: 1 - K / L, dilemmaProb: 0.2, rng: { seed: 1, counter: 0 } }), REPS, 5_000), 0);
   tf.dispose([tT, tP, tR, tI, tDy]);
 }

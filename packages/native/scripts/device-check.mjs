@@ -1,6 +1,6 @@
 /* global console, process */
 // DILEMMA CUDA device check (bundled by device-check.sh into .device/check.mjs; plain Node, no
-// node_modules). For each shape: every CUDA kernel (sampler, embed forward, backward, atomic
+// node_modules). For each shape: every CUDA kernel (embed forward, backward, atomic
 // backward) on random inputs with NaN-poisoned outputs vs the CPU reference, cudaEvent timings
 // (median of reps), GB/s by the byte model of shared/bench/pytorch_bench.py, and the fraction of
 // this device's cudaMemcpy D2D bandwidth measured in the same run.

@@ -19,12 +19,14 @@ export interface RawInfo {
   dilemmaKernels: boolean;
 }
 
-import type { GpuAddon } from "./cuda/addon.js";
+import { opCodeMismatch, type GpuAddon, type OpCodeTables } from "./cuda/addon.js";
 
 /** The N-API surface of the engine kernels (csrc/engine); DILEMMA kernels add more. */
 export interface Addon {
   info(): RawInfo;
   setBlasThreads(n: number): void;
+  /** The op codes it was built with (csrc/op_codes.h); must equal src/cuda/addon.ts's tables. */
+  opCodes: OpCodeTables;
   matMul(
     a: Float32Array, b: Float32Array, out: Float32Array,
     batchA: number, batchB: number, batchOut: number, m: number, n: number, k: number,
@@ -95,6 +97,11 @@ export function addon(): Addon | null {
   }
   try {
     loaded = createRequire(import.meta.url)(addonPath) as Addon;
+    const mismatch = opCodeMismatch(loaded.opCodes);
+    if (mismatch !== null) {
+      error = `${addonPath} was built from other sources than this package (op codes differ: ${mismatch}); rebuild it`;
+      loaded = null;
+    }
   } catch (e) {
     error = `loading ${addonPath} failed: ${(e as Error).message}`;
     loaded = null;

@@ -2,7 +2,7 @@
 // device check. All calls are asynchronous on `stream`; they return the launch status.
 // `err` (nullable, device int32): set to 1 when an index is out of [0, L), 2 when realPos repeats
 // within a row; offending rows are skipped, never read out of bounds. Check it when you sync.
-// CPU references: embed_cpu.h (embed_fwd_cpu / embed_bwd_cpu), sample_cpu.h (sample_cpu).
+// CPU references: embed_cpu.h (embed_fwd_cpu / embed_bwd_cpu).
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -20,16 +20,5 @@ cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t*
  */
 cudaError_t embed_bwd_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L, int K,
                            int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream);
-
-/** Measured alternative for dPos: memset + float atomicAdd (fast, NOT deterministic). dTokens as above. */
-cudaError_t embed_bwd_atomic_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L,
-                                  int K, int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream);
-
-/** Largest L the block-per-row sampler supports (shared memory: 12 bytes per patch). */
-constexpr int kSampleMaxL = 4096;
-
-/** Sampler of docs/sampling.md, one block per batch row; same output as sample_cpu. 1 <= K <= L <= kSampleMaxL. */
-cudaError_t sample_cuda(uint64_t seed, uint32_t step, int B, int L, int K, double p, int32_t* realPos,
-                        int32_t* inputPos, float* labels, cudaStream_t stream);
 
 }  // namespace dilemma

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "dilemma/embed_cpu.h"
-#include "dilemma/sample_cpu.h"
 #if defined(DILEMMA_HAVE_CUDA)
 #include "dilemma/cuda_check.h"
 #endif
@@ -102,72 +101,6 @@ Napi::Value EmbedBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// Seed: a non-negative safe integer Number or a BigInt in [0, 2^64).
-bool SeedArg(const Napi::CallbackInfo& info, size_t i, const char* fn, uint64_t* out) {
-  Napi::Env env = info.Env();
-  if (i < info.Length() && info[i].IsBigInt()) {
-    bool lossless = false;
-    *out = info[i].As<Napi::BigInt>().Uint64Value(&lossless);
-    if (!lossless) return Fail(env, std::string(fn) + ": seed BigInt must be in [0, 2^64)", true);
-    return true;
-  }
-  if (i >= info.Length() || !info[i].IsNumber()) return Fail(env, std::string(fn) + ": seed must be a number or bigint");
-  const double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= 9007199254740991.0 && std::floor(v) == v))
-    return Fail(env, std::string(fn) + ": seed must be a non-negative safe integer, got " + std::to_string(v), true);
-  *out = static_cast<uint64_t>(v);
-  return true;
-}
-
-// dilemmaSample(seed, step, B, L, K, p) -> { realPos, inputPos, labels }
-Napi::Value Sample(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* fn = "dilemmaSample";
-  uint64_t seed = 0;
-  int64_t B = 0, L = 0, K = 0;
-  if (!SeedArg(info, 0, fn, &seed)) return env.Undefined();
-  if (info.Length() < 2 || !info[1].IsNumber()) {
-    Fail(env, std::string(fn) + ": step must be a number");
-    return env.Undefined();
-  }
-  const double stepD = info[1].As<Napi::Number>().DoubleValue();
-  if (!(stepD >= 0 && stepD <= 4294967295.0 && std::floor(stepD) == stepD)) {
-    Fail(env, std::string(fn) + ": step must be an integer in [0, 2^32), got " + std::to_string(stepD), true);
-    return env.Undefined();
-  }
-  if (!SizeArg(info, 2, fn, "B", &B) || !SizeArg(info, 3, fn, "L", &L) || !SizeArg(info, 4, fn, "K", &K))
-    return env.Undefined();
-  if (info.Length() < 6 || !info[5].IsNumber()) {
-    Fail(env, std::string(fn) + ": p (dilemmaProb) must be a number");
-    return env.Undefined();
-  }
-  const double p = info[5].As<Napi::Number>().DoubleValue();
-  if (std::isnan(p)) {
-    Fail(env, std::string(fn) + ": p (dilemmaProb) is NaN", true);
-    return env.Undefined();
-  }
-  const std::string argErr = dilemma::check_sample_args(B, L, K);
-  if (!argErr.empty()) {
-    Fail(env, argErr, true);
-    return env.Undefined();
-  }
-  const size_t n = static_cast<size_t>(B * K);
-  auto realPos = Napi::Int32Array::New(env, n);
-  auto inputPos = Napi::Int32Array::New(env, n);
-  auto labels = Napi::Float32Array::New(env, n);
-  const std::string err = dilemma::sample_cpu(seed, static_cast<uint32_t>(stepD), B, L, K, p, realPos.Data(),
-                                              inputPos.Data(), labels.Data());
-  if (!err.empty()) {
-    Fail(env, err, true);
-    return env.Undefined();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("realPos", realPos);
-  out.Set("inputPos", inputPos);
-  out.Set("labels", labels);
-  return out;
-}
-
 #if defined(DILEMMA_HAVE_CUDA)
 // cudaDilemmaCheck({ B, L, K, D, p?, seed?, step?, reps? }) -> { device, cc, copyGBps, boundsErrorDetected, rows }
 Napi::Value CudaCheck(const Napi::CallbackInfo& info) {
@@ -226,7 +159,6 @@ Napi::Value CudaCheck(const Napi::CallbackInfo& info) {
 void InitDilemma(Napi::Env env, Napi::Object exports) {
   exports.Set("dilemmaEmbedForward", Napi::Function::New(env, EmbedForward, "dilemmaEmbedForward"));
   exports.Set("dilemmaEmbedBackward", Napi::Function::New(env, EmbedBackward, "dilemmaEmbedBackward"));
-  exports.Set("dilemmaSample", Napi::Function::New(env, Sample, "dilemmaSample"));
 #if defined(DILEMMA_HAVE_CUDA)
   exports.Set("cudaDilemmaCheck", Napi::Function::New(env, CudaCheck, "cudaDilemmaCheck"));
 #endif

@@ -3,7 +3,6 @@
 #include <napi.h>
 
 /**
- * Adds dilemmaEmbedForward, dilemmaEmbedBackward, dilemmaSample and, when compiled with CUDA,
- * cudaDilemmaCheck to `exports` (signatures: src/dilemma/addon-types.ts).
+ * Adds dilemmaEmbedForward, dilemmaEmbedBackward and, when compiled with CUDA, cudaDilemmaCheck to `exports` (signatures: src/dilemma/addon-types.ts).
  */
 void InitDilemma(Napi::Env env, Napi::Object exports);

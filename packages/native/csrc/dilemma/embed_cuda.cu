@@ -3,20 +3,10 @@
 #include <cuda_runtime.h>
 
 #include "dilemma_cuda.h"
+#include "embed_cuda_blocks.cuh"
 
 namespace dilemma {
 namespace {
-
-// Element access for the float4 (D % 4 == 0) and scalar paths.
-__device__ __forceinline__ float4 vadd(float4 a, float4 b) { return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w); }
-__device__ __forceinline__ float vadd(float a, float b) { return a + b; }
-template <class V> __device__ __forceinline__ V vzero();
-template <> __device__ __forceinline__ float4 vzero<float4>() { return make_float4(0.f, 0.f, 0.f, 0.f); }
-template <> __device__ __forceinline__ float vzero<float>() { return 0.f; }
-
-__device__ __forceinline__ void flag(int32_t* err, int code) {
-  if (err) atomicExch(err, code);
-}
 
 // Forward: one warp per output row (b, i); DV = D / width vectors per row. Reads 2 rows, writes 1.
 template <class V>
@@ -37,46 +27,6 @@ __global__ void embed_fwd_kernel(const V* __restrict__ tokens, const V* __restri
   V* o = out + row * DV;
 #pragma unroll 4
   for (int j = lane; j < DV; j += 32) o[j] = vadd(__ldg(t + j), __ldg(p + j));
-}
-
-// dTokens: block (b, tile of 32 patches). Builds the patch -> kept-slot map of its tile in shared
-// memory, then writes each dTokens row exactly once (zeros or a copy of dy) - no zero-fill pass.
-constexpr int kTile = 32;
-template <class V>
-__device__ __forceinline__ void dtokens_block(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L,
-                                              int K, int DV, V* __restrict__ dTokens, int32_t* err, int b, int tileY,
-                                              int* slot) {
-  const int l0 = tileY * kTile;
-  for (int t = threadIdx.x; t < kTile; t += blockDim.x) slot[t] = -1;
-  __syncthreads();
-  for (int i = threadIdx.x; i < K; i += blockDim.x) {
-    const int r = __ldg(realPos + static_cast<int64_t>(b) * K + i);
-    if (static_cast<unsigned>(r) >= static_cast<unsigned>(L)) {
-      if (tileY == 0) flag(err, 1);
-    } else if (r >= l0 && r < l0 + kTile) {
-      if (atomicCAS(&slot[r - l0], -1, i) != -1) flag(err, 2);
-    }
-  }
-  __syncthreads();
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  for (int t = warp; t < kTile && l0 + t < L; t += nw) {
-    V* dst = dTokens + (static_cast<int64_t>(b) * L + l0 + t) * DV;
-    const int s = slot[t];
-    if (s < 0) {
-      for (int j = lane; j < DV; j += 32) dst[j] = vzero<V>();
-    } else {
-      const V* src = dy + (static_cast<int64_t>(b) * K + s) * DV;
-#pragma unroll 4
-      for (int j = lane; j < DV; j += 32) dst[j] = __ldg(src + j);
-    }
-  }
-}
-
-template <class V>
-__global__ void embed_bwd_dtokens_kernel(const V* __restrict__ dy, const int32_t* __restrict__ realPos, int L, int K,
-                                         int DV, V* __restrict__ dTokens, int32_t* err) {
-  __shared__ int slot[kTile];
-  dtokens_block<V>(dy, realPos, L, K, DV, dTokens, err, blockIdx.x, blockIdx.y, slot);
 }
 
 // dPos, deterministic: block (position l, column tile). The block scans inputPos in chunks, compacts
@@ -168,35 +118,6 @@ __global__ void __launch_bounds__(kDposThreads)
   }
 }
 
-// dPos, atomic alternative: one warp per dy row, float atomicAdd per element into a zeroed dPos.
-__global__ void embed_bwd_dpos_atomic_kernel(const float* __restrict__ dy, const int32_t* __restrict__ inputPos,
-                                             int64_t N, int L, int D, float* __restrict__ dPos, int32_t* err) {
-  const int64_t n = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const int lane = threadIdx.x & 31;
-  if (n >= N) return;
-  const int q = __ldg(inputPos + n);
-  if (static_cast<unsigned>(q) >= static_cast<unsigned>(L)) {
-    if (lane == 0) flag(err, 1);
-    return;
-  }
-  const float* src = dy + n * D;
-  float* dst = dPos + static_cast<int64_t>(q) * D;
-  for (int j = lane; j < D; j += 32) atomicAdd(dst + j, __ldg(src + j));
-}
-
-bool vec4(const void* a, const void* b, int D) {
-  return D % 4 == 0 && reinterpret_cast<uintptr_t>(a) % 16 == 0 && reinterpret_cast<uintptr_t>(b) % 16 == 0;
-}
-
-template <class V>
-void launch_dtokens(const float* dy, const int32_t* realPos, int B, int L, int K, int D, float* dTokens, int32_t* err,
-                    cudaStream_t s) {
-  const int width = sizeof(V) / sizeof(float);
-  const dim3 grid(B, (L + kTile - 1) / kTile);
-  embed_bwd_dtokens_kernel<V><<<grid, 256, 0, s>>>(reinterpret_cast<const V*>(dy), realPos, L, K, D / width,
-                                                   reinterpret_cast<V*>(dTokens), err);
-}
-
 }  // namespace
 
 cudaError_t embed_fwd_cuda(const float* tokens, const float* pos, const int32_t* realPos, const int32_t* inputPos,
@@ -238,22 +159,6 @@ cudaError_t embed_bwd_cuda(const float* dy, const int32_t* realPos, const int32_
     embed_bwd_fused_kernel<float><<<static_cast<unsigned>(blocks), kDposThreads, 0, stream>>>(
         dy, realPos, inputPos, B, L, K, D, dposTiles, dTokens, dPos, err);
   }
-  return cudaGetLastError();
-}
-
-cudaError_t embed_bwd_atomic_cuda(const float* dy, const int32_t* realPos, const int32_t* inputPos, int B, int L,
-                                  int K, int D, float* dTokens, float* dPos, int32_t* err, cudaStream_t stream) {
-  cudaError_t e = cudaMemsetAsync(dPos, 0, sizeof(float) * L * D, stream);
-  if (e != cudaSuccess || B == 0 || D == 0) return e;
-  if (L == 0) return K == 0 ? cudaSuccess : cudaErrorInvalidValue;  // empty dTokens grid (see embed_bwd_cuda)
-  if ((L + kTile - 1) / kTile > 65535) return cudaErrorInvalidValue;  // gridDim.y limit of launch_dtokens
-  if (vec4(dy, dTokens, D)) launch_dtokens<float4>(dy, realPos, B, L, K, D, dTokens, err, stream);
-  else launch_dtokens<float>(dy, realPos, B, L, K, D, dTokens, err, stream);
-  const int64_t N = static_cast<int64_t>(B) * K;
-  const int64_t blocks = (N * 32 + 255) / 256;
-  if (blocks == 0) return cudaGetLastError();  // K == 0: no dy rows (an empty grid is an invalid launch)
-  if (blocks > 0x7fffffff) return cudaErrorInvalidValue;
-  embed_bwd_dpos_atomic_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(dy, inputPos, N, L, D, dPos, err);
   return cudaGetLastError();
 }
 

@@ -1,5 +1,6 @@
 // Philox4x32-10 exactly as docs/sampling.md (Salmon et al. SC'11, Random123/cuRAND constants).
-// Header-only and __host__ __device__ so the CPU sampler and the CUDA sampler share one definition.
+// Header-only and __host__ __device__; the device check (cuda_check.cu) draws its inputs with it.
+// (core's TypeScript sampler is the one that draws training positions.)
 #pragma once
 #include <cstdint>
 
@@ -40,14 +41,7 @@ DILEMMA_HD Philox4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t
   return out;
 }
 
-/** The 24-bit integer behind a uniform: u = (word >> 8) * 2^-24. Sorting by it == sorting by u. */
-DILEMMA_HD uint32_t philox_u24(uint32_t word) { return word >> 8; }
-
 /** Uniform in [0, 1), exact in float32 and float64. */
 DILEMMA_HD double philox_uniform(uint32_t word) { return static_cast<double>(word >> 8) * (1.0 / 16777216.0); }
-
-/** Stream ids (counter word c3) per docs/sampling.md. */
-constexpr uint32_t kStreamNoise = 0;
-constexpr uint32_t kStreamLabel = 1;
 
 }  // namespace dilemma

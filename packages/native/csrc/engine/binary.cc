@@ -9,11 +9,13 @@
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/threadpool.h"
+#include "op_codes.h"
 
 namespace dilemma {
 namespace {
 
-enum BinOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kSqDiff = 6 };
+// Codes of op_codes.h; this engine implements Add..SqDiff (the switch in Binary below).
+enum BinOp { DILEMMA_BINARY_OPS(DILEMMA_OP_ENUMERATOR) };
 
 template <int OP>
 inline float Apply(float x, float y) {

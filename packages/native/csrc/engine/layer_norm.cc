@@ -1,8 +1,6 @@
-// LayerNorm / LayerNormGrad over the last axis (docs/ops.md), statistics in double.
-// Grad: with xhat = (x - mean) rstd and g = dy gamma,
-//   dx = rstd (g - mean(g) - xhat mean(g xhat)), dGamma = sum_rows dy xhat, dBeta = sum_rows dy.
-// dGamma/dBeta are reduced per thread in double, then summed in a fixed order (deterministic
-// for a given thread count).
+// LayerNorm / LayerNormGrad over the last axis (docs/ops.md): the reference's row functions
+// (ref/layer_norm.h, statistics in double), the forward's normalisation in float, the parameter
+// gradients reduced per row block in double, then summed in a fixed order (deterministic).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -10,22 +8,10 @@
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/threadpool.h"
+#include "ref/layer_norm.h"
 
 namespace dilemma {
 namespace {
-
-inline void RowStats(const float* x, int64_t D, double eps, double* mean, double* rstd) {
-  double m = 0;
-  for (int64_t d = 0; d < D; ++d) m += x[d];
-  m /= D;
-  double v = 0;
-  for (int64_t d = 0; d < D; ++d) {
-    const double c = x[d] - m;
-    v += c * c;
-  }
-  *mean = m;
-  *rstd = 1.0 / std::sqrt(v / D + eps);
-}
 
 // Forward rows: statistics in double, the normalisation itself in float (within an ulp or two
 // of doing it in double) so it vectorises; the AVX2 clone is picked at run time.
@@ -38,7 +24,7 @@ __attribute__((target_clones("avx2,fma", "default"))) void LayerNormRows(const f
     const float* xr = x + r * D;
     float* o = out + r * D;
     double mean, rstd;
-    RowStats(xr, D, eps, &mean, &rstd);
+    ref::LayerNormRowStats(xr, D, eps, &mean, &rstd);
     const float m = static_cast<float>(mean), s = static_cast<float>(rstd);
     for (int64_t d = 0; d < D; ++d) o[d] = (xr[d] - m) * s * gamma[d] + beta[d];
   }
@@ -89,26 +75,8 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
       double* pg = partG.data() + blk * D;
       double* pb = partB.data() + blk * D;
       const int64_t rEnd = std::min(rows, (blk + 1) * blockRows);
-      for (int64_t r = blk * blockRows; r < rEnd; ++r) {
-        const float* xr = x + r * D;
-        const float* dyr = dy + r * D;
-        double mean, rstd;
-        RowStats(xr, D, eps, &mean, &rstd);
-        double sumG = 0, sumGX = 0;
-        for (int64_t d = 0; d < D; ++d) {
-          const double xh = (xr[d] - mean) * rstd;
-          xhat[d] = xh;
-          const double g = static_cast<double>(dyr[d]) * gamma[d];
-          sumG += g;
-          sumGX += g * xh;
-          pg[d] += dyr[d] * xh;
-          pb[d] += dyr[d];
-        }
-        const double mG = sumG / D, mGX = sumGX / D;
-        float* dxr = dx + r * D;
-        for (int64_t d = 0; d < D; ++d)
-          dxr[d] = static_cast<float>(rstd * (static_cast<double>(dyr[d]) * gamma[d] - mG - xhat[d] * mGX));
-      }
+      for (int64_t r = blk * blockRows; r < rEnd; ++r)
+        ref::LayerNormGradRow(dy + r * D, x + r * D, gamma, dx + r * D, pg, pb, D, eps, xhat.data());
     }
   });
   for (int64_t d = 0; d < D; ++d) {

@@ -11,22 +11,10 @@
 #include "engine/napi_util.h"
 #include "engine/sgemm.h"
 #include "engine/threadpool.h"
+#include "ref/matmul_epilogue.h"
 
 namespace dilemma {
 namespace {
-
-enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kSigmoid = 4, kLeakyRelu = 5 };
-
-inline float ApplyAct(float v, int act, float alpha) {
-  switch (act) {
-    case kRelu: return v > 0.f ? v : 0.f;
-    case kRelu6: return std::min(std::max(v, 0.f), 6.f);
-    case kElu: return v >= 0.f ? v : std::expm1(v);
-    case kSigmoid: return 1.f / (1.f + std::exp(-v));
-    case kLeakyRelu: return v >= 0.f ? v : alpha * v;
-    default: return v;
-  }
-}
 
 // matMul(a, b, out, batchA, batchB, batchOut, M, N, K, transA, transB, bias|null, biasLen, act, alpha
 //        [, idxA: Int32Array, idxB: Int32Array])  explicit operand batch per output batch (general
@@ -99,21 +87,9 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     matrix(0, &ab, &bb, &ob);
     BlockedSgemm(transA, transB, M, N, K, ab, lda, bb, ldb, ob, N);
   }
-  if (bias != nullptr || act != kLinear) {
-    const int64_t rows = batchOut * M;
-    ParallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        float* o = out + r * N;
-        if (bias != nullptr) {
-          if (biasLen == 1)
-            for (int64_t j = 0; j < N; ++j) o[j] += bias[0];
-          else
-            for (int64_t j = 0; j < N; ++j) o[j] += bias[j];
-        }
-        if (act != kLinear)
-          for (int64_t j = 0; j < N; ++j) o[j] = ApplyAct(o[j], act, alpha);
-      }
-    });
+  if (bias != nullptr || act != ref::kActLinear) {
+    ParallelFor(batchOut * M, 64,
+                [&](int64_t r0, int64_t r1) { ref::MatMulEpilogue(out, r0, r1, N, bias, biasLen, act, alpha); });
   }
   return env.Undefined();
 }

@@ -1,19 +1,11 @@
 // AdamWUpdate and EmaUpdate, core's fused optimizer ops (docs/cuda-engine.md), on the CPU
-// engine's pool: bit-identical to core's cpu kernels (constants computed in double and rounded
-// to float32, then one rounded float32 operation at a time in the same order), so the FMA
-// contraction that would change the rounding is off for this file. Elementwise and
-// memory-bound: the win over the JS kernels is the threads and no per-element Math.fround.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
-#include <cmath>
-
+// engine's pool: the reference loops of ref/optim.h over chunks, bit-identical to core's cpu
+// kernels. Elementwise and memory-bound: the win over the JS kernels is the threads and no
+// per-element Math.fround.
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/threadpool.h"
+#include "ref/optim.h"
 
 namespace dilemma {
 namespace {
@@ -34,28 +26,10 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
     a[k] = F32Arg(info, k, n, kNames[k]);
     if (!a[k]) return env.Undefined();
   }
-  const double lr = NumArg(info, 7), beta1 = NumArg(info, 8), beta2 = NumArg(info, 9), eps = NumArg(info, 10),
-               wd = NumArg(info, 11), stepSize = NumArg(info, 12), sqrtBc2 = NumArg(info, 13);
-  const float b1 = static_cast<float>(beta1), c1 = static_cast<float>(1.0 - beta1);
-  const float b2 = static_cast<float>(beta2), c2 = static_cast<float>(1.0 - beta2);
-  const float decay = static_cast<float>(1.0 - lr * wd);
-  const float sb = static_cast<float>(sqrtBc2), ep = static_cast<float>(eps), st = static_cast<float>(stepSize);
-  const bool decays = wd != 0;
-  const float *p = a[0], *g = a[1], *m = a[2], *v = a[3];
-  float *pOut = a[4], *mOut = a[5], *vOut = a[6];
-  ParallelFor(n, kGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float gi = g[i];
-      const float mi = m[i] * b1 + gi * c1;
-      const float vi = v[i] * b2 + (gi * gi) * c2;
-      const float d = decays ? p[i] * decay : p[i];
-      const float denom = std::sqrt(vi) / sb + ep;
-      const float pi = d - (mi / denom) * st;
-      pOut[i] = pi;  // after every read of element i: outputs may alias inputs
-      mOut[i] = mi;
-      vOut[i] = vi;
-    }
-  });
+  // lr, beta1, beta2, eps, weightDecay, stepSize, sqrtBc2
+  const ref::AdamWConsts c = ref::AdamWConstants(NumArg(info, 7), NumArg(info, 8), NumArg(info, 9), NumArg(info, 10),
+                                                 NumArg(info, 11), NumArg(info, 12), NumArg(info, 13));
+  ParallelFor(n, kGrain, [&](int64_t i0, int64_t i1) { ref::AdamW(a[0], a[1], a[2], a[3], a[4], a[5], a[6], i0, i1, c); });
   return env.Undefined();
 }
 
@@ -76,12 +50,7 @@ Napi::Value Ema(const Napi::CallbackInfo& info) {
   if (!out) return env.Undefined();
   const double momentum = NumArg(info, 3);
   const float b = static_cast<float>(1.0 - momentum);
-  ParallelFor(n, kGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float step = (s[i] - t[i]) * b;
-      out[i] = t[i] + step;
-    }
-  });
+  ParallelFor(n, kGrain, [&](int64_t i0, int64_t i1) { ref::Ema(t, s, out, i0, i1, b); });
   return env.Undefined();
 }
 

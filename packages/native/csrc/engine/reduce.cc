@@ -9,11 +9,13 @@
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/threadpool.h"
+#include "op_codes.h"
 
 namespace dilemma {
 namespace {
 
-enum RedOp { kSum = 0, kMax = 1, kMin = 2 };
+// Codes of op_codes.h; this engine implements Sum, Max and Min (Mean is Sum over R, in JS).
+enum RedOp { DILEMMA_REDUCE_OPS(DILEMMA_OP_ENUMERATOR) };
 
 // reduce(op, x, out, outer, R, inner)
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
@@ -24,6 +26,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   if (!x) return env.Undefined();
   float* out = F32Arg(info, 2, outer * inner, "reduce out");
   if (!out) return env.Undefined();
+  if (op != kSum && op != kMax && op != kMin) {
+    Napi::RangeError::New(env, "reduce: unknown op code").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   if (inner == 1) {
     ParallelFor(outer, std::max<int64_t>(1, 8192 / std::max<int64_t>(R, 1)), [&](int64_t o0, int64_t o1) {
       for (int64_t o = o0; o < o1; ++o) {

@@ -5,12 +5,13 @@
 #include "engine/kernels.h"
 #include "engine/napi_util.h"
 #include "engine/threadpool.h"
+#include "op_codes.h"
 
 namespace dilemma {
 namespace {
 
-enum UnOp { kExp = 0, kLog = 1, kNeg = 2, kSqrt = 3, kRsqrt = 4, kSquare = 5, kAbs = 6, kRelu = 7, kSigmoid = 8,
-            kTanh = 9, kReciprocal = 10 };
+// Codes of op_codes.h; this engine implements the ops of the switch in Unary below.
+enum UnOp { DILEMMA_UNARY_OPS(DILEMMA_OP_ENUMERATOR) };
 
 template <int OP>
 inline float F(float x) {
@@ -24,7 +25,7 @@ inline float F(float x) {
   if (OP == kRelu) return x < 0.f ? 0.f : x;  // NaN passes through, as in tfjs
   if (OP == kSigmoid) return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))));
   if (OP == kTanh) return static_cast<float>(std::tanh(static_cast<double>(x)));
-  return static_cast<float>(1.0 / static_cast<double>(x));
+  return static_cast<float>(1.0 / static_cast<double>(x));  // kReciprocal
 }
 
 template <int OP>

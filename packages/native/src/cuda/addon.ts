@@ -50,6 +50,46 @@ export const REDUCE = {
 /** Fused matmul activations (the CPU engine's matMul takes the same codes: src/kernels/matmul.ts). */
 export const ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 } as const;
 
+/** The op-code tables as the addon exports them (`opCodes`, from csrc/op_codes.h). */
+export interface OpCodeTables {
+  unary: Record<string, number>;
+  binary: Record<string, number>;
+  reduce: Record<string, number>;
+  act: Record<string, number>;
+}
+
+/** UNARY, BINARY, REDUCE and ACT spelled as csrc/op_codes.h spells them. */
+export function cppOpCodes(): OpCodeTables {
+  const rename = (t: Record<string, number>, f: (k: string) => string) =>
+    Object.fromEntries(Object.entries(t).map(([k, v]) => [f(k), v]));
+  const actName = Object.fromEntries(["Linear", "Relu", "Relu6", "Elu", "Sigmoid", "LeakyRelu"].map((n) => [n.toLowerCase(), n]));
+  return {
+    unary: { ...UNARY },
+    binary: rename(BINARY, (k) => (k === "SquaredDifference" ? "SqDiff" : k)),
+    reduce: { ...REDUCE },
+    act: rename(ACT, (k) => actName[k] ?? k),
+  };
+}
+
+/**
+ * Where `codes` (an addon's `opCodes`) differs from this package's tables, in words; null when
+ * they agree. An addon built from other sources numbers its ops differently, so it is refused.
+ */
+export function opCodeMismatch(codes: unknown): string | null {
+  if (typeof codes !== "object" || codes === null) return "it exports no op-code tables";
+  const want = cppOpCodes();
+  for (const family of Object.keys(want) as (keyof OpCodeTables)[]) {
+    const got = (codes as Record<string, unknown>)[family] as Record<string, unknown> | undefined;
+    const names = new Set([...Object.keys(want[family]), ...Object.keys(got ?? {})]);
+    for (const name of names) {
+      if (got?.[name] !== want[family][name]) {
+        return `${family} ${name}: the addon has ${String(got?.[name])}, this package ${String(want[family][name])}`;
+      }
+    }
+  }
+  return null;
+}
+
 /** Matrix-product precision on CUDA (host is always fp32). */
 export const PRECISION = { fp32: 0, tf32: 1, bf16: 2 } as const;
 export type PrecisionCode = (typeof PRECISION)[keyof typeof PRECISION];

@@ -5,11 +5,11 @@ import { addon, addonLoadError } from "../addon.js";
 
 /** One row of {@link CudaDilemmaCheckResult}. */
 export interface CudaDilemmaCheckRow {
-  /** "sample", "embed_fwd", "embed_bwd", "embed_bwd_atomic" or "embed_fwd_bwd". */
+  /** "embed_fwd", "embed_bwd", "embed_bwd_atomic" or "embed_fwd_bwd". */
   kernel: string;
   /** Max |CUDA - CPU reference| (NaN when the CUDA output still holds the NaN poison). */
   maxAbsErr: number;
-  /** Elements outside the tolerance (exact match for the sampler and the deterministic kernels). */
+  /** Elements outside the tolerance (exact match for the deterministic kernels). */
   mismatches: number;
   /** Median time of one launch sequence, microseconds (cudaEvent). */
   us: number;
@@ -39,8 +39,6 @@ export interface DilemmaAddon {
     dy: Float32Array, realPos: Int32Array, inputPos: Int32Array,
     B: number, L: number, K: number, D: number, dTokens: Float32Array, dPos: Float32Array,
   ): void;
-  dilemmaSample(seed: number | bigint, step: number, B: number, L: number, K: number, p: number):
-    { realPos: Int32Array; inputPos: Int32Array; labels: Float32Array };
   /** Present only when the addon was compiled with CUDA; throws "no CUDA device ..." without one. */
   cudaDilemmaCheck?(options: { B: number; L: number; K: number; D: number; p?: number; seed?: number; step?: number; reps?: number }):
     CudaDilemmaCheckResult;

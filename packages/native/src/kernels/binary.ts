@@ -4,7 +4,7 @@ import { allocOutput, broadcastStrides, f32, output, size, type KernelArgs, type
 import type { Addon } from "../addon.js";
 import { BINARY } from "../cuda/addon.js";
 
-/** tfjs kernel name -> op code in binary.cc, which numbers its ops as the gpu table (BINARY) does. */
+/** tfjs kernel name -> op code: the ops binary.cc implements, coded as the shared table (BINARY). */
 export const BINARY_OPS: Record<string, number> = {
   Add: BINARY.Add, Sub: BINARY.Sub, Multiply: BINARY.Mul, RealDiv: BINARY.Div, Maximum: BINARY.Max, Minimum: BINARY.Min,
   SquaredDifference: BINARY.SquaredDifference,

@@ -3,9 +3,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { allocOutput, f32, output, size, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
+import { REDUCE } from "../cuda/addon.js";
 
-/** tfjs kernel name -> op code in reduce.cc (Mean is Sum, then divided by the count). */
-export const REDUCE_OPS = { Sum: 0, Max: 1, Min: 2, Mean: 0 } as const;
+/** tfjs kernel name -> op code (the shared table, REDUCE) in reduce.cc; Mean is Sum, then divided by the count. */
+export const REDUCE_OPS = { Sum: REDUCE.Sum, Max: REDUCE.Max, Min: REDUCE.Min, Mean: REDUCE.Sum } as const;
 
 export function reduceImpl(kernel: keyof typeof REDUCE_OPS) {
   return ({ inputs, backend, attrs }: KernelArgs, addon: Addon): tf.TensorInfo | null => {

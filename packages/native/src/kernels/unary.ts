@@ -2,11 +2,13 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { allocOutput, f32, output, type KernelArgs, type NativeKernel } from "./util.js";
 import type { Addon } from "../addon.js";
+import { UNARY } from "../cuda/addon.js";
 
-/** tfjs kernel name -> op code in unary.cc. */
-export const UNARY_OPS: Record<string, number> = {
-  Exp: 0, Log: 1, Neg: 2, Sqrt: 3, Rsqrt: 4, Square: 5, Abs: 6, Relu: 7, Sigmoid: 8, Tanh: 9, Reciprocal: 10,
-};
+/** tfjs kernel name -> op code: the ops unary.cc implements, coded as the shared table (UNARY). */
+export const UNARY_OPS: Record<string, number> = Object.fromEntries(
+  (["Exp", "Log", "Neg", "Sqrt", "Rsqrt", "Square", "Abs", "Relu", "Sigmoid", "Tanh", "Reciprocal"] as const)
+    .map((name) => [name, UNARY[name]]),
+);
 
 export function unaryImpl(op: number) {
   return ({ inputs, backend }: KernelArgs, addon: Addon): tf.TensorInfo | null => {

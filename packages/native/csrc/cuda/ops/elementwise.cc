@@ -1,7 +1,7 @@
 // Elementwise kernels of the `cuda` backend: fill, cast, unary, binary (broadcasting), select,
-// addN (contract: docs/cuda-engine.md, codes in src/cuda/addon.ts). Each N-API entry checks its
-// arguments, then runs the CPU reference below on host buffers or the CUDA launcher
-// (elementwise.cu) on device buffers.
+// addN (contract: docs/cuda-engine.md, codes in op_codes.h and src/cuda/addon.ts). Each N-API
+// entry checks its arguments, then runs the CPU reference below on host buffers or the CUDA
+// launcher (elementwise.cu) on device buffers.
 //
 // The references are plain loops and the ground truth for the CUDA kernels. They reproduce
 // tfjs-backend-cpu: tfjs evaluates every op on JS doubles and stores into a Float32Array /
@@ -23,6 +23,7 @@
 #endif
 
 #include "cuda/ops/ops.h"
+#include "op_codes.h"
 #include "cuda/runtime.h"
 #if defined(DILEMMA_HAVE_CUDA)
 #include "cuda/ops/elementwise_cuda.h"
@@ -31,21 +32,15 @@
 namespace dilemma::gpu {
 namespace {
 
-// ---- op codes (src/cuda/addon.ts) ----
-enum Unary {
-  kAbs = 0, kExp = 1, kLog = 2, kLog1p = 3, kNeg = 4, kRelu = 5, kRsqrt = 6, kSqrt = 7, kSquare = 8, kStep = 9,
-  kSigmoid = 10, kTanh = 11, kReciprocal = 12, kSign = 13, kFloor = 14, kCeil = 15, kExpm1 = 16, kLeakyRelu = 17,
-  kRelu6 = 18, kSoftplus = 19, kErf = 20, kElu = 21, kRound = 22, kSin = 23, kCos = 24, kLogicalNot = 100,
-};
-enum Binary {
-  kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kSqDiff = 6, kPow = 7, kFloorDiv = 8, kMod = 9,
-  kEqual = 20, kNotEqual = 21, kGreater = 22, kGreaterEqual = 23, kLess = 24, kLessEqual = 25,
-  kLogicalAnd = 30, kLogicalOr = 31,
-};
+// ---- op codes (op_codes.h) ----
+enum Unary { DILEMMA_UNARY_OPS(DILEMMA_OP_ENUMERATOR) };
+enum Binary { DILEMMA_BINARY_OPS(DILEMMA_OP_ENUMERATOR) };
 
-bool KnownUnary(int op) { return (op >= kAbs && op <= kCos) || op == kLogicalNot; }
+bool KnownUnary(int op) {
+  switch (op) { DILEMMA_UNARY_OPS(DILEMMA_OP_CASE) return true; default: return false; }
+}
 bool KnownBinary(int op) {
-  return (op >= kAdd && op <= kMod) || (op >= kEqual && op <= kLessEqual) || op == kLogicalAnd || op == kLogicalOr;
+  switch (op) { DILEMMA_BINARY_OPS(DILEMMA_OP_CASE) return true; default: return false; }
 }
 
 // JS ToInt32: what storing a number into an Int32Array does.

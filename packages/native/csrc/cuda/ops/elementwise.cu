@@ -14,22 +14,15 @@
 #include <type_traits>
 
 #include "cuda/ops/elementwise_cuda.h"
+#include "op_codes.h"
 
 namespace dilemma::gpu {
 namespace {
 
 constexpr int kThreads = 256;
 
-enum Unary {
-  kAbs = 0, kExp = 1, kLog = 2, kLog1p = 3, kNeg = 4, kRelu = 5, kRsqrt = 6, kSqrt = 7, kSquare = 8, kStep = 9,
-  kSigmoid = 10, kTanh = 11, kReciprocal = 12, kSign = 13, kFloor = 14, kCeil = 15, kExpm1 = 16, kLeakyRelu = 17,
-  kRelu6 = 18, kSoftplus = 19, kErf = 20, kElu = 21, kRound = 22, kSin = 23, kCos = 24, kLogicalNot = 100,
-};
-enum Binary {
-  kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kSqDiff = 6, kPow = 7, kFloorDiv = 8, kMod = 9,
-  kEqual = 20, kNotEqual = 21, kGreater = 22, kGreaterEqual = 23, kLess = 24, kLessEqual = 25,
-  kLogicalAnd = 30, kLogicalOr = 31,
-};
+enum Unary { DILEMMA_UNARY_OPS(DILEMMA_OP_ENUMERATOR) };
+enum Binary { DILEMMA_BINARY_OPS(DILEMMA_OP_ENUMERATOR) };
 enum DT { kF32 = 0, kI32 = 1, kBool = 2 };
 
 unsigned Grid(int64_t work) {

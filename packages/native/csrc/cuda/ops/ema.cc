@@ -1,19 +1,13 @@
 // Fused EMA update of the `cuda` backend: core's EmaUpdate op (docs/cuda-engine.md),
-//   out = target*m + source*(1-m),
-// m and 1-m computed in double and rounded to float32 (as JS numbers become float32 scalars),
-// then two rounded products and a rounded sum: bit-identical to core's cpu kernel. FMA
-// contraction would break that, so it is off for this file.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
+//   out = target + (source - target)*(1-m), 1-m computed in double and rounded to float32.
+// The host device runs the CPU reference, ref/optim.h (bit-identical to core's cpu kernel);
+// ema.cu computes the same roundings.
 #include <cstdint>
 #include <string>
 
 #include "cuda/ops/ops.h"
 #include "cuda/runtime.h"
+#include "ref/optim.h"
 #if defined(DILEMMA_HAVE_CUDA)
 #include "cuda/ops/ema_cuda.h"
 #endif
@@ -40,12 +34,7 @@ Napi::Value Ema(const Napi::CallbackInfo& info) {
   if (!SameDevice(info, "ema", {t, s, o}, &where) || n == 0) return env.Undefined();
   const float b = static_cast<float>(1.0 - momentum);
   if (where == Where::kHost) {
-    const float *tp = t->f(), *sp = s->f();
-    float* op = o->f();
-    for (int64_t i = 0; i < n; ++i) {
-      const float step = (sp[i] - tp[i]) * b;
-      op[i] = tp[i] + step;
-    }
+    ref::Ema(t->f(), s->f(), o->f(), 0, n, b);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)

@@ -1,5 +1,5 @@
-// Launcher of the fused EMA CUDA kernel (ema.cu); argument checks and the CPU reference are in
-// ema.cc. Asynchronous on `stream`; returns the launch status.
+// Launcher of the fused EMA CUDA kernel (ema.cu); argument checks are in ema.cc, the CPU
+// reference in ref/optim.h. Asynchronous on `stream`; returns the launch status.
 #pragma once
 #include <cuda_runtime_api.h>
 

@@ -78,7 +78,7 @@ bool ColumnSumsCuda(Napi::Env env, const char* what, const float* x, int64_t row
 }
 
 bool Bias(Napi::Env env, const char* what, float* y, int64_t rows, int64_t n, const float* bias) {
-  return CheckCuda(env, matmul_epilogue_cuda(y, rows, n, bias, n, kActLinear, 0.f, Stream()), what);
+  return CheckCuda(env, matmul_epilogue_cuda(y, rows, n, bias, n, ref::kActLinear, 0.f, Stream()), what);
 }
 #endif
 

@@ -2,69 +2,22 @@
 // gpu.layerNormGrad(dy, x, gamma, dx, dGamma, dBeta, rows, d, eps): LayerNorm over the last axis
 // (docs/ops.md), biased variance. With xhat = (x - mean) * rstd and g = dy * gamma:
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), dGamma = sum_rows dy * xhat, dBeta = sum_rows dy.
-// The host device runs the CPU reference below (row statistics and sums in double, rows in
-// order, as core's kernel does); layer_norm.cu is checked against it.
+// The host device runs the CPU reference, ref/layer_norm.h (row statistics and sums in double,
+// rows in order, as core's kernel does); layer_norm.cu is checked against it.
 #include <napi.h>
 
-#include <cmath>
 #include <cstdint>
-#include <vector>
+#include <string>
 
 #include "cuda/ops/ops.h"
 #include "cuda/runtime.h"
+#include "ref/layer_norm.h"
 #if defined(DILEMMA_HAVE_CUDA)
 #include "cuda/ops/layer_norm_cuda.h"
 #endif
 
 namespace dilemma::gpu {
 namespace {
-
-void RowStats(const float* x, int64_t d, double eps, double* mean, double* rstd) {
-  double m = 0;
-  for (int64_t j = 0; j < d; ++j) m += x[j];
-  m /= static_cast<double>(d);
-  double v = 0;
-  for (int64_t j = 0; j < d; ++j) v += (x[j] - m) * (x[j] - m);
-  *mean = m;
-  *rstd = 1.0 / std::sqrt(v / static_cast<double>(d) + eps);
-}
-
-void LayerNormRef(const float* x, const float* gamma, const float* beta, float* out, int64_t rows, int64_t d,
-                  double eps) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * d;
-    double mean, rstd;
-    RowStats(xr, d, eps, &mean, &rstd);
-    for (int64_t j = 0; j < d; ++j) out[r * d + j] = static_cast<float>((xr[j] - mean) * rstd * gamma[j] + beta[j]);
-  }
-}
-
-void LayerNormGradRef(const float* dy, const float* x, const float* gamma, float* dx, float* dGamma, float* dBeta,
-                      int64_t rows, int64_t d, double eps) {
-  std::vector<double> sumG(d, 0.0), sumB(d, 0.0), xhat(d);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * d;
-    const float* dyr = dy + r * d;
-    double mean, rstd;
-    RowStats(xr, d, eps, &mean, &rstd);
-    double sg = 0, sgx = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      xhat[j] = (xr[j] - mean) * rstd;
-      const double g = static_cast<double>(dyr[j]) * gamma[j];
-      sg += g;
-      sgx += g * xhat[j];
-      sumG[j] += dyr[j] * xhat[j];
-      sumB[j] += dyr[j];
-    }
-    const double mG = sg / static_cast<double>(d), mGX = sgx / static_cast<double>(d);
-    for (int64_t j = 0; j < d; ++j)
-      dx[r * d + j] = static_cast<float>(rstd * (static_cast<double>(dyr[j]) * gamma[j] - mG - xhat[j] * mGX));
-  }
-  for (int64_t j = 0; j < d; ++j) {
-    dGamma[j] = static_cast<float>(sumG[j]);
-    dBeta[j] = static_cast<float>(sumB[j]);
-  }
-}
 
 bool Sizes(const Napi::CallbackInfo& info, size_t iRows, const char* what, int64_t* rows, int64_t* d, double* eps) {
   Napi::Env env = info.Env();
@@ -98,7 +51,7 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   if (!SameDevice(info, "gpu.layerNorm", {x, gamma, beta, out}, &where)) return env.Undefined();
   if (rows * d == 0) return env.Undefined();
   if (where == Where::kHost) {
-    LayerNormRef(x->f(), gamma->f(), beta->f(), out->f(), rows, d, eps);
+    ref::LayerNorm(x->f(), gamma->f(), beta->f(), out->f(), rows, d, eps);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
@@ -134,7 +87,7 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   if (!SameDevice(info, "gpu.layerNormGrad", {dy, x, gamma, dx, dGamma, dBeta}, &where)) return env.Undefined();
   if (d == 0) return env.Undefined();
   if (where == Where::kHost) {
-    LayerNormGradRef(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d, eps);
+    ref::LayerNormGrad(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d, eps);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)

@@ -86,15 +86,8 @@ bool Elems(Napi::Env env, std::initializer_list<int64_t> dims, const char* what,
 
 // The epilogue on host memory: the reference the CUDA kernel is compared with.
 void EpilogueHost(float* out, int64_t rows, int64_t n, const float* bias, int64_t biasLen, int act, float alpha) {
-  ParallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      float* o = out + r * n;
-      for (int64_t j = 0; j < n; ++j) {
-        const float v = bias == nullptr ? o[j] : o[j] + bias[biasLen == 1 ? 0 : j];
-        o[j] = MatMulActivate(v, act, alpha);
-      }
-    }
-  });
+  ParallelFor(rows, 64,
+              [&](int64_t r0, int64_t r1) { ref::MatMulEpilogue(out, r0, r1, n, bias, biasLen, act, alpha); });
 }
 
 // Row-major products of one run with the engine's Sgemm (cblas row-major conventions).
@@ -229,7 +222,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const bool transA = info[9].ToBoolean().Value(), transB = info[10].ToBoolean().Value();
   if (!info[13].IsNumber()) return Throw(env, "matMul: act must be a number");
   const int act = info[13].As<Napi::Number>().Int32Value();
-  if (act < kActLinear || act > kActLeakyRelu)
+  if (act < ref::kActLinear || act > ref::kActLeakyRelu)
     return Throw(env, "matMul: unknown activation code " + std::to_string(act) + " (ACT: 0..5)");
   const float alpha = static_cast<float>(info[14].IsNumber() ? info[14].As<Napi::Number>().DoubleValue() : 0.0);
   if (batchOut > 0 && (batchA == 0 || batchB == 0)) return Throw(env, "matMul: batchA and batchB must be >= 1");
@@ -284,7 +277,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     runs = PlanRuns(batchOut, ia, ib);
   }
   const float* biasPtr = bias != nullptr ? bias->f() : nullptr;
-  const bool epilogue = biasPtr != nullptr || act != kActLinear;
+  const bool epilogue = biasPtr != nullptr || act != ref::kActLinear;
 
   if (where == Where::kHost) {
     if (K == 0) std::fill(out->f(), out->f() + nOut, 0.f);  // empty sum; bias/act still apply

@@ -1,41 +1,19 @@
 // Matrix product of the `cuda` backend: pieces shared by ops/matmul.cc (N-API entry, host
-// reference, cuBLAS calls) and ops/matmul.cu (the bias + activation epilogue kernel).
+// reference, cuBLAS calls) and ops/matmul.cu (the bias + activation epilogue kernel; its
+// reference: ref/matmul_epilogue.h).
 #pragma once
-#include <cmath>
 #include <cstdint>
-
-#if defined(__CUDACC__)
-#define DILEMMA_MM_HD __host__ __device__ __forceinline__
-#else
-#define DILEMMA_MM_HD inline
-#endif
 
 #if defined(DILEMMA_HAVE_CUDA) || defined(__CUDACC__)
 #include <cuda_runtime_api.h>
 #endif
 
+#include "ref/matmul_epilogue.h"
+
 namespace dilemma::gpu {
 
-/** Activation codes of matMul (src/cuda/addon.ts ACT; the CPU engine's codes). */
-enum MatMulAct : int { kActLinear = 0, kActRelu = 1, kActRelu6 = 2, kActElu = 3, kActSigmoid = 4, kActLeakyRelu = 5 };
-
-/**
- * The activation, written as the CPU engine's (engine/matmul.cc) so both devices agree, NaN
- * included: comparisons as ternaries (a NaN stays NaN through relu6, becomes 0 through relu).
- */
-DILEMMA_MM_HD float MatMulActivate(float v, int act, float alpha) {
-  switch (act) {
-    case kActRelu: return v > 0.f ? v : 0.f;
-    case kActRelu6: {
-      const float r = v < 0.f ? 0.f : v;  // std::max(v, 0.f)
-      return 6.f < r ? 6.f : r;           // std::min(r, 6.f)
-    }
-    case kActElu: return v >= 0.f ? v : expm1f(v);
-    case kActSigmoid: return 1.f / (1.f + expf(-v));
-    case kActLeakyRelu: return v >= 0.f ? v : alpha * v;
-    default: return v;
-  }
-}
+// The activation codes and MatMulActivate (shared with the CPU engine's matMul).
+using ref::MatMulActivate;
 
 #if defined(DILEMMA_HAVE_CUDA) || defined(__CUDACC__)
 /**

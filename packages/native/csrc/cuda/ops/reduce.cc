@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "cuda/ops/ops.h"
+#include "op_codes.h"
 #include "cuda/runtime.h"
 #if defined(DILEMMA_HAVE_CUDA)
 #include "cuda/ops/reduce_cuda.h"
@@ -24,7 +25,7 @@
 namespace dilemma::gpu {
 namespace {
 
-enum ReduceOp { kSum = 0, kMean = 1, kMax = 2, kMin = 3, kProd = 4, kArgMax = 5, kArgMin = 6, kAny = 7, kAll = 8 };
+enum ReduceOp { DILEMMA_REDUCE_OPS(DILEMMA_OP_ENUMERATOR) };
 
 // x[o, j, i] is col[j * inner] with col = x + o * r * inner + i.
 void ReduceF32(int op, const float* x, void* outv, int64_t outer, int64_t r, int64_t inner) {

@@ -14,11 +14,12 @@
 
 #include "cuda/scratch.h"
 #include "cuda/ops/reduce_cuda.h"
+#include "op_codes.h"
 
 namespace dilemma::gpu {
 namespace {
 
-enum ReduceOp { kSum = 0, kMean = 1, kMax = 2, kMin = 3, kProd = 4, kArgMax = 5, kArgMin = 6, kAny = 7, kAll = 8 };
+enum ReduceOp { DILEMMA_REDUCE_OPS(DILEMMA_OP_ENUMERATOR) };
 constexpr int kF32 = 0;
 
 // ---- shuffles of the accumulator types ----
