@@ -1,6 +1,6 @@
 // From study.json to results: per data set x method x metric, each arm's mean ± std over seeds,
 // and each arm's difference to the baseline arm with a 95% Welch interval and a verdict.
-import { dataKey } from "./spec.js";
+import { dataKey, type StudySpec } from "./spec.js";
 import { mean, std, verdict, welchInterval, type Verdict } from "./stats.js";
 import type { RunEval, StudyState } from "./state.js";
 
@@ -15,6 +15,8 @@ export interface StudyResults {
   generatedAt: string;
   complete: boolean;
   budget: number;
+  /** How the budget ends a run (spec.stop). */
+  stop: StudySpec["stop"];
   seeds: number[];
   arms: Record<string, Record<string, unknown>>;
   baseline: string;
@@ -92,7 +94,7 @@ export function aggregate(state: StudyState): StudyResults {
   const loads = state.runs.flatMap((r) => r.load ?? []);
   return {
     name: spec.name, machine: state.machine, ...(loads.length ? { load: [Math.min(...loads), Math.max(...loads)] as [number, number] } : {}), generatedAt: new Date().toISOString(), complete: state.runs.every((r) => r.phase === "evaluated" || r.phase === "failed"),
-    budget: spec.budget, seeds: spec.seeds, arms: spec.arms, baseline, recipe: spec.recipe, engine: state.engine, notes: state.notes,
+    budget: spec.budget, stop: spec.stop, seeds: spec.seeds, arms: spec.arms, baseline, recipe: spec.recipe, engine: state.engine, notes: state.notes,
     calibration: state.calibration, cells,
   };
 }
@@ -162,7 +164,9 @@ export function resultsMarkdown(res: StudyResults, charts: string[], command?: s
     `# Study \`${res.name}\`${res.complete ? "" : " (incomplete: some runs are not evaluated yet)"}`,
     "",
     ...(command ? ["Command:", "", "```sh", command, "```", ""] : []),
-    `- Budget: ${res.budget} s of training steps per run (evaluation excluded), runs one at a time; engine ${res.engine ?? "?"}.`,
+    `- Budget: ${res.budget} s of training steps per run (evaluation excluded), runs one at a time; engine ${res.engine ?? "?"}. ` +
+      (res.stop === "budget" ? "A run stops at its scheduled steps or at the budget, whichever comes first."
+        : "Each run trains the steps that its configuration's calibrated pace (arms timed in alternating rounds) fits in the budget, however long load makes them take."),
     ...(res.machine ? [`- Machine: ${res.machine}${res.load ? `; 1-minute load average ${res.load[0]}–${res.load[1]} at the start and end of each run's training (above the core count: other work shared the cores)` : ""}.`] : []),
     `- Seeds: ${res.seeds.join(", ")}. Arms: ${arms}; baseline \`${res.baseline}\`.`,
     `- Recipe (every arm): \`${JSON.stringify(res.recipe)}\`.`,
