@@ -5,19 +5,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MLP, FUSED_MLP_GRAD } from "@dilemma/core";
 import { addon, isAvailable, loadError } from "../src/index.js";
+import { seededRand } from "./random.js";
 
 const available = isAvailable();
 if (!available) console.warn(`[native tests] fused kernel tests skipped: ${loadError()}`);
 
-let seed = 777;
-function rand(n: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    out[i] = ((seed / 0x7fffffff) * 2 - 1) * scale;
-  }
-  return out;
-}
+const rand = seededRand(777);
 
 /** Runs kernel `name` on `backend` and returns its outputs' values. */
 async function run(backend: string, name: string, inputs: Record<string, [Float32Array, number[]]>, attrs: tf.NamedAttrMap = {}): Promise<Float32Array[]> {

@@ -4,19 +4,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAvailable, loadError, nativeKernelImpls } from "../src/index.js";
 import { GELU_ERF, GELU_ERF_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from "@dilemma/core";
+import { seededRand } from "./random.js";
 
 const available = isAvailable();
 if (!available) console.warn(`[native tests] kernel tests skipped: ${loadError()}`);
 
-let seed = 12345;
-function rand(n: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    out[i] = ((seed / 0x7fffffff) * 2 - 1) * scale;
-  }
-  return out;
-}
+const rand = seededRand(12345);
 
 type Inputs = { shape: number[]; data: Float32Array }[];
 function inputs(...shapes: number[][]): Inputs {

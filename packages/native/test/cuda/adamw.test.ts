@@ -8,16 +8,13 @@ import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
 import { hostBuffers } from "./host_buffers.js";
 import { adamWUpdate, adamWUpdateComposite, type AdamWUpdateAttrs } from "@dilemma/core";
+import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.adamW === "function" && typeof gpu?.alloc === "function";
 if (!ready) console.warn(`[cuda tests] gpu.adamW unavailable, skipped: ${loadError() ?? "not in this addon"}`);
 
-let seed = 31337;
-function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rnd = lcg(31337);
 // signed values over six decades, with exact zeros
 const vals = (n: number, scale: number, nonNeg = false) =>
   Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : scale * 10 ** (6 * rnd() - 4) * (nonNeg || rnd() < 0.5 ? 1 : -1)));

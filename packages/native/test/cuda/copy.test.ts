@@ -7,6 +7,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
+import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.transpose === "function" && typeof gpu?.stridedCopy === "function";
@@ -14,11 +15,7 @@ if (!ready) console.warn(`[cuda tests] gpu.transpose/stridedCopy unavailable, sk
 const rt = ready ? gpu!.runtimeInfo() : null;
 const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
-let seed = 31337;
-function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rnd = lcg(31337);
 const randF = (n: number) => Float32Array.from({ length: n }, () => 2 * rnd() - 1);
 const randI = (n: number) => Int32Array.from({ length: n }, () => Math.floor(rnd() * 2 ** 31) - 2 ** 30);
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

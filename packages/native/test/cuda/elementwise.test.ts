@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { BINARY, DTYPE, UNARY, WHERE, type DTypeCode, type GpuAddon } from "../../src/cuda/addon.js";
 import { hostBuffers } from "./host_buffers.js";
+import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.binary === "function" && typeof gpu?.alloc === "function";
@@ -15,11 +16,7 @@ if (!ready) console.warn(`[cuda tests] gpu elementwise unavailable, skipped: ${l
 const rt = ready ? gpu!.runtimeInfo() : null;
 const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
-let seed = 777;
-function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rnd = lcg(777);
 const randF = (n: number, lo = -3, hi = 3) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
 const randI = (n: number, lo: number, hi: number) => Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo + 1) * rnd()));
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 0.5, 1.5, 2.5, -2.5, -0.5, 1, -1, 6, 7, -1e-30, 1e-30, 100, -100, 3e9, -3e9];

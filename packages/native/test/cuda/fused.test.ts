@@ -8,21 +8,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MLP, FUSED_MLP_GRAD } from "@dilemma/core";
 import { addon, addonLoadError as loadError } from "../../src/addon.js";
 import { hostBuffers } from "./host_buffers.js";
+import { seededRand } from "../random.js";
 
 const gpu = addon()?.gpu;
 const ready = typeof gpu?.attention === "function";
 if (!ready) console.warn(`[cuda tests] gpu.attention unavailable, skipped: ${loadError() ?? "not in this addon"}`);
 const buf = hostBuffers(() => gpu!);
 
-let seed = 99;
-function rand(n: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    out[i] = ((seed / 0x7fffffff) * 2 - 1) * scale;
-  }
-  return out;
-}
+const rand = seededRand(99);
 
 /** Core's cpu kernel `name` on plain arrays. */
 async function cpuKernel(name: string, inputs: Record<string, [Float32Array, number[]]>, attrs: tf.NamedAttrMap = {}): Promise<Float32Array[]> {

@@ -9,16 +9,13 @@ import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
 import { hostBuffers } from "./host_buffers.js";
 import { geluErf, geluErfGrad } from "@dilemma/core";
+import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.geluErf === "function" && typeof gpu?.alloc === "function";
 if (!ready) console.warn(`[cuda tests] gpu.geluErf unavailable, skipped: ${loadError() ?? "not in this addon"}`);
 
-let seed = 99;
-function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rnd = lcg(99);
 const randF = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
 
 const { put, alloc, getF: get, freeAll } = hostBuffers(() => gpu!);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
 import { hostBuffers } from "./host_buffers.js";
+import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.layerNorm === "function" && typeof gpu?.layerNormGrad === "function";
@@ -15,11 +16,7 @@ if (!ready) console.warn(`[cuda tests] gpu.layerNorm unavailable, skipped: ${loa
 const rt = ready ? gpu!.runtimeInfo() : null;
 const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
-let seed = 99;
-function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rnd = lcg(99);
 const randF = (n: number, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => offset + (2 * rnd() - 1) * scale);
 
 const { put, alloc, getF: get, freeAll, onBoth } = hostBuffers(() => gpu!);

@@ -6,6 +6,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addon, addonLoadError } from "../../src/addon.js";
 import { ACT, PRECISION, WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
+import { seededRand } from "../random.js";
 
 const gpu: GpuAddon | undefined = addon()?.gpu;
 const available = typeof gpu?.alloc === "function" && typeof gpu?.matMul === "function";
@@ -14,15 +15,7 @@ const rt = available ? gpu!.runtimeInfo() : null;
 const cudaReady = !!rt && rt.compiled && rt.devices > 0 && addon()!.info().cuda.cublas.available;
 const devices: [string, Where][] = [["host", WHERE.host], ...(cudaReady ? [["cuda", WHERE.cuda] as [string, Where]] : [])];
 
-let seed = 4242;
-function rand(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    out[i] = (seed / 0x7fffffff) * 2 - 1;
-  }
-  return out;
-}
+const rand = seededRand(4242);
 const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
 
 // Buffers of the running test, freed after it.

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
 import { hostBuffers } from "./host_buffers.js";
+import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
 const ready = typeof gpu?.softmax === "function";
@@ -13,11 +14,7 @@ if (!ready) console.warn(`[cuda tests] gpu.softmax unavailable, skipped: ${loadE
 const rt = ready ? gpu!.runtimeInfo() : null;
 const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 
-let seed = 777;
-function rnd(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-}
+const rnd = lcg(777);
 const randF = (n: number, scale: number) => Float32Array.from({ length: n }, () => (2 * rnd() - 1) * scale);
 
 const { put, alloc, freeAll, onBoth } = hostBuffers(() => gpu!);
