@@ -66,8 +66,8 @@ describe("BatchNorm1d op", () => {
           const got = tf.grads(loss(batchNorm1d))(args);
           const want = tf.grads(loss(batchNorm1dComposite))(args);
           got.forEach((g, i) => expectClose(g, want[i], 1e-4, 1e-5, `${name} grad ${i}`));
-          const k = batchNorm1dGrad(r as tf.Tensor2D, x, p.weight, ATTRS.eps);
-          const c = batchNorm1dGradComposite(r as tf.Tensor2D, x, p.weight, ATTRS.eps);
+          const k = batchNorm1dGrad(r as tf.Tensor2D, x, p.weight as tf.Tensor1D | undefined, ATTRS.eps);
+          const c = batchNorm1dGradComposite(r as tf.Tensor2D, x, p.weight as tf.Tensor1D | undefined, ATTRS.eps);
           expect(k.length).toBe(affine ? 3 : 1);
           k.forEach((g, i) => expectClose(g, c[i], 1e-4, 1e-5, `${name} grad kernel ${i}`));
         });
