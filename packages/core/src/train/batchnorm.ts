@@ -56,13 +56,7 @@ export class BatchNorm1d {
 
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
-      if (training) {
-        const [y, mean, variance] = batchNorm1d(x, this, { eps: this.eps, momentum: this.momentum });
-        this.runningMean.assign(mean);
-        this.runningVar.assign(variance);
-        tf.dispose([mean, variance]);
-        return y;
-      }
+      if (training) return batchNorm1d(x, this, { eps: this.eps, momentum: this.momentum });
       let y = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVar, this.eps)));
       if (this.weight && this.bias) y = tf.add(tf.mul(y, this.weight), this.bias);
       return y as tf.Tensor2D;

@@ -15,12 +15,16 @@ export interface BatchNorm1dAttrs {
   momentum: number;
 }
 
-/** The affine parameters (absent for `affine=False`) and the running statistics, all [C]. */
+/**
+ * The affine parameters (absent for `affine=False`) and the running statistics, all [C]. The
+ * running statistics are variables: a training-mode forward updates them in place, as torch's
+ * `batch_norm(training=True)` does.
+ */
 export interface BatchNorm1dParams {
   weight?: tf.Tensor;
   bias?: tf.Tensor;
-  runningMean: tf.Tensor;
-  runningVar: tf.Tensor;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
 }
 
 /** CPU kernel: outputs [y [B, C], runningMean' [C], runningVar' [C]]. */
@@ -59,8 +63,8 @@ function checkShapes(x: tf.Tensor, p: BatchNorm1dParams): void {
   }
 }
 
-/** Composite of tfjs ops for backends without the kernel (autodiff by tfjs): [y, runningMean', runningVar']. */
-export function batchNorm1dComposite(x: tf.Tensor2D, p: BatchNorm1dParams, a: BatchNorm1dAttrs): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] {
+/** Composite of tfjs ops for backends without the kernel (autodiff by tfjs); updates the running statistics. */
+export function batchNorm1dComposite(x: tf.Tensor2D, p: BatchNorm1dParams, a: BatchNorm1dAttrs): tf.Tensor2D {
   checkShapes(x, p);
   const n = x.shape[0], m = a.momentum;
   return tf.tidy(() => {
@@ -68,45 +72,43 @@ export function batchNorm1dComposite(x: tf.Tensor2D, p: BatchNorm1dParams, a: Ba
     let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, a.eps)));
     if (p.weight && p.bias) y = tf.add(tf.mul(y, p.weight), p.bias);
     // (no loss depends on the new statistics, so no gradient flows through them)
-    const rm = tf.add(tf.mul(p.runningMean, 1 - m), tf.mul(mean, m));
-    const rv = tf.add(tf.mul(p.runningVar, 1 - m), tf.mul(tf.mul(variance, n / (n - 1)), m));
-    return [y, rm, rv] as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+    p.runningMean.assign(tf.add(tf.mul(p.runningMean, 1 - m), tf.mul(mean, m)));
+    p.runningVar.assign(tf.add(tf.mul(p.runningVar, 1 - m), tf.mul(tf.mul(variance, n / (n - 1)), m)));
+    return y as tf.Tensor2D;
   });
 }
 
 /**
- * BatchNorm1d in training mode on float32 x `[B, C]` (B >= 2): `[y, runningMean', runningVar']`
- * (the inputs are not changed; assign the new statistics). Runs the backend's BatchNorm1d
- * kernel when registered (gradient: BatchNorm1dGrad, which recomputes the batch statistics
- * from x), else a composite of tfjs ops.
+ * BatchNorm1d in training mode on float32 x `[B, C]` (B >= 2): returns y and updates
+ * `p.runningMean` / `p.runningVar`. Runs the backend's BatchNorm1d kernel when registered
+ * (gradient: BatchNorm1dGrad, which recomputes the batch statistics from x), else a composite
+ * of tfjs ops.
  */
-export function batchNorm1d(x: tf.Tensor2D, p: BatchNorm1dParams, a: BatchNorm1dAttrs): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] {
+export function batchNorm1d(x: tf.Tensor2D, p: BatchNorm1dParams, a: BatchNorm1dAttrs): tf.Tensor2D {
   if (!hasKernel(BATCH_NORM_1D)) return batchNorm1dComposite(x, p, a);
   checkShapes(x, p);
   const attrs = { eps: a.eps, momentum: a.momentum };
-  const run = (xx: tf.Tensor, weight?: tf.Tensor, bias?: tf.Tensor) => {
+  const run = (xx: tf.Tensor, weight?: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D => {
     const inputs: Record<string, tf.Tensor> = { x: xx, runningMean: p.runningMean, runningVar: p.runningVar };
     if (weight && bias) Object.assign(inputs, { weight, bias });
-    return tf.engine().runKernel(BATCH_NORM_1D, inputs, attrs) as unknown as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+    const [y, rm, rv] = tf.engine().runKernel(BATCH_NORM_1D, inputs, attrs) as unknown as tf.Tensor[];
+    p.runningMean.assign(rm);
+    p.runningVar.assign(rv);
+    tf.dispose([rm, rv]);
+    return y as tf.Tensor2D;
   };
   if (!tf.engine().isTapeOn()) return run(x, p.weight, p.bias);
-  // Under a tape: only y is differentiated; the new statistics leave the custom gradient's scope kept.
-  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  // Under a tape: one custom-gradient node saving x and weight only.
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [xx, weight, bias] = args.slice(0, -1) as tf.Tensor[];
-    const [y, rm, rv] = run(xx, weight, bias);
-    stats = [tf.keep(rm), tf.keep(rv)];
     save(weight ? [xx, weight] : [xx]);
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        return batchNorm1dGrad(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor1D | undefined, a.eps);
-      },
+      value: run(xx, weight, bias),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => batchNorm1dGrad(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor1D | undefined, a.eps),
     };
   });
-  const y = (p.weight && p.bias ? f(x, p.weight, p.bias) : f(x)) as tf.Tensor2D;
-  return [y, stats![0], stats![1]];
+  return (p.weight && p.bias ? f(x, p.weight, p.bias) : f(x)) as tf.Tensor2D;
 }
 
 registerCpuKernel(BATCH_NORM_1D, batchNorm1dCpu as unknown as tf.KernelFunc);
