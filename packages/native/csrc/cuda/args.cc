@@ -58,13 +58,12 @@ int DimsArg(const Napi::CallbackInfo& info, size_t i, int64_t* out, const char* 
   return static_cast<int>(n);
 }
 
-Buf* BufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsNumber()) {
+Buf* BufValue(Napi::Env env, const Napi::Value& v, size_t i, size_t minBytes, const char* what) {
+  if (!v.IsNumber()) {
     Throw(env, std::string(what) + ": argument " + std::to_string(i) + " must be a buffer id");
     return nullptr;
   }
-  const int64_t id = info[i].As<Napi::Number>().Int64Value();
+  const int64_t id = v.As<Napi::Number>().Int64Value();
   Buf* b = FindBuf(id);
   if (b == nullptr) {
     Throw(env, std::string(what) + ": argument " + std::to_string(i) + " (buffer id " + std::to_string(id) +
@@ -77,6 +76,10 @@ Buf* BufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const cha
     return nullptr;
   }
   return b;
+}
+
+Buf* BufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what) {
+  return BufValue(info.Env(), info[i], i, minBytes, what);  // info[i]: undefined past the end
 }
 
 Buf* OptBufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what) {

@@ -31,6 +31,8 @@ int DimsArg(const Napi::CallbackInfo& info, size_t i, int64_t* out, const char* 
 Buf* BufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what);
 /** Like BufArg, but 0 / null / undefined give nullptr without an error. */
 Buf* OptBufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what);
+/** BufArg for a buffer id that is not an argument itself (an array element); errors name it argument `i`. */
+Buf* BufValue(Napi::Env env, const Napi::Value& v, size_t i, size_t minBytes, const char* what);
 /**
  * True when every non-null buffer is on the same device; otherwise throws a JS error naming
  * `what` and returns false. `*where` receives that device.

@@ -466,16 +466,6 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// runtime.h resolves buffer ids only from call arguments (BufArg), so addN's ids, which come
-// in an array, are resolved by calling this helper with each id as its argument 0.
-thread_local Buf* t_lookedUp = nullptr;
-thread_local size_t t_lookupBytes = 0;
-
-Napi::Value LookupHelper(const Napi::CallbackInfo& info) {
-  t_lookedUp = BufArg(info, 0, t_lookupBytes, "addN input");
-  return info.Env().Undefined();
-}
-
 // addN(out, inputs[], n)
 Napi::Value AddN(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -491,13 +481,12 @@ Napi::Value AddN(const Napi::CallbackInfo& info) {
   if (count == 0) return Throw(env, "addN: needs at least one input");
   std::vector<Buf*> ins(count);
   Where where = out->where;
-  Napi::Function lookup = Napi::Function::New(env, LookupHelper, "addNLookup");
   for (uint32_t k = 0; k < count; ++k) {
-    t_lookedUp = nullptr;
-    t_lookupBytes = bytes;
-    lookup.Call({arr.Get(k)});
-    if (env.IsExceptionPending() || t_lookedUp == nullptr) return env.Undefined();
-    ins[k] = t_lookedUp;
+    const Napi::Value id = arr.Get(k);
+    if (env.IsExceptionPending()) return env.Undefined();
+    // (errors read "addN input: argument 0 ..." whichever input k it is: addN's messages)
+    ins[k] = BufValue(env, id, 0, bytes, "addN input");
+    if (ins[k] == nullptr) return env.Undefined();
     Where w;
     if (!SameDevice(info, "addN", {out, ins[k]}, &w)) return env.Undefined();
   }
