@@ -6,6 +6,29 @@
 namespace dilemma::gpu {
 namespace {
 
+// BufValue with errors naming "<what> <name>" (name may be nullptr): the label is built only on
+// an error, so BufArgs costs no string per call.
+Buf* NamedBuf(Napi::Env env, const Napi::Value& v, size_t i, size_t minBytes, const char* what, const char* name) {
+  auto label = [&] { return name == nullptr ? std::string(what) : std::string(what) + " " + name; };
+  if (!v.IsNumber()) {
+    Throw(env, label() + ": argument " + std::to_string(i) + " must be a buffer id");
+    return nullptr;
+  }
+  const int64_t id = v.As<Napi::Number>().Int64Value();
+  Buf* b = FindBuf(id);
+  if (b == nullptr) {
+    Throw(env, label() + ": argument " + std::to_string(i) + " (buffer id " + std::to_string(id) +
+                   ") is not a live buffer");
+    return nullptr;
+  }
+  if (b->bytes < minBytes) {
+    Throw(env, label() + ": buffer argument " + std::to_string(i) + " has " + std::to_string(b->bytes) +
+                   " bytes, the kernel needs " + std::to_string(minBytes));
+    return nullptr;
+  }
+  return b;
+}
+
 bool DifferentDevices(Napi::Env env, const char* what) {
   Throw(env, std::string(what) + ": buffers are on different devices (host and cuda); copy them to one device first");
   return false;
@@ -58,28 +81,31 @@ int DimsArg(const Napi::CallbackInfo& info, size_t i, int64_t* out, const char* 
   return static_cast<int>(n);
 }
 
+bool CheckCount(const Napi::CallbackInfo& info, size_t n, const char* what) {
+  if (info.Length() < n) {
+    Throw(info.Env(), std::string(what) + ": expected " + std::to_string(n) + " arguments, got " +
+                          std::to_string(info.Length()));
+    return false;
+  }
+  return true;
+}
+
+int64_t CountArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  const int64_t n = IntArg(info, i);
+  if (info.Env().IsExceptionPending()) return -1;
+  if (n < 0) {
+    Throw(info.Env(), std::string(what) + ": element count " + std::to_string(n) + " is negative");
+    return -1;
+  }
+  return n;
+}
+
 Buf* BufValue(Napi::Env env, const Napi::Value& v, size_t i, size_t minBytes, const char* what) {
-  if (!v.IsNumber()) {
-    Throw(env, std::string(what) + ": argument " + std::to_string(i) + " must be a buffer id");
-    return nullptr;
-  }
-  const int64_t id = v.As<Napi::Number>().Int64Value();
-  Buf* b = FindBuf(id);
-  if (b == nullptr) {
-    Throw(env, std::string(what) + ": argument " + std::to_string(i) + " (buffer id " + std::to_string(id) +
-                   ") is not a live buffer");
-    return nullptr;
-  }
-  if (b->bytes < minBytes) {
-    Throw(env, std::string(what) + ": buffer argument " + std::to_string(i) + " has " + std::to_string(b->bytes) +
-                   " bytes, the kernel needs " + std::to_string(minBytes));
-    return nullptr;
-  }
-  return b;
+  return NamedBuf(env, v, i, minBytes, what, nullptr);
 }
 
 Buf* BufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what) {
-  return BufValue(info.Env(), info[i], i, minBytes, what);  // info[i]: undefined past the end
+  return NamedBuf(info.Env(), info[i], i, minBytes, what, nullptr);  // info[i]: undefined past the end
 }
 
 Buf* OptBufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what) {
@@ -100,6 +126,17 @@ bool SameDevice(const Napi::CallbackInfo& info, const char* what, std::initializ
     }
   }
   if (first) *where = Where::kHost;
+  return true;
+}
+
+bool BufArgs(const Napi::CallbackInfo& info, const char* what, std::initializer_list<BufSpec> specs, Where* where) {
+  for (const BufSpec& s : specs) {
+    *s.out = NamedBuf(info.Env(), info[s.arg], s.arg, static_cast<size_t>(s.elems) * 4, what, s.name);
+    if (*s.out == nullptr) return false;
+  }
+  *where = specs.size() > 0 ? (*specs.begin()->out)->where : Where::kHost;
+  for (const BufSpec& s : specs)
+    if ((*s.out)->where != *where) return DifferentDevices(info.Env(), what);
   return true;
 }
 
