@@ -1,8 +1,8 @@
 // Checkpoints: a directory per step, complete (every file fsynced, renamed into place as a whole)
-// before checkpoints/latest.json points to it; the last N are kept.
+// before checkpoints/latest.json points to it; the last N are kept. Runs use them through Run (run.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { NamedTensors, RngState, SSLMethod } from "@dilemma/core";
+import type { RngState, SSLMethod } from "@dilemma/core";
 import { fsyncDir, readJson, writeFileSynced, writeJsonAtomic } from "./atomic.js";
 import { disposeAll, loadWeights, saveWeights } from "./weights.js";
 
@@ -18,6 +18,9 @@ export interface CheckpointState {
 }
 
 export interface Latest { step: number; dir: string }
+
+/** A checkpoint found for loading: its run, its directory and its step. */
+export interface CheckpointRef { runDir: string; ckptDir: string; step: number }
 
 const STEP_DIR = /^step-(\d{6,})$/;
 
@@ -79,7 +82,7 @@ export function listCheckpoints(root: string): Latest[] {
  * checkpoint directory. Falls back to the newest complete checkpoint when latest.json is
  * missing or points to a directory that is gone.
  */
-export function resolveCheckpoint(target: string): { runDir: string; ckptDir: string; step: number } {
+export function resolveCheckpoint(target: string): CheckpointRef {
   const abs = path.resolve(target);
   if (!fs.existsSync(abs)) throw new Error(`${target} does not exist; pass a run directory (runs/<name>) or a checkpoint directory`);
   if (fs.existsSync(path.join(abs, "state.json")) && fs.existsSync(path.join(abs, "model.json"))) {
@@ -123,9 +126,4 @@ export function loadCheckpoint(ckptDir: string, method: SSLMethod, withOptimizer
     }
   }
   return state;
-}
-
-/** Loads only the weights of a checkpoint (caller disposes). */
-export function loadCheckpointWeights(ckptDir: string): NamedTensors {
-  return loadWeights(path.join(ckptDir, "model.json")).tensors;
 }

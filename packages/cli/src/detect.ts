@@ -9,7 +9,7 @@ import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import { sampleDilemma } from "@dilemma/core";
 import { NORMALIZE } from "./data/index.js";
 import { listImages, loadImage, samplesToTensor } from "./images.js";
-import { openRun } from "./load-run.js";
+import { openRun } from "./run.js";
 
 /** Options of {@link detect}. */
 export interface DetectOptions {

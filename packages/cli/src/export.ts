@@ -5,10 +5,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { encodeSafetensors, type NamedTensors, type ViTConfig } from "@dilemma/core";
 import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
-import { resolveCheckpoint } from "./checkpoint.js";
 import { NORMALIZE } from "./data/index.js";
 import { InputError } from "./errors.js";
-import { openRun } from "./load-run.js";
+import { Run } from "./run.js";
 import { saveWeights } from "./weights.js";
 
 /** config.json of an export. */
@@ -65,8 +64,10 @@ export function checkExportDestination(runDir: string, outDir: string): void {
 
 /** Writes `outDir/model.json` + `weights.bin`, `model.safetensors` and `config.json`; returns the config written. */
 export async function exportRun(target: string, outDir: string): Promise<ExportConfig> {
-  checkExportDestination(resolveCheckpoint(target).runDir, outDir);
-  const run = openRun(target);
+  const source = Run.open(target);
+  const ckpt = source.checkpoint();
+  checkExportDestination(source.dir, outDir);
+  const run = source.restore(ckpt);
   try {
     const weights: NamedTensors = { ...run.method.encoder.getWeights("") };
     for (const [name, t] of Object.entries(run.method.getWeights())) if (name.startsWith("dilemma_head.")) weights[name] = t;

@@ -1,8 +1,8 @@
 // `dilemma-cli eval`: kNN, linear probe and detection on held-out images of a trained run.
 import { NORMALIZE, openDataset, readEvalSample, type Split } from "./data/index.js";
 import { detectionEval, knnEval, labelled, probeEval } from "./evaluate.js";
-import { openRun } from "./load-run.js";
 import { evalSettingsOf } from "./run-dir.js";
+import { openRun } from "./run.js";
 
 /** Options of {@link evaluate}. */
 export interface EvalOptions {

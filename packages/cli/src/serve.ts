@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import sendStream from "send";
-import { readJson } from "./atomic.js";
 import { VIEW_DEFAULTS } from "./defaults.js";
+import { Run } from "./run.js";
 import { expandStudyDirs } from "./study/state.js";
 
 /** Options of {@link serve}. */
@@ -57,7 +57,7 @@ export function viewerDist(): string {
 export function discoverRuns(root = "runs"): string[] {
   if (!fs.existsSync(root)) return [];
   return fs.readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, "config.json")))
+    .filter((e) => e.isDirectory() && Run.exists(path.join(root, e.name)))
     .map((e) => path.join(root, e.name)).sort();
 }
 
@@ -171,7 +171,7 @@ export async function serve(o: ServeOptions = {}): Promise<Server> {
   const staticDir = fs.realpathSync(o.staticDir ?? viewerDist());
   // A study directory (dilemma-cli study) stands for all of its runs.
   const dirs = expandStudyDirs(o.runs ?? discoverRuns());
-  for (const d of dirs) if (!fs.existsSync(path.join(d, "config.json"))) throw new Error(`${d} is not a run directory (no config.json)`);
+  for (const d of dirs) if (!Run.exists(d)) throw new Error(`${d} is not a run directory (no config.json)`);
   const runs = assignIds(dirs);
   const byId = new Map(runs.map((r) => [r.id, r.dir]));
   const host = o.host ?? VIEW_DEFAULTS.host;
@@ -187,8 +187,10 @@ export async function serve(o: ServeOptions = {}): Promise<Server> {
       const raw = (req.url ?? "/").split("?")[0].split("#")[0];
       if (url.pathname === "/api/runs") {
         const list = runs.map(({ id, dir }) => {
-          const read = (f: string) => { try { return readJson(path.join(dir, f)); } catch { return null; } };
-          return { id, name: path.basename(dir), config: read("config.json"), status: read("status.json") };
+          const run = new Run(dir);
+          // A run being written may have no status yet, or a file the viewer cannot use: null.
+          const read = <T>(f: () => T) => { try { return f(); } catch { return null; } };
+          return { id, name: path.basename(dir), config: read(() => run.config()), status: read(() => run.status()) };
         });
         return reply(res, 200, JSON.stringify(list), "application/json");
       }

@@ -1,23 +1,18 @@
 // The training loop: a run directory per docs/run-format.md, periodic checkpoints and kNN
 // evaluation, exact resume, a clean stop on SIGINT and a clear stop on a non-finite loss.
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { createMethod, defaultMethodConfig, VIT_PRESETS, type MethodConfig, type MethodName, type RngState, type SSLMethod } from "@dilemma/core";
+import { defaultMethodConfig, VIT_PRESETS, type MethodName, type RngState, type SSLMethod } from "@dilemma/core";
 import { NORMALIZE, checkAugment, openDataset, readEvalSample, recipeAugment, Loader, type Augment, type Batch, type Dataset } from "./data/index.js";
 import { selectEngine } from "./engine.js";
 import { DEFAULT_ENGINE, DEFAULT_EVAL, DEFAULT_MODEL_OVERRIDES, TRAIN_DEFAULTS as D, defaultCkptEvery, defaultEvalEvery, defaultWarmup, type EngineName, type Precision } from "./defaults.js";
-import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { InputError, TrainError } from "./errors.js";
-import { lockRun } from "./run-lock.js";
 import { detectionEval, knnEval, labelled } from "./evaluate.js";
 import { initFromSafetensors } from "./init.js";
 import { Progress } from "./progress.js";
-import {
-  appendMetrics, evalSettingsOf, readConfig, readMetrics, truncateMetrics, writeConfig, writeSamples, writeStatus,
-  type EvalLine, type RunConfig,
-} from "./run-dir.js";
+import { evalSettingsOf, type EvalLine, type RunConfig } from "./run-dir.js";
+import { methodForRun, Run, type CheckpointRef, type CheckpointState } from "./run.js";
 
 /** Options of {@link train}; every field has a default (`npx dilemma-cli train` uses them all). */
 export interface TrainOptions {
@@ -130,23 +125,6 @@ function runName(method: string, dataSpec: string): string {
   return `${t}-${method}-${ds}`;
 }
 
-function methodConfigOf(c: RunConfig): MethodConfig {
-  const { preset: _p, ...vit } = c.model;
-  const partial: Partial<MethodConfig> & { vit: MethodConfig["vit"] } = {
-    method: c.method, vit, tokenDrop: c.dilemma.tokenDrop, dilemmaProb: c.dilemma.dilemmaProb,
-    dilemmaWeight: c.dilemma.dilemmaWeight, seed: c.seed,
-    optim: { lr: c.optim.lr, weightDecay: c.optim.weightDecay, warmupSteps: c.optim.warmupSteps, totalSteps: c.optim.steps },
-  };
-  if (c.heads.headHidden > 0) partial.headHidden = c.heads.headHidden;
-  if (c.heads.headOut > 0) partial.headOut = c.heads.headOut;
-  return defaultMethodConfig(partial);
-}
-
-/** Builds the method of a run's config.json (weights freshly initialised). */
-export function methodForRun(c: RunConfig): SSLMethod {
-  return createMethod(methodConfigOf(c));
-}
-
 function resolveVit(o: TrainOptions): RunConfig["model"] {
   const presets = VIT_PRESETS;
   const name = o.model ?? D.model;
@@ -175,13 +153,11 @@ function viewsToTensors(b: Batch, batchSize: number, nanify: boolean): tf.Tensor
   });
 }
 
-/** Where a resumed run continues: its latest checkpoint. */
-interface ResumePoint { ckptDir: string; step: number }
 type NewRun = { vit: RunConfig["model"]; method: MethodName; spec: string };
 
 /** A run being trained: what resolveRun opened, and the state the loop advances and checkpoints save. */
 interface Session {
-  o: TrainOptions; dir: string; config: RunConfig; engine: string; progress: Progress; t0: number;
+  o: TrainOptions; run: Run; config: RunConfig; engine: string; progress: Progress; t0: number;
   ds: Dataset; loader: Loader; method: SSLMethod;
   step: number; epoch: number; rng: RngState; lastSaved: number;
   /** Seconds spent in training steps, carried across resumes in the checkpoint (the budget clock). */
@@ -205,21 +181,11 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
   // Bad settings fail before anything is written.
   const newRun: NewRun | undefined = o.resume ? undefined : { vit: resolveVit(o), method: o.method ?? D.method, spec: o.data ?? D.data };
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError("give --steps or --epochs, not both");
-  let runDir: string;
-  let fresh = false;
-  if (o.resume) {
-    // A run directory (its latest checkpoint) or one of its checkpoint directories.
-    const target = path.resolve(o.resume);
-    runDir = fs.existsSync(path.join(target, "config.json")) ? target : resolveCheckpoint(o.resume).runDir;
-  } else {
-    runDir = path.resolve(o.out ?? path.join("runs", runName(newRun!.method, newRun!.spec)));
-    fresh = !fs.existsSync(runDir);
-    fs.mkdirSync(runDir, { recursive: true });
-  }
-  // One writer per run: a second train on the same --out or --resume fails here.
-  const release = lockRun(runDir);
+  // One writer per run: a second train on the same --out or --resume fails here. --resume takes
+  // a run directory (its latest checkpoint) or one of its checkpoint directories.
+  const run = o.resume ? Run.open(o.resume).lock() : Run.create(o.out ?? path.join("runs", runName(newRun!.method, newRun!.spec)));
   try {
-    const { config, from, ds, loader } = await resolveRun(o, runDir, engine.name, newRun, progress);
+    const { config, from, ds, loader } = await resolveRun(o, run, engine.name, newRun, progress);
     const start = from?.step ?? 0;
     let s: Session | undefined;
     let method: SSLMethod | undefined;
@@ -227,17 +193,17 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
     try {
       method = methodForRun(config);
       s = {
-        o, dir: runDir, config, engine: engine.name, progress, t0, ds, loader, method,
+        o, run, config, engine: engine.name, progress, t0, ds, loader, method,
         step: start, epoch: 0, rng: { seed: config.seed, counter: 0 }, trainTime: 0, lastSaved: start,
       };
       await begin(s, from);
       const evaluate = await evaluator(s);
       const stop: Stop = { requested: false };
-      if (o.handleSigint) removeHandlers = stopOnSignals(s, stop, release);
+      if (o.handleSigint) removeHandlers = stopOnSignals(s, stop);
       const end = await loop(s, evaluate, stop);
       return await finish(s, evaluate, end, stop);
     } catch (e) {
-      throw failure(runDir, config, engine.name, s?.lastSaved ?? start, e);
+      throw run.failed(e, { step: s?.lastSaved ?? start, totalSteps: config.optim.steps, engine: engine.name });
     } finally {
       removeHandlers?.();
       method?.dispose();
@@ -245,14 +211,7 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
       await ds.close?.();
     }
   } finally {
-    release();
-    if (fresh) {
-      try {
-        fs.rmdirSync(runDir); // only when still empty: a failure before config.json was written
-      } catch {
-        // not empty: the run exists
-      }
-    }
+    run.close();
   }
 }
 
@@ -260,13 +219,12 @@ export async function train(o: TrainOptions = {}): Promise<RunSummary> {
  * The run's config (read, and amended by --lr, on resume; built whole for a new run), its data
  * set and its loader. Writes nothing but a --lr change.
  */
-async function resolveRun(o: TrainOptions, runDir: string, engine: string, newRun: NewRun | undefined, progress: Progress):
-  Promise<{ config: RunConfig; from?: ResumePoint; ds: Dataset; loader: Loader }> {
-  const from = o.resume ? resumePoint(o.resume) : undefined;
-  const resumed = o.resume ? resumedConfig(o, runDir, from?.step ?? 0, progress) : undefined;
-  if (!resumed && fs.existsSync(path.join(runDir, "config.json"))) {
-    throw new InputError(`${runDir} already holds a run; continue it with --resume ${runDir}, or pick another --out`);
-  }
+async function resolveRun(o: TrainOptions, run: Run, engine: string, newRun: NewRun | undefined, progress: Progress):
+  Promise<{ config: RunConfig; from?: CheckpointRef; ds: Dataset; loader: Loader }> {
+  // A run killed before its first checkpoint has none: initialisation and data depend only on
+  // the seed, so starting it again from step 0 is an exact continuation.
+  const from = o.resume ? run.checkpointOrNull() ?? undefined : undefined;
+  const resumed = o.resume ? resumedConfig(o, run, from?.step ?? 0, progress) : undefined;
   const vit = resumed?.model ?? newRun!.vit;
   const method = resumed?.method ?? newRun!.method;
   const spec = resumed?.data.spec ?? newRun!.spec;
@@ -279,7 +237,7 @@ async function resolveRun(o: TrainOptions, runDir: string, engine: string, newRu
     // Runs written before augmentation was configurable (no config.augment) used the recipe's.
     const augment = resumed ? resumed.augment : newAugment(o, recipe, ds);
     const loader = new Loader(ds, { split: "train", batchSize: B, imageSize: vit.imgSize, recipe, augment, seed, startStep: from?.step ?? 0, workers: o.workers, dropLast: true, shuffle: true });
-    const config = resumed ?? newRunConfig(o, runDir, engine, newRun!, ds, augment!, loader.stepsPerEpoch);
+    const config = resumed ?? newRunConfig(o, run.dir, engine, newRun!, ds, augment!, loader.stepsPerEpoch);
     return { config, from, ds, loader };
   } catch (e) {
     await ds.close?.();
@@ -287,23 +245,14 @@ async function resolveRun(o: TrainOptions, runDir: string, engine: string, newRu
   }
 }
 
-function resumePoint(resume: string): ResumePoint | undefined {
-  const target = path.resolve(resume);
-  // Killed before its first checkpoint: initialisation and data depend only on the seed, so
-  // starting again from step 0 is an exact continuation.
-  if (fs.existsSync(path.join(target, "config.json")) && !resolveCheckpointOrNull(target)) return undefined;
-  const r = resolveCheckpoint(resume);
-  return { ckptDir: r.ckptDir, step: r.step };
-}
-
 /** A resumed run's config.json, with a new peak --lr recorded and the run-time intervals applied. */
-function resumedConfig(o: TrainOptions, runDir: string, step: number, progress: Progress): RunConfig {
-  const config = readConfig(runDir);
+function resumedConfig(o: TrainOptions, run: Run, step: number, progress: Progress): RunConfig {
+  const config = run.config();
   if (o.lr !== undefined && o.lr !== config.optim.lr) {
     // A new peak rate from the checkpoint on (the schedule's shape stays), kept in the run.
     config.optim.lrChanges = [...(config.optim.lrChanges ?? []), { step, from: config.optim.lr, to: o.lr, time: new Date().toISOString() }];
     config.optim.lr = o.lr;
-    writeConfig(runDir, config);
+    run.writeConfig(config);
     progress.log(`learning rate ${config.optim.lrChanges.at(-1)!.from} -> ${o.lr} from step ${step} (recorded in config.json)`);
   }
   // The run's eval settings hold for its whole life (runs written before they were stored get
@@ -357,27 +306,25 @@ function newRunConfig(o: TrainOptions, runDir: string, engine: string, { vit, me
 }
 
 /** A new run writes its files (after --init); a resumed one loads its checkpoint and drops the metrics past it. */
-async function begin(s: Session, from: ResumePoint | undefined): Promise<void> {
-  const { o, dir, config, progress } = s;
+async function begin(s: Session, from: CheckpointRef | undefined): Promise<void> {
+  const { o, run, config, progress } = s;
   if (!o.resume) {
     if (o.init !== undefined) {
       const init = initFromSafetensors(s.method, o.init);
       config.init = { file: path.resolve(o.init), tensors: init.tensors };
       progress.log(`init: ${init.message}`);
     }
-    writeConfig(dir, config);
-    await writeSamples(dir, s.ds, 16, config.eval!.seed);
-    fs.writeFileSync(path.join(dir, "metrics.jsonl"), "");
+    await run.start(config, s.ds);
   } else if (from) {
-    const st = loadCheckpoint(from.ckptDir, s.method, true);
+    const st = run.loadCheckpoint(from, s.method, true);
     s.rng.counter = st.rng.counter;
     s.epoch = st.epoch;
     s.trainTime = typeof st.extra.trainTime === "number" ? st.extra.trainTime : 0;
-    truncateMetrics(dir, from.step);
-    progress.log(`resuming ${dir} at step ${from.step}/${config.optim.steps}`);
+    run.truncateMetrics(from.step);
+    progress.log(`resuming ${run.dir} at step ${from.step}/${config.optim.steps}`);
   } else {
-    truncateMetrics(dir, 0);
-    progress.log(`${dir} has no checkpoint yet: starting it again from step 0`);
+    run.truncateMetrics(0);
+    progress.log(`${run.dir} has no checkpoint yet: starting it again from step 0`);
   }
 }
 
@@ -399,13 +346,13 @@ async function evaluator(s: Session): Promise<(step: number) => EvalLine> {
       if (Number.isFinite(d.balancedAccuracy)) line.detBalAcc = d.balancedAccuracy;
       if (Number.isFinite(d.auroc)) line.detAuroc = d.auroc;
     }
-    appendMetrics(s.dir, line);
+    s.run.appendMetrics(line);
     return line;
   };
 }
 
 function checkpoint(s: Session, step: number) {
-  return saveCheckpoint(s.dir, s.method, {
+  return s.run.saveCheckpoint(s.method, {
     step, epoch: s.epoch, rng: { ...s.rng }, dataCursor: { step }, extra: { method: s.config.method, trainTime: s.trainTime },
   } satisfies CheckpointState, s.config.keepCheckpoints);
 }
@@ -414,17 +361,17 @@ function checkpoint(s: Session, step: number) {
  * SIGINT (Ctrl-C) and SIGTERM (kill, timeout, Docker, schedulers): the first finishes the step
  * and stops; a second quits at once. Returns the function that removes the handlers.
  */
-function stopOnSignals(s: Session, stop: Stop, release: () => void): () => void {
+function stopOnSignals(s: Session, stop: Stop): () => void {
   const onSignal = (sig: "SIGINT" | "SIGTERM") => {
     if (stop.signal) {
       // A second signal: leave now, the last checkpoint stays; status.json must not say "running".
       try {
-        writeStatus(s.dir, { state: "stopped", step: s.lastSaved, totalSteps: s.config.optim.steps, engine: s.engine,
-          message: `quit by a second ${sig} without saving; continue from step ${s.lastSaved} with dilemma-cli train --resume ${s.dir}` });
+        s.run.setStatus({ state: "stopped", step: s.lastSaved, totalSteps: s.config.optim.steps, engine: s.engine,
+          message: `quit by a second ${sig} without saving; continue from step ${s.lastSaved} with dilemma-cli train --resume ${s.run.dir}` });
       } catch {
         // leaving anyway; resume reads the checkpoints, not the status
       }
-      release();
+      s.run.close();
       process.exit(128 + os.constants.signals[sig]);
     }
     stop.requested = true;
@@ -442,12 +389,12 @@ interface LoopEnd { losses: RunSummary["losses"]; lastEval?: EvalLine; budgetSpe
 
 /** Steps until the schedule ends, the time budget is spent or a stop is requested. */
 async function loop(s: Session, evaluate: (step: number) => EvalLine, stop: Stop): Promise<LoopEnd> {
-  const { o, dir, config, engine, progress, method, loader } = s;
+  const { o, run, config, engine, progress, method, loader } = s;
   const total = config.optim.steps;
   const B = config.optim.batch;
-  writeStatus(dir, { state: "running", step: s.step, totalSteps: total, engine });
+  run.setStatus({ state: "running", step: s.step, totalSteps: total, engine });
   const losses: RunSummary["losses"] = [];
-  let lastEval: EvalLine | undefined = [...readMetrics(dir)].reverse().find((m): m is EvalLine => m.kind === "eval");
+  let lastEval: EvalLine | undefined = [...run.metrics()].reverse().find((m): m is EvalLine => m.kind === "eval");
   let ema = 0;
   const budget = config.timeBudget;
   let budgetSpent = budget !== undefined && s.trainTime >= budget;
@@ -470,9 +417,9 @@ async function loop(s: Session, evaluate: (step: number) => EvalLine, stop: Stop
     if (![res.loss, res.sslLoss, res.dilemmaLoss].every(Number.isFinite)) {
       const msg = `loss became ${res.loss} at step ${s.step + 1} (ssl ${res.sslLoss}, detection ${res.dilemmaLoss}, lr ${res.lr.toExponential(2)}); ` +
         `training stopped. The last good checkpoint is step ${s.lastSaved}${s.lastSaved === 0 ? " (none saved yet)" : ""}. ` +
-        `Continue with a lower peak learning rate (now ${config.optim.lr}): dilemma-cli train --resume ${dir} --lr ${config.optim.lr / 2} ` +
+        `Continue with a lower peak learning rate (now ${config.optim.lr}): dilemma-cli train --resume ${run.dir} --lr ${config.optim.lr / 2} ` +
         `(recorded in config.json), or start a new run with a lower --lr or a longer --warmup.`;
-      writeStatus(dir, { state: "failed", step: s.lastSaved, totalSteps: total, message: msg, engine });
+      run.setStatus({ state: "failed", step: s.lastSaved, totalSteps: total, message: msg, engine });
       throw new TrainError(msg);
     }
     const step = ++s.step;
@@ -481,19 +428,19 @@ async function loop(s: Session, evaluate: (step: number) => EvalLine, stop: Stop
     s.epoch = Math.floor(step / config.stepsPerEpoch);
     ema = ema === 0 ? dt : 0.9 * ema + 0.1 * dt;
     losses.push({ step, loss: res.loss });
-    appendMetrics(dir, {
+    run.appendMetrics({
       kind: "train", step, epoch: s.epoch, time: (Date.now() - s.t0) / 1000, lr: res.lr, loss: res.loss, sslLoss: res.sslLoss,
       dilemmaLoss: res.dilemmaLoss, trainTime: s.trainTime, ...(res.detection ? detectionFields(res.detection) : {}), imgPerSec: B / dt,
     });
     if (step % config.evalEvery === 0 && step < total && !budgetSpent) {
       lastEval = evaluate(step);
-      writeStatus(dir, { state: "running", step, totalSteps: total, engine });
+      run.setStatus({ state: "running", step, totalSteps: total, engine });
       progress.log(`step ${step}: kNN ${fmtPct(lastEval.knnAcc)}  ${fmtDetection(lastEval)}`);
     }
     if (step % config.ckptEvery === 0 && step < total && !budgetSpent) {
       await checkpoint(s, step);
       s.lastSaved = step;
-      writeStatus(dir, { state: "running", step, totalSteps: total, engine });
+      run.setStatus({ state: "running", step, totalSteps: total, engine });
     }
     if (o.stopAfter !== undefined && step >= o.stopAfter) stop.requested = true;
     progress.update({ step, totalSteps: total, epoch: s.epoch, imgPerSec: B / ema, loss: res.loss, sslLoss: res.sslLoss, dilemmaLoss: res.dilemmaLoss, detBalAcc: res.detection?.balancedAccuracy, knnAcc: lastEval?.knnAcc }, ema * (total - step));
@@ -504,46 +451,20 @@ async function loop(s: Session, evaluate: (step: number) => EvalLine, stop: Stop
 
 /** The last checkpoint and evaluation, status.json, and the summary. */
 async function finish(s: Session, evaluate: (step: number) => EvalLine, end: LoopEnd, stop: Stop): Promise<RunSummary> {
-  const { dir, step, engine } = s;
+  const { run, step, engine } = s;
   const total = s.config.optim.steps;
   const finished = step >= total || end.budgetSpent;
   if (s.lastSaved !== step) await checkpoint(s, step);
   const lastEval = finished && end.lastEval?.step !== step ? evaluate(step) : end.lastEval;
   const budgetSpent = end.budgetSpent && step < total;
-  writeStatus(dir, finished
+  run.setStatus(finished
     ? { state: "done", step, totalSteps: total, engine, ...(budgetSpent ? { message: `time budget of ${s.config.timeBudget} s spent at step ${step} of ${total}` } : {}) }
-    : { state: "stopped", step, totalSteps: total, engine, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${dir}` });
+    : { state: "stopped", step, totalSteps: total, engine, message: `stopped at step ${step}; continue with dilemma-cli train --resume ${run.dir}` });
   return {
-    runDir: dir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - s.t0) / 1000, engine, losses: end.losses,
+    runDir: run.dir, state: finished ? "done" : "stopped", step, totalSteps: total, seconds: (Date.now() - s.t0) / 1000, engine, losses: end.losses,
     knnAcc: lastEval?.knnAcc, detAcc: lastEval?.detAcc, detChance: lastEval?.detChance, detBalAcc: lastEval?.detBalAcc, detAuroc: lastEval?.detAuroc,
     trainTime: s.trainTime, budgetSpent, ...(stop.signal && !finished ? { signal: stop.signal } : {}),
   };
-}
-
-/** What train() throws for `e`: a full disk said plainly; status.json "failed" for any failure not already reported. */
-function failure(runDir: string, config: RunConfig, engine: string, lastSaved: number, e: unknown): Error {
-  let err = e as Error;
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOSPC" || code === "EDQUOT") {
-    err = new TrainError(`no space left on the disk of ${runDir} (${err.message}); training stopped. The last complete checkpoint is step ${lastSaved}` +
-      `${lastSaved === 0 ? " (none saved yet)" : ""}. Free some space, then continue with: dilemma-cli train --resume ${runDir}`);
-  }
-  if (!(e instanceof TrainError) && fs.existsSync(path.join(runDir, "config.json"))) {
-    try {
-      writeStatus(runDir, { state: "failed", step: lastSaved, totalSteps: config.optim.steps, engine, message: err.message });
-    } catch {
-      // the disk may be full: the error thrown still says what happened
-    }
-  }
-  return err;
-}
-
-function resolveCheckpointOrNull(runDir: string): ReturnType<typeof resolveCheckpoint> | null {
-  try {
-    return resolveCheckpoint(runDir);
-  } catch {
-    return null;
-  }
 }
 
 /** A train line's detection fields from core's per-step metrics (non-finite ones left out). */

@@ -6,7 +6,7 @@ import { DetectionHead, ViT } from "@dilemma/core";
 import sharp from "sharp";
 import { detect } from "../src/detect.js";
 import { exportRun } from "../src/export.js";
-import { openRun } from "../src/load-run.js";
+import { openRun } from "../src/run.js";
 import { loadWeights } from "../src/weights.js";
 import { train } from "../src/train.js";
 import { tmpDir, TINY } from "./helpers.js";

@@ -9,9 +9,8 @@ import { decodeSafetensors } from "@dilemma/core";
 import { main } from "../src/cli.js";
 import { exportRun } from "../src/export.js";
 import { initFromSafetensors } from "../src/init.js";
-import { openRun } from "../src/load-run.js";
-import { readConfig } from "../src/run-dir.js";
-import { methodForRun, train } from "../src/train.js";
+import { methodForRun, openRun, Run } from "../src/run.js";
+import { train } from "../src/train.js";
 import { loadWeights } from "../src/weights.js";
 import { tmpDir, TINY } from "./helpers.js";
 
@@ -38,7 +37,7 @@ describe("safetensors export and train --init", () => {
 
     // A fresh method (another seed) initialised from the file computes the trained run's features.
     const src = openRun(run.runDir);
-    const fresh = methodForRun({ ...readConfig(run.runDir), seed: 77 });
+    const fresh = methodForRun({ ...new Run(run.runDir).config(), seed: 77 });
     const x = tf.randomNormal([2, 3, 16, 16], 0, 1, "float32", 9) as tf.Tensor4D;
     expect(values(fresh.features(x))).not.toEqual(values(src.method.features(x)));
     const r = initFromSafetensors(fresh, file);
@@ -61,7 +60,7 @@ describe("safetensors export and train --init", () => {
     stderr.mockRestore();
     expect(code).toBe(0);
     expect(progress).toMatch(/init: .*model\.safetensors: encoder/);
-    expect(readConfig(path.join(root, "b")).init).toEqual({ file, tensors: Object.keys(st).length });
+    expect(new Run(path.join(root, "b")).config().init).toEqual({ file, tensors: Object.keys(st).length });
   });
 
   it("bad --init input exits 2 naming the problem, before a run directory is made", async () => {

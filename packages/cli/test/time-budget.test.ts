@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { resolveCheckpoint } from "../src/checkpoint.js";
 import { extractFeatures, labelled } from "../src/evaluate.js";
 import { NORMALIZE, openDataset, readEvalSample } from "../src/data/index.js";
-import { openRun } from "../src/load-run.js";
+import { openRun } from "../src/run.js";
 import { occludedFeatures, occlusionEval } from "../src/occlusion.js";
 import { train } from "../src/train.js";
 import { readJsonl, tmpDir, TINY } from "./helpers.js";

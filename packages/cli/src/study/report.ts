@@ -1,7 +1,7 @@
 // Writes a study's results: results.json, results.md and the PNG charts.
 import * as path from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../atomic.js";
-import { readMetrics } from "../run-dir.js";
+import { Run } from "../run.js";
 import { aggregate, resultsMarkdown, type StudyResults } from "./aggregate.js";
 import { ARM_COLORS, barChartSvg, lineChartSvg, svgToPng, type LineSeries } from "./charts.js";
 import type { StudyState } from "./state.js";
@@ -50,7 +50,7 @@ export function studyCharts(dir: string, state: StudyState, res: StudyResults): 
   for (const c of res.cells) {
     const series: LineSeries[] = [];
     for (const r of c.runs) {
-      const pts = readMetrics(path.join(dir, r.dir)).flatMap((m): [number, number][] =>
+      const pts = new Run(path.join(dir, r.dir)).metrics().flatMap((m): [number, number][] =>
         m.kind === "eval" && typeof m.trainTime === "number" && typeof m.knnAcc === "number" ? [[m.trainTime, m.knnAcc]] : []);
       if (pts.length) series.push({ label: `${r.arm} seed ${r.seed}`, color: armColor(r.arm), points: pts });
     }

@@ -7,10 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { NORMALIZE, openDataset, readEvalSample } from "../data/index.js";
 import { labelled } from "../evaluate.js";
-import { openRun } from "../load-run.js";
 import { occlusionEval } from "../occlusion.js";
 import { evaluate } from "../run-eval.js";
-import { readMetrics, readStatus, type TrainLine } from "../run-dir.js";
+import type { TrainLine } from "../run-dir.js";
+import { openRun, Run } from "../run.js";
 import { train, TrainError, type RunSummary, type TrainOptions } from "../train.js";
 import { writeReport } from "./report.js";
 import { budgetSteps, expandMatrix, trainOptionsFor, type MatrixRun, type StudySpec } from "./spec.js";
@@ -75,7 +75,7 @@ async function defaultCalibrate(spec: StudySpec, run: MatrixRun, dir: string, o:
     ...trainOptionsFor(spec, run), engine: o.engine, precision: o.precision, out: dir, steps, warmup: 1, quiet: true,
     knnBank: 0, knnQueries: 0, evalEvery: steps + 1, ckptEvery: steps + 1, keepCheckpoints: 1,
   });
-  return stepSeconds(readMetrics(dir).filter((m): m is TrainLine => m.kind === "train"), CALIBRATION_WARM);
+  return stepSeconds(new Run(dir).metrics().filter((m): m is TrainLine => m.kind === "train"), CALIBRATION_WARM);
 }
 
 /** The study's evaluation of one run: kNN, probe, detection AUROC (train's eval) and occlusion. */
@@ -99,7 +99,7 @@ export async function evaluateStudyRun(runDir: string, spec: StudySpec, _o: Runn
     run.method.dispose();
     await ds.close?.();
   }
-  const last = [...readMetrics(runDir)].reverse().find((m) => typeof m.trainTime === "number");
+  const last = [...new Run(runDir).metrics()].reverse().find((m) => typeof m.trainTime === "number");
   return {
     step: r.step, trainTime: last?.trainTime ?? 0, split: r.split, numTrain: r.numTrain, numTest: r.numTest,
     knnAcc: r.knnAcc, linearProbeAcc: r.linearProbeAcc, detAcc: r.detection?.accuracy,
@@ -141,12 +141,12 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
       if (rec.phase !== "trained") {
         const cal = await calibration(spec, rec, dir, o, deps, state, log);
         rec.steps = cal.steps;
-        const status = fs.existsSync(path.join(runDir, "config.json")) ? readStatus(runDir) : null;
+        const status = Run.exists(runDir) ? new Run(runDir).status() : null;
         let summary: RunSummary | undefined;
         const loadBefore = os.loadavg()[0];
         if (status?.state === "done") {
           log(`${tag}: already trained`);
-        } else if (status || fs.existsSync(path.join(runDir, "config.json"))) {
+        } else if (status || Run.exists(runDir)) {
           // Killed mid-run: train continues it from its latest checkpoint (or from step 0).
           rec.resumed = (rec.resumed ?? 0) + 1;
           rec.phase = "training";
@@ -174,7 +174,7 @@ export async function runStudy(spec: StudySpec, o: RunnerOptions, deps: StudyDep
           rec.load = [round2(loadBefore), round2(os.loadavg()[0])];
           trainedNow++;
         }
-        const st = readStatus(runDir);
+        const st = new Run(runDir).status();
         rec.stepsDone = st?.step;
         rec.budgetSpent = summary ? summary.budgetSpent : (st?.step ?? 0) < (st?.totalSteps ?? 0);
         rec.phase = "trained";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { evalIndices, openDataset, readEvalSample, type Dataset, type Split } from "../../src/data/index.js";
-import { writeSamples } from "../../src/run-dir.js";
+import { writeSamples } from "../../src/run.js";
 
 const root = mkdtempSync(join(tmpdir(), "dilemma-evalsample-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

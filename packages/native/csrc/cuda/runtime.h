@@ -1,15 +1,10 @@
-// Device runtime of the `cuda` tfjs backend (contract: docs/cuda-engine.md).
-//
-// Tensors live in buffers named by integer ids (JS numbers; 0 = none). A buffer is on one of
-// two devices: kCuda (device memory from a caching allocator, work queued on one stream) or
-// kHost (plain host memory, kernels run their CPU reference). The host device is what CI
-// tests the whole backend on (no GPU there); the device check compares the two on a GPU.
+// The device runtime of the `cuda` tfjs backend as its ops see it (contract: docs/cuda-engine.md):
+// buffers (cuda/buffers.h), argument parsing (cuda/args.h), and below the matMul precision and,
+// with CUDA, the one stream and error checks. runtime.cc holds the runtime's own N-API functions
+// (init, alloc, transfers, events, memory); cuda/allocator.h the memory behind the buffers.
 #pragma once
-#include <napi.h>
-
-#include <cstddef>
-#include <cstdint>
-#include <string>
+#include "cuda/args.h"
+#include "cuda/buffers.h"
 
 #if defined(DILEMMA_HAVE_CUDA)
 #include <cuda_runtime_api.h>
@@ -17,47 +12,8 @@
 
 namespace dilemma::gpu {
 
-enum class Where : int { kHost = 0, kCuda = 1 };
-
-/** Element types as stored: bool is int32 0/1 (so every element is 4 bytes). */
-enum DType : int { kF32 = 0, kI32 = 1, kBool = 2 };
-
-struct Buf {
-  void* ptr = nullptr;  // nullptr when bytes == 0
-  size_t bytes = 0;
-  Where where = Where::kHost;
-  float* f() const { return static_cast<float*>(ptr); }
-  int32_t* i() const { return static_cast<int32_t*>(ptr); }
-};
-
-/**
- * Buffer id argument `i` with at least `minBytes` bytes. On a bad id / too small a buffer it
- * throws a JS error naming `what` and returns nullptr (the caller returns at once).
- */
-Buf* BufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what);
-/** Like BufArg, but 0 / null / undefined give nullptr without an error. */
-Buf* OptBufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const char* what);
-
-/**
- * True when every non-null buffer is on the same device; otherwise throws a JS error naming
- * `what` and returns false. `*where` receives that device.
- */
-bool SameDevice(const Napi::CallbackInfo& info, const char* what, std::initializer_list<const Buf*> bufs,
-                Where* where);
-
-/** int64 / double / bool / number[] arguments (number[] -> up to kMaxDims entries). */
-constexpr int kMaxDims = 8;
-int64_t IntArg(const Napi::CallbackInfo& info, size_t i);
-double NumArg(const Napi::CallbackInfo& info, size_t i);
-bool BoolArg(const Napi::CallbackInfo& info, size_t i);
-/** Reads a number[] of length <= kMaxDims into out[]; returns its length, or -1 after throwing. */
-int DimsArg(const Napi::CallbackInfo& info, size_t i, int64_t* out, const char* what);
-
 /** Matrix-product precision set by setMatmulPrecision: 0 fp32, 1 tf32, 2 bf16 (src/cuda/addon.ts PRECISION). */
 int MatmulPrecision();
-
-/** Throws a JS Error with `msg`; returns undefined for `return Throw(...)`. */
-Napi::Value Throw(Napi::Env env, const std::string& msg);
 
 #if defined(DILEMMA_HAVE_CUDA)
 /** The backend's one stream (created by init()). Every kernel launch goes on it. */

@@ -90,12 +90,10 @@ Napi::Value Run(const Napi::CallbackInfo& info, const char* what, size_t iSrc, s
     Extent(rank, shape, ds, dstOff, &dLo, &dHi);
     if (sLo < 0 || dLo < 0) return Throw(env, name + ": offsets and strides reach before the buffer start");
   }
-  const Buf* src = BufArg(info, iSrc, sizeof(uint32_t) * (sHi + 1), (name + " src").c_str());
-  if (!src) return env.Undefined();
-  const Buf* dst = BufArg(info, iDst, sizeof(uint32_t) * (dHi + 1), (name + " dst").c_str());
-  if (!dst) return env.Undefined();
+  Buf *src, *dst;
   Where where;
-  if (!SameDevice(info, what, {src, dst}, &where)) return env.Undefined();
+  if (!BufArgs(info, what, {{&src, iSrc, "src", sHi + 1}, {&dst, iDst, "dst", dHi + 1}}, &where))
+    return env.Undefined();
   if (size == 0) return env.Undefined();
   const Plan p = Merge(rank, shape, ss, ds);
   const uint32_t* s = static_cast<const uint32_t*>(src->ptr) + srcOff;

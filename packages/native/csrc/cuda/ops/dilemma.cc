@@ -52,8 +52,6 @@ bool SizeArgs(const Napi::CallbackInfo& info, size_t first, const char* fn, int6
   return true;
 }
 
-size_t Bytes(int64_t a, int64_t b, int64_t c = 1) { return static_cast<size_t>(a * b * c) * 4; }
-
 #if defined(DILEMMA_HAVE_CUDA)
 // Device error words, [0] for DilemmaEmbed, [1] for DilemmaEmbedGrad (codes of dilemma_cuda.h:
 // 1 = index out of [0, L), 2 = realPos repeats within a row). Allocated once, on the device that
@@ -79,18 +77,14 @@ Napi::Value Embed(const Napi::CallbackInfo& info) {
   const char* fn = "dilemmaEmbed";
   int64_t B, L, K, D;
   if (!SizeArgs(info, 4, fn, &B, &L, &K, &D)) return env.Undefined();
-  Buf* tokens = BufArg(info, 0, Bytes(B, L, D), "dilemmaEmbed tokens [B,L,D]");
-  if (tokens == nullptr) return env.Undefined();
-  Buf* pos = BufArg(info, 1, Bytes(L, D), "dilemmaEmbed pos [L,D]");
-  if (pos == nullptr) return env.Undefined();
-  Buf* realPos = BufArg(info, 2, Bytes(B, K), "dilemmaEmbed realPos [B,K]");
-  if (realPos == nullptr) return env.Undefined();
-  Buf* inputPos = BufArg(info, 3, Bytes(B, K), "dilemmaEmbed inputPos [B,K]");
-  if (inputPos == nullptr) return env.Undefined();
-  Buf* out = BufArg(info, 8, Bytes(B, K, D), "dilemmaEmbed out [B,K,D]");
-  if (out == nullptr) return env.Undefined();
+  Buf *tokens, *pos, *realPos, *inputPos, *out;
   Where where;
-  if (!SameDevice(info, fn, {tokens, pos, realPos, inputPos, out}, &where)) return env.Undefined();
+  if (!BufArgs(info, fn,
+               {{&tokens, 0, "tokens [B,L,D]", B * L * D}, {&pos, 1, "pos [L,D]", L * D},
+                {&realPos, 2, "realPos [B,K]", B * K}, {&inputPos, 3, "inputPos [B,K]", B * K},
+                {&out, 8, "out [B,K,D]", B * K * D}},
+               &where))
+    return env.Undefined();
   if (where == Where::kHost) {
     const std::string err =
         embed_fwd_cpu(tokens->f(), pos->f(), realPos->i(), inputPos->i(), B, L, K, D, out->f());
@@ -116,18 +110,14 @@ Napi::Value EmbedGrad(const Napi::CallbackInfo& info) {
   const char* fn = "dilemmaEmbedGrad";
   int64_t B, L, K, D;
   if (!SizeArgs(info, 3, fn, &B, &L, &K, &D)) return env.Undefined();
-  Buf* dy = BufArg(info, 0, Bytes(B, K, D), "dilemmaEmbedGrad dy [B,K,D]");
-  if (dy == nullptr) return env.Undefined();
-  Buf* realPos = BufArg(info, 1, Bytes(B, K), "dilemmaEmbedGrad realPos [B,K]");
-  if (realPos == nullptr) return env.Undefined();
-  Buf* inputPos = BufArg(info, 2, Bytes(B, K), "dilemmaEmbedGrad inputPos [B,K]");
-  if (inputPos == nullptr) return env.Undefined();
-  Buf* dTokens = BufArg(info, 7, Bytes(B, L, D), "dilemmaEmbedGrad dTokens [B,L,D]");
-  if (dTokens == nullptr) return env.Undefined();
-  Buf* dPos = BufArg(info, 8, Bytes(L, D), "dilemmaEmbedGrad dPos [L,D]");
-  if (dPos == nullptr) return env.Undefined();
+  Buf *dy, *realPos, *inputPos, *dTokens, *dPos;
   Where where;
-  if (!SameDevice(info, fn, {dy, realPos, inputPos, dTokens, dPos}, &where)) return env.Undefined();
+  if (!BufArgs(info, fn,
+               {{&dy, 0, "dy [B,K,D]", B * K * D}, {&realPos, 1, "realPos [B,K]", B * K},
+                {&inputPos, 2, "inputPos [B,K]", B * K}, {&dTokens, 7, "dTokens [B,L,D]", B * L * D},
+                {&dPos, 8, "dPos [L,D]", L * D}},
+               &where))
+    return env.Undefined();
   if (where == Where::kHost) {
     const std::string err = embed_bwd_cpu(dy->f(), realPos->i(), inputPos->i(), B, L, K, D, dTokens->f(), dPos->f());
     if (!err.empty()) return Throw(env, err);

@@ -208,15 +208,6 @@ void SelectRef(const int32_t* cond, const uint32_t* a, const uint32_t* b, uint32
 }
 
 // ---- argument helpers ----
-bool CheckCount(const Napi::CallbackInfo& info, size_t n, const char* what) {
-  if (info.Length() < n) {
-    Throw(info.Env(), std::string(what) + ": expected " + std::to_string(n) + " arguments, got " +
-                          std::to_string(info.Length()));
-    return false;
-  }
-  return true;
-}
-
 bool CheckDType(Napi::Env env, int64_t dt, const char* what) {
   if (dt < kF32 || dt > kBool) {
     Throw(env, std::string(what) + ": unknown dtype code " + std::to_string(dt));
@@ -225,21 +216,10 @@ bool CheckDType(Napi::Env env, int64_t dt, const char* what) {
   return true;
 }
 
-// n (an element count) as bytes, or -1 after throwing when negative / not a number.
-int64_t CountArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  const int64_t n = IntArg(info, i);
-  if (info.Env().IsExceptionPending()) return -1;
-  if (n < 0) {
-    Throw(info.Env(), std::string(what) + ": element count " + std::to_string(n) + " is negative");
-    return -1;
-  }
-  return n;
-}
-
 // Reads the broadcast space: shape (argument si) and `k` stride arrays (arguments si+1..si+k),
-// all of one rank, non-negative. need[j] = bytes operand j spans. false after throwing.
+// all of one rank, non-negative. need[j] = elements operand j spans. false after throwing.
 bool BroadcastArgs(const Napi::CallbackInfo& info, size_t si, int k, const char* what, int* rank, int64_t* shape,
-                   int64_t (*strides)[kMaxDims], int64_t* n, size_t* need) {
+                   int64_t (*strides)[kMaxDims], int64_t* n, int64_t* need) {
   const int r = DimsArg(info, si, shape, what);
   if (r < 0) return false;
   *n = 1;
@@ -266,7 +246,7 @@ bool BroadcastArgs(const Napi::CallbackInfo& info, size_t si, int k, const char*
       }
       if (shape[d] > 0) last += (shape[d] - 1) * strides[j][d];
     }
-    need[j] = *n == 0 ? 0 : static_cast<size_t>(last + 1) * 4;
+    need[j] = *n == 0 ? 0 : last + 1;
   }
   *rank = r;
   return true;
@@ -341,13 +321,9 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   if (n < 0) return env.Undefined();
   const int64_t from = IntArg(info, 3), to = IntArg(info, 4);
   if (env.IsExceptionPending() || !CheckDType(env, from, "cast") || !CheckDType(env, to, "cast")) return env.Undefined();
-  const size_t bytes = static_cast<size_t>(n) * 4;
-  Buf* x = BufArg(info, 0, bytes, "cast x");
-  if (!x) return env.Undefined();
-  Buf* out = BufArg(info, 1, bytes, "cast out");
-  if (!out) return env.Undefined();
+  Buf *x, *out;
   Where where;
-  if (!SameDevice(info, "cast", {x, out}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "cast", {{&x, 0, "x", n}, {&out, 1, "out", n}}, &where) || n == 0) return env.Undefined();
   if (where == Where::kHost) {
     for (int64_t i = 0; i < n; ++i) {
       if (from == kF32) {
@@ -381,13 +357,9 @@ Napi::Value UnaryFn(const Napi::CallbackInfo& info) {
   if (n < 0) return env.Undefined();
   const double alpha = NumArg(info, 4);
   if (env.IsExceptionPending()) return env.Undefined();
-  const size_t bytes = static_cast<size_t>(n) * 4;
-  Buf* x = BufArg(info, 1, bytes, "unary x");
-  if (!x) return env.Undefined();
-  Buf* out = BufArg(info, 2, bytes, "unary out");
-  if (!out) return env.Undefined();
+  Buf *x, *out;
   Where where;
-  if (!SameDevice(info, "unary", {x, out}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "unary", {{&x, 1, "x", n}, {&out, 2, "out", n}}, &where) || n == 0) return env.Undefined();
   if (where == Where::kHost) {
     if (op == kLogicalNot) {
       for (int64_t i = 0; i < n; ++i) out->i()[i] = x->i()[i] == 0 ? 1 : 0;
@@ -412,17 +384,12 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
   if (!KnownBinary(static_cast<int>(op))) return Throw(env, "binary: unknown op code " + std::to_string(op));
   if (!CheckDType(env, dt, "binary")) return env.Undefined();
   int rank;
-  int64_t shape[kMaxDims], strides[3][kMaxDims], n;
-  size_t need[2];
+  int64_t shape[kMaxDims], strides[3][kMaxDims], n, need[2];
   if (!BroadcastArgs(info, 4, 2, "binary", &rank, shape, strides, &n, need)) return env.Undefined();
-  Buf* a = BufArg(info, 1, need[0], "binary a");
-  if (!a) return env.Undefined();
-  Buf* b = BufArg(info, 2, need[1], "binary b");
-  if (!b) return env.Undefined();
-  Buf* out = BufArg(info, 3, static_cast<size_t>(n) * 4, "binary out");
-  if (!out) return env.Undefined();
+  Buf *a, *b, *out;
   Where where;
-  if (!SameDevice(info, "binary", {a, b, out}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "binary", {{&a, 1, "a", need[0]}, {&b, 2, "b", need[1]}, {&out, 3, "out", n}}, &where) || n == 0)
+    return env.Undefined();
   // int32 and bool operands are both int32 in memory
   const int inDtype = dt == kF32 ? kF32 : kI32;
   if (where == Where::kHost) {
@@ -441,19 +408,14 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckCount(info, 8, "select")) return env.Undefined();
   int rank;
-  int64_t shape[kMaxDims], strides[3][kMaxDims], n;
-  size_t need[3];
+  int64_t shape[kMaxDims], strides[3][kMaxDims], n, need[3];
   if (!BroadcastArgs(info, 4, 3, "select", &rank, shape, strides, &n, need)) return env.Undefined();
-  Buf* c = BufArg(info, 0, need[0], "select cond");
-  if (!c) return env.Undefined();
-  Buf* a = BufArg(info, 1, need[1], "select a");
-  if (!a) return env.Undefined();
-  Buf* b = BufArg(info, 2, need[2], "select b");
-  if (!b) return env.Undefined();
-  Buf* out = BufArg(info, 3, static_cast<size_t>(n) * 4, "select out");
-  if (!out) return env.Undefined();
+  Buf *c, *a, *b, *out;
   Where where;
-  if (!SameDevice(info, "select", {c, a, b, out}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "select",
+               {{&c, 0, "cond", need[0]}, {&a, 1, "a", need[1]}, {&b, 2, "b", need[2]}, {&out, 3, "out", n}}, &where) ||
+      n == 0)
+    return env.Undefined();
   if (where == Where::kHost) {
     SelectRef(c->i(), static_cast<const uint32_t*>(a->ptr), static_cast<const uint32_t*>(b->ptr),
               static_cast<uint32_t*>(out->ptr), rank, shape, strides[0], strides[1], strides[2]);
@@ -464,16 +426,6 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   CheckCuda(env, SelectCuda(c->i(), a->ptr, b->ptr, out->ptr, n, m, Stream()), "select");
 #endif
   return env.Undefined();
-}
-
-// runtime.h resolves buffer ids only from call arguments (BufArg), so addN's ids, which come
-// in an array, are resolved by calling this helper with each id as its argument 0.
-thread_local Buf* t_lookedUp = nullptr;
-thread_local size_t t_lookupBytes = 0;
-
-Napi::Value LookupHelper(const Napi::CallbackInfo& info) {
-  t_lookedUp = BufArg(info, 0, t_lookupBytes, "addN input");
-  return info.Env().Undefined();
 }
 
 // addN(out, inputs[], n)
@@ -491,13 +443,12 @@ Napi::Value AddN(const Napi::CallbackInfo& info) {
   if (count == 0) return Throw(env, "addN: needs at least one input");
   std::vector<Buf*> ins(count);
   Where where = out->where;
-  Napi::Function lookup = Napi::Function::New(env, LookupHelper, "addNLookup");
   for (uint32_t k = 0; k < count; ++k) {
-    t_lookedUp = nullptr;
-    t_lookupBytes = bytes;
-    lookup.Call({arr.Get(k)});
-    if (env.IsExceptionPending() || t_lookedUp == nullptr) return env.Undefined();
-    ins[k] = t_lookedUp;
+    const Napi::Value id = arr.Get(k);
+    if (env.IsExceptionPending()) return env.Undefined();
+    // (errors read "addN input: argument 0 ..." whichever input k it is: addN's messages)
+    ins[k] = BufValue(env, id, 0, bytes, "addN input");
+    if (ins[k] == nullptr) return env.Undefined();
     Where w;
     if (!SameDevice(info, "addN", {out, ins[k]}, &w)) return env.Undefined();
   }

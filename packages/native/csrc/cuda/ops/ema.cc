@@ -18,20 +18,15 @@ namespace {
 // ema(target, source, out, n, momentum)
 Napi::Value Ema(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 5) return Throw(env, "ema: expected 5 arguments, got " + std::to_string(info.Length()));
+  if (!CheckCount(info, 5, "ema")) return env.Undefined();
   const int64_t n = IntArg(info, 3);
   const double momentum = NumArg(info, 4);
   if (env.IsExceptionPending()) return env.Undefined();
   if (n < 0) return Throw(env, "ema: element count " + std::to_string(n) + " is negative");
-  const size_t bytes = static_cast<size_t>(n) * 4;
-  Buf* t = BufArg(info, 0, bytes, "ema target");
-  if (t == nullptr) return env.Undefined();
-  Buf* s = BufArg(info, 1, bytes, "ema source");
-  if (s == nullptr) return env.Undefined();
-  Buf* o = BufArg(info, 2, bytes, "ema out");
-  if (o == nullptr) return env.Undefined();
+  Buf *t, *s, *o;
   Where where;
-  if (!SameDevice(info, "ema", {t, s, o}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "ema", {{&t, 0, "target", n}, {&s, 1, "source", n}, {&o, 2, "out", n}}, &where) || n == 0)
+    return env.Undefined();
   const float b = static_cast<float>(1.0 - momentum);
   if (where == Where::kHost) {
     ref::Ema(t->f(), s->f(), o->f(), 0, n, b);

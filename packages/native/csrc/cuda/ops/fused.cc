@@ -7,8 +7,10 @@
 // fused.cu, column sums with the reduce kernel; temporaries in a DeviceScratch.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "cuda/ops/ops.h"
@@ -43,16 +45,14 @@ bool Sizes(const Napi::CallbackInfo& info, size_t i, int n, const char* what, in
   return true;
 }
 
-// Buffer arguments [first, first + n) with the given element counts, all on one device.
-bool Bufs(const Napi::CallbackInfo& info, const char* what, const char* const* names, const int64_t* counts, int n,
-          Buf** out, Where* where) {
-  for (int k = 0; k < n; ++k) {
-    const std::string label = std::string(what) + " " + names[k];
-    out[k] = BufArg(info, k, static_cast<size_t>(counts[k]) * 4, label.c_str());
-    if (out[k] == nullptr) return false;
-  }
-  for (int k = 0; k < n; ++k) {
-    if (!SameDevice(info, what, {out[0], out[k]}, where)) return false;
+// Outputs are written while the inputs (and other outputs) are still read: each needs a buffer of its own.
+bool DistinctOutputs(Napi::Env env, const char* what, std::initializer_list<const Buf*> ins,
+                     std::initializer_list<const Buf*> outs) {
+  for (auto o = outs.begin(); o != outs.end(); ++o) {
+    if (std::find(ins.begin(), ins.end(), *o) != ins.end() || std::find(o + 1, outs.end(), *o) != outs.end()) {
+      Throw(env, std::string(what) + ": outputs must be distinct buffers, not inputs");
+      return false;
+    }
   }
   return true;
 }
@@ -90,27 +90,28 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   if (!Sizes(info, 9, 4, what, s)) return env.Undefined();
   const int64_t B = s[0], N = s[1], D = s[2], H = s[3], R = B * N;
   if (D % H != 0) return Throw(env, std::string(what) + ": H must divide D");
-  static const char* const names[] = {"x", "qkvW", "qkvB", "projW", "projB", "out", "qkv", "probs", "ctx"};
-  const int64_t counts[] = {R * D, 3 * D * D, 3 * D, D * D, D, R * D, R * 3 * D, B * H * N * N, R * D};
-  Buf* b[9];
+  Buf *x, *qkvW, *qkvB, *projW, *projB, *out, *qkv, *probs, *ctx;
   Where where;
-  if (!Bufs(info, what, names, counts, 9, b, &where)) return env.Undefined();
-  for (int k = 5; k < 9; ++k)
-    for (int j = 0; j < 9; ++j)
-      if (j != k && b[j] == b[k]) return Throw(env, std::string(what) + ": outputs must be distinct buffers, not inputs");
+  if (!BufArgs(info, what,
+               {{&x, 0, "x", R * D}, {&qkvW, 1, "qkvW", 3 * D * D}, {&qkvB, 2, "qkvB", 3 * D},
+                {&projW, 3, "projW", D * D}, {&projB, 4, "projB", D}, {&out, 5, "out", R * D},
+                {&qkv, 6, "qkv", R * 3 * D}, {&probs, 7, "probs", B * H * N * N}, {&ctx, 8, "ctx", R * D}},
+               &where) ||
+      !DistinctOutputs(env, what, {x, qkvW, qkvB, projW, projB}, {out, qkv, probs, ctx}))
+    return env.Undefined();
   if (where == Where::kHost) {
-    AttentionForward(b[0]->f(), b[1]->f(), b[2]->f(), b[3]->f(), b[4]->f(), b[5]->f(), b[6]->f(), b[7]->f(), b[8]->f(),
+    AttentionForward(x->f(), qkvW->f(), qkvB->f(), projW->f(), projB->f(), out->f(), qkv->f(), probs->f(), ctx->f(),
                      B, N, D, H);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
   const float scale = 1.f / std::sqrt(static_cast<float>(D / H));
-  if (!GemmCuda(env, what, false, true, R, 3 * D, D, b[0]->f(), b[1]->f(), b[6]->f()) ||
-      !Bias(env, what, b[6]->f(), R, 3 * D, b[2]->f()) ||
-      !CheckCuda(env, attention_fwd_cuda(b[6]->f(), b[7]->f(), b[8]->f(), B, N, D, H, scale, Stream()), what) ||
-      !GemmCuda(env, what, false, true, R, D, D, b[8]->f(), b[3]->f(), b[5]->f()))
+  if (!GemmCuda(env, what, false, true, R, 3 * D, D, x->f(), qkvW->f(), qkv->f()) ||
+      !Bias(env, what, qkv->f(), R, 3 * D, qkvB->f()) ||
+      !CheckCuda(env, attention_fwd_cuda(qkv->f(), probs->f(), ctx->f(), B, N, D, H, scale, Stream()), what) ||
+      !GemmCuda(env, what, false, true, R, D, D, ctx->f(), projW->f(), out->f()))
     return env.Undefined();
-  Bias(env, what, b[5]->f(), R, D, b[4]->f());
+  Bias(env, what, out->f(), R, D, projB->f());
   return env.Undefined();
 #else
   return Throw(env, std::string(what) + ": cuda buffers, but the addon was built without CUDA");
@@ -125,17 +126,19 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
   if (!Sizes(info, 12, 4, what, s)) return env.Undefined();
   const int64_t B = s[0], N = s[1], D = s[2], H = s[3], R = B * N;
   if (D % H != 0) return Throw(env, std::string(what) + ": H must divide D");
-  static const char* const names[] = {"dy", "x", "qkvW", "projW", "qkv", "probs", "ctx", "dx", "dQkvW", "dQkvB", "dProjW", "dProjB"};
-  const int64_t counts[] = {R * D, R * D, 3 * D * D, D * D, R * 3 * D, B * H * N * N, R * D, R * D, 3 * D * D, 3 * D, D * D, D};
-  Buf* b[12];
+  Buf *dy, *x, *qkvW, *projW, *qkv, *probs, *ctx, *dx, *dQkvW, *dQkvB, *dProjW, *dProjB;
   Where where;
-  if (!Bufs(info, what, names, counts, 12, b, &where)) return env.Undefined();
-  for (int k = 7; k < 12; ++k)
-    for (int j = 0; j < 12; ++j)
-      if (j != k && b[j] == b[k]) return Throw(env, std::string(what) + ": outputs must be distinct buffers, not inputs");
+  if (!BufArgs(info, what,
+               {{&dy, 0, "dy", R * D}, {&x, 1, "x", R * D}, {&qkvW, 2, "qkvW", 3 * D * D}, {&projW, 3, "projW", D * D},
+                {&qkv, 4, "qkv", R * 3 * D}, {&probs, 5, "probs", B * H * N * N}, {&ctx, 6, "ctx", R * D},
+                {&dx, 7, "dx", R * D}, {&dQkvW, 8, "dQkvW", 3 * D * D}, {&dQkvB, 9, "dQkvB", 3 * D},
+                {&dProjW, 10, "dProjW", D * D}, {&dProjB, 11, "dProjB", D}},
+               &where) ||
+      !DistinctOutputs(env, what, {dy, x, qkvW, projW, qkv, probs, ctx}, {dx, dQkvW, dQkvB, dProjW, dProjB}))
+    return env.Undefined();
   if (where == Where::kHost) {
-    AttentionBackward(b[0]->f(), b[1]->f(), b[2]->f(), b[3]->f(), b[4]->f(), b[5]->f(), b[6]->f(), b[7]->f(), b[8]->f(),
-                      b[9]->f(), b[10]->f(), b[11]->f(), B, N, D, H);
+    AttentionBackward(dy->f(), x->f(), qkvW->f(), projW->f(), qkv->f(), probs->f(), ctx->f(), dx->f(), dQkvW->f(),
+                      dQkvB->f(), dProjW->f(), dProjB->f(), B, N, D, H);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
@@ -145,15 +148,14 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
   float* dCtx = scratch;
   float* dqkv = dCtx + R * D;
   float* dS = dqkv + R * 3 * D;
-  const float *dy = b[0]->f(), *x = b[1]->f(), *qkvW = b[2]->f(), *projW = b[3]->f();
-  if (!GemmCuda(env, what, true, false, D, D, R, dy, b[6]->f(), b[10]->f()) ||  // dProjW = dy^T ctx
-      !ColumnSumsCuda(env, what, dy, R, D, b[11]->f()) ||
-      !GemmCuda(env, what, false, false, R, D, D, dy, projW, dCtx) ||  // dCtx = dy projW
-      !CheckCuda(env, attention_bwd_cuda(b[4]->f(), b[5]->f(), dCtx, dS, dqkv, B, N, D, H, scale, Stream()), what) ||
-      !GemmCuda(env, what, true, false, 3 * D, D, R, dqkv, x, b[8]->f()) ||  // dQkvW = dqkv^T x
-      !ColumnSumsCuda(env, what, dqkv, R, 3 * D, b[9]->f()))
+  if (!GemmCuda(env, what, true, false, D, D, R, dy->f(), ctx->f(), dProjW->f()) ||  // dProjW = dy^T ctx
+      !ColumnSumsCuda(env, what, dy->f(), R, D, dProjB->f()) ||
+      !GemmCuda(env, what, false, false, R, D, D, dy->f(), projW->f(), dCtx) ||  // dCtx = dy projW
+      !CheckCuda(env, attention_bwd_cuda(qkv->f(), probs->f(), dCtx, dS, dqkv, B, N, D, H, scale, Stream()), what) ||
+      !GemmCuda(env, what, true, false, 3 * D, D, R, dqkv, x->f(), dQkvW->f()) ||  // dQkvW = dqkv^T x
+      !ColumnSumsCuda(env, what, dqkv, R, 3 * D, dQkvB->f()))
     return env.Undefined();
-  GemmCuda(env, what, false, false, R, D, 3 * D, dqkv, qkvW, b[7]->f());  // dx = dqkv qkvW
+  GemmCuda(env, what, false, false, R, D, 3 * D, dqkv, qkvW->f(), dx->f());  // dx = dqkv qkvW
   return env.Undefined();
 #else
   return Throw(env, std::string(what) + ": cuda buffers, but the addon was built without CUDA");
@@ -167,25 +169,25 @@ Napi::Value Mlp(const Napi::CallbackInfo& info) {
   int64_t s[3];
   if (!Sizes(info, 8, 3, what, s)) return env.Undefined();
   const int64_t R = s[0], D = s[1], Hd = s[2];
-  static const char* const names[] = {"x", "fc1W", "fc1B", "fc2W", "fc2B", "out", "pre", "act"};
-  const int64_t counts[] = {R * D, Hd * D, Hd, D * Hd, D, R * D, R * Hd, R * Hd};
-  Buf* b[8];
+  Buf *x, *fc1W, *fc1B, *fc2W, *fc2B, *out, *pre, *act;
   Where where;
-  if (!Bufs(info, what, names, counts, 8, b, &where)) return env.Undefined();
-  for (int k = 5; k < 8; ++k)
-    for (int j = 0; j < 8; ++j)
-      if (j != k && b[j] == b[k]) return Throw(env, std::string(what) + ": outputs must be distinct buffers, not inputs");
+  if (!BufArgs(info, what,
+               {{&x, 0, "x", R * D}, {&fc1W, 1, "fc1W", Hd * D}, {&fc1B, 2, "fc1B", Hd}, {&fc2W, 3, "fc2W", D * Hd},
+                {&fc2B, 4, "fc2B", D}, {&out, 5, "out", R * D}, {&pre, 6, "pre", R * Hd}, {&act, 7, "act", R * Hd}},
+               &where) ||
+      !DistinctOutputs(env, what, {x, fc1W, fc1B, fc2W, fc2B}, {out, pre, act}))
+    return env.Undefined();
   if (where == Where::kHost) {
-    MlpForward(b[0]->f(), b[1]->f(), b[2]->f(), b[3]->f(), b[4]->f(), b[5]->f(), b[6]->f(), b[7]->f(), R, D, Hd);
+    MlpForward(x->f(), fc1W->f(), fc1B->f(), fc2W->f(), fc2B->f(), out->f(), pre->f(), act->f(), R, D, Hd);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
-  if (!GemmCuda(env, what, false, true, R, Hd, D, b[0]->f(), b[1]->f(), b[6]->f()) ||
-      !Bias(env, what, b[6]->f(), R, Hd, b[2]->f()) ||
-      !CheckCuda(env, GeluErfCuda(b[6]->f(), b[7]->f(), R * Hd, Stream()), what) ||
-      !GemmCuda(env, what, false, true, R, D, Hd, b[7]->f(), b[3]->f(), b[5]->f()))
+  if (!GemmCuda(env, what, false, true, R, Hd, D, x->f(), fc1W->f(), pre->f()) ||
+      !Bias(env, what, pre->f(), R, Hd, fc1B->f()) ||
+      !CheckCuda(env, GeluErfCuda(pre->f(), act->f(), R * Hd, Stream()), what) ||
+      !GemmCuda(env, what, false, true, R, D, Hd, act->f(), fc2W->f(), out->f()))
     return env.Undefined();
-  Bias(env, what, b[5]->f(), R, D, b[4]->f());
+  Bias(env, what, out->f(), R, D, fc2B->f());
   return env.Undefined();
 #else
   return Throw(env, std::string(what) + ": cuda buffers, but the addon was built without CUDA");
@@ -199,17 +201,18 @@ Napi::Value MlpGrad(const Napi::CallbackInfo& info) {
   int64_t s[3];
   if (!Sizes(info, 11, 3, what, s)) return env.Undefined();
   const int64_t R = s[0], D = s[1], Hd = s[2];
-  static const char* const names[] = {"dy", "x", "fc1W", "fc2W", "pre", "act", "dx", "dFc1W", "dFc1B", "dFc2W", "dFc2B"};
-  const int64_t counts[] = {R * D, R * D, Hd * D, D * Hd, R * Hd, R * Hd, R * D, Hd * D, Hd, D * Hd, D};
-  Buf* b[11];
+  Buf *dy, *x, *fc1W, *fc2W, *pre, *act, *dx, *dFc1W, *dFc1B, *dFc2W, *dFc2B;
   Where where;
-  if (!Bufs(info, what, names, counts, 11, b, &where)) return env.Undefined();
-  for (int k = 6; k < 11; ++k)
-    for (int j = 0; j < 11; ++j)
-      if (j != k && b[j] == b[k]) return Throw(env, std::string(what) + ": outputs must be distinct buffers, not inputs");
+  if (!BufArgs(info, what,
+               {{&dy, 0, "dy", R * D}, {&x, 1, "x", R * D}, {&fc1W, 2, "fc1W", Hd * D}, {&fc2W, 3, "fc2W", D * Hd},
+                {&pre, 4, "pre", R * Hd}, {&act, 5, "act", R * Hd}, {&dx, 6, "dx", R * D}, {&dFc1W, 7, "dFc1W", Hd * D},
+                {&dFc1B, 8, "dFc1B", Hd}, {&dFc2W, 9, "dFc2W", D * Hd}, {&dFc2B, 10, "dFc2B", D}},
+               &where) ||
+      !DistinctOutputs(env, what, {dy, x, fc1W, fc2W, pre, act}, {dx, dFc1W, dFc1B, dFc2W, dFc2B}))
+    return env.Undefined();
   if (where == Where::kHost) {
-    MlpBackward(b[0]->f(), b[1]->f(), b[2]->f(), b[3]->f(), b[4]->f(), b[5]->f(), b[6]->f(), b[7]->f(), b[8]->f(),
-                b[9]->f(), b[10]->f(), R, D, Hd);
+    MlpBackward(dy->f(), x->f(), fc1W->f(), fc2W->f(), pre->f(), act->f(), dx->f(), dFc1W->f(), dFc1B->f(), dFc2W->f(),
+                dFc2B->f(), R, D, Hd);
     return env.Undefined();
   }
 #if defined(DILEMMA_HAVE_CUDA)
@@ -217,15 +220,14 @@ Napi::Value MlpGrad(const Napi::CallbackInfo& info) {
   if (scratch == nullptr) return env.Undefined();
   float* dAct = scratch;
   float* dPre = scratch + R * Hd;
-  const float *dy = b[0]->f(), *x = b[1]->f();
-  if (!GemmCuda(env, what, false, false, R, Hd, D, dy, b[3]->f(), dAct) ||  // dAct = dy fc2W
-      !CheckCuda(env, GeluErfGradCuda(dAct, b[4]->f(), dPre, R * Hd, Stream()), what) ||
-      !GemmCuda(env, what, true, false, D, Hd, R, dy, b[5]->f(), b[9]->f()) ||     // dFc2W = dy^T act
-      !GemmCuda(env, what, true, false, Hd, D, R, dPre, x, b[7]->f()) ||          // dFc1W = dPre^T x
-      !GemmCuda(env, what, false, false, R, D, Hd, dPre, b[2]->f(), b[6]->f()) ||  // dx = dPre fc1W
-      !ColumnSumsCuda(env, what, dPre, R, Hd, b[8]->f()))
+  if (!GemmCuda(env, what, false, false, R, Hd, D, dy->f(), fc2W->f(), dAct) ||  // dAct = dy fc2W
+      !CheckCuda(env, GeluErfGradCuda(dAct, pre->f(), dPre, R * Hd, Stream()), what) ||
+      !GemmCuda(env, what, true, false, D, Hd, R, dy->f(), act->f(), dFc2W->f()) ||   // dFc2W = dy^T act
+      !GemmCuda(env, what, true, false, Hd, D, R, dPre, x->f(), dFc1W->f()) ||        // dFc1W = dPre^T x
+      !GemmCuda(env, what, false, false, R, D, Hd, dPre, fc1W->f(), dx->f()) ||       // dx = dPre fc1W
+      !ColumnSumsCuda(env, what, dPre, R, Hd, dFc1B->f()))
     return env.Undefined();
-  ColumnSumsCuda(env, what, dy, R, D, b[10]->f());
+  ColumnSumsCuda(env, what, dy->f(), R, D, dFc2B->f());
   return env.Undefined();
 #else
   return Throw(env, std::string(what) + ": cuda buffers, but the addon was built without CUDA");

@@ -20,28 +20,14 @@ namespace {
 constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
-int64_t Count(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  const int64_t n = IntArg(info, i);
-  if (info.Env().IsExceptionPending()) return -1;
-  if (n < 0) {
-    Throw(info.Env(), std::string(what) + ": element count " + std::to_string(n) + " is negative");
-    return -1;
-  }
-  return n;
-}
-
 // geluErf(x, out, n)
 Napi::Value GeluErf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t n = Count(info, 2, "geluErf");
+  const int64_t n = CountArg(info, 2, "geluErf");
   if (n < 0) return env.Undefined();
-  const size_t bytes = static_cast<size_t>(n) * 4;
-  Buf* x = BufArg(info, 0, bytes, "geluErf x");
-  if (!x) return env.Undefined();
-  Buf* out = BufArg(info, 1, bytes, "geluErf out");
-  if (!out) return env.Undefined();
+  Buf *x, *out;
   Where where;
-  if (!SameDevice(info, "geluErf", {x, out}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "geluErf", {{&x, 0, "x", n}, {&out, 1, "out", n}}, &where) || n == 0) return env.Undefined();
   if (where == Where::kHost) {
     for (int64_t i = 0; i < n; ++i) {
       const double v = x->f()[i];
@@ -58,17 +44,12 @@ Napi::Value GeluErf(const Napi::CallbackInfo& info) {
 // geluErfGrad(dy, x, out, n)
 Napi::Value GeluErfGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t n = Count(info, 3, "geluErfGrad");
+  const int64_t n = CountArg(info, 3, "geluErfGrad");
   if (n < 0) return env.Undefined();
-  const size_t bytes = static_cast<size_t>(n) * 4;
-  Buf* dy = BufArg(info, 0, bytes, "geluErfGrad dy");
-  if (!dy) return env.Undefined();
-  Buf* x = BufArg(info, 1, bytes, "geluErfGrad x");
-  if (!x) return env.Undefined();
-  Buf* out = BufArg(info, 2, bytes, "geluErfGrad out");
-  if (!out) return env.Undefined();
+  Buf *dy, *x, *out;
   Where where;
-  if (!SameDevice(info, "geluErfGrad", {dy, x, out}, &where) || n == 0) return env.Undefined();
+  if (!BufArgs(info, "geluErfGrad", {{&dy, 0, "dy", n}, {&x, 1, "x", n}, {&out, 2, "out", n}}, &where) || n == 0)
+    return env.Undefined();
   if (where == Where::kHost) {
     for (int64_t i = 0; i < n; ++i) {
       const double v = x->f()[i];

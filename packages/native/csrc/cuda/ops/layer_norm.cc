@@ -38,17 +38,12 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   int64_t rows, d;
   double eps;
   if (!Sizes(info, 4, "gpu.layerNorm", &rows, &d, &eps)) return env.Undefined();
-  const size_t n = sizeof(float) * rows * d, nd = sizeof(float) * d;
-  const Buf* x = BufArg(info, 0, n, "gpu.layerNorm x");
-  if (!x) return env.Undefined();
-  const Buf* gamma = BufArg(info, 1, nd, "gpu.layerNorm gamma");
-  if (!gamma) return env.Undefined();
-  const Buf* beta = BufArg(info, 2, nd, "gpu.layerNorm beta");
-  if (!beta) return env.Undefined();
-  const Buf* out = BufArg(info, 3, n, "gpu.layerNorm out");
-  if (!out) return env.Undefined();
+  const int64_t n = rows * d;
+  Buf *x, *gamma, *beta, *out;
   Where where;
-  if (!SameDevice(info, "gpu.layerNorm", {x, gamma, beta, out}, &where)) return env.Undefined();
+  if (!BufArgs(info, "gpu.layerNorm",
+               {{&x, 0, "x", n}, {&gamma, 1, "gamma", d}, {&beta, 2, "beta", d}, {&out, 3, "out", n}}, &where))
+    return env.Undefined();
   if (rows * d == 0) return env.Undefined();
   if (where == Where::kHost) {
     ref::LayerNorm(x->f(), gamma->f(), beta->f(), out->f(), rows, d, eps);
@@ -70,21 +65,14 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
   int64_t rows, d;
   double eps;
   if (!Sizes(info, 6, "gpu.layerNormGrad", &rows, &d, &eps)) return env.Undefined();
-  const size_t n = sizeof(float) * rows * d, nd = sizeof(float) * d;
-  const Buf* dy = BufArg(info, 0, n, "gpu.layerNormGrad dy");
-  if (!dy) return env.Undefined();
-  const Buf* x = BufArg(info, 1, n, "gpu.layerNormGrad x");
-  if (!x) return env.Undefined();
-  const Buf* gamma = BufArg(info, 2, nd, "gpu.layerNormGrad gamma");
-  if (!gamma) return env.Undefined();
-  const Buf* dx = BufArg(info, 3, n, "gpu.layerNormGrad dx");
-  if (!dx) return env.Undefined();
-  const Buf* dGamma = BufArg(info, 4, nd, "gpu.layerNormGrad dGamma");
-  if (!dGamma) return env.Undefined();
-  const Buf* dBeta = BufArg(info, 5, nd, "gpu.layerNormGrad dBeta");
-  if (!dBeta) return env.Undefined();
+  const int64_t n = rows * d;
+  Buf *dy, *x, *gamma, *dx, *dGamma, *dBeta;
   Where where;
-  if (!SameDevice(info, "gpu.layerNormGrad", {dy, x, gamma, dx, dGamma, dBeta}, &where)) return env.Undefined();
+  if (!BufArgs(info, "gpu.layerNormGrad",
+               {{&dy, 0, "dy", n}, {&x, 1, "x", n}, {&gamma, 2, "gamma", d}, {&dx, 3, "dx", n},
+                {&dGamma, 4, "dGamma", d}, {&dBeta, 5, "dBeta", d}},
+               &where))
+    return env.Undefined();
   if (d == 0) return env.Undefined();
   if (where == Where::kHost) {
     ref::LayerNormGrad(dy->f(), x->f(), gamma->f(), dx->f(), dGamma->f(), dBeta->f(), rows, d, eps);

@@ -159,12 +159,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     return Throw(env, "gpu.reduce: unknown dtype " + std::to_string(dtype));
   if ((op == kAny || op == kAll) && dtype == kF32) return Throw(env, "gpu.reduce: Any/All take bool (or int32) input");
   if (outer < 0 || r < 0 || inner < 0) return Throw(env, "gpu.reduce: negative size");
-  const Buf* x = BufArg(info, 1, sizeof(float) * outer * r * inner, "gpu.reduce x");
-  if (!x) return env.Undefined();
-  const Buf* out = BufArg(info, 2, sizeof(float) * outer * inner, "gpu.reduce out");
-  if (!out) return env.Undefined();
+  Buf *x, *out;
   Where where;
-  if (!SameDevice(info, "gpu.reduce", {x, out}, &where)) return env.Undefined();
+  if (!BufArgs(info, "gpu.reduce", {{&x, 1, "x", outer * r * inner}, {&out, 2, "out", outer * inner}}, &where))
+    return env.Undefined();
   if (outer * inner == 0) return env.Undefined();
   if (where == Where::kHost) {
     if (dtype == kF32) ReduceF32(static_cast<int>(op), x->f(), out->ptr, outer, r, inner);

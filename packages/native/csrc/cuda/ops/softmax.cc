@@ -40,12 +40,10 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const int64_t rows = IntArg(info, 2), cols = IntArg(info, 3);
   if (env.IsExceptionPending()) return env.Undefined();
   if (rows < 0 || cols < 0) return Throw(env, "gpu.softmax: negative size");
-  const Buf* x = BufArg(info, 0, sizeof(float) * rows * cols, "gpu.softmax x");
-  if (!x) return env.Undefined();
-  const Buf* out = BufArg(info, 1, sizeof(float) * rows * cols, "gpu.softmax out");
-  if (!out) return env.Undefined();
+  Buf *x, *out;
   Where where;
-  if (!SameDevice(info, "gpu.softmax", {x, out}, &where)) return env.Undefined();
+  if (!BufArgs(info, "gpu.softmax", {{&x, 0, "x", rows * cols}, {&out, 1, "out", rows * cols}}, &where))
+    return env.Undefined();
   if (rows * cols == 0) return env.Undefined();
   if (where == Where::kHost) {
     SoftmaxRef(x->f(), out->f(), rows, cols);
