@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { EMA_UPDATE, emaUpdate, emaUpdateComposite } from "../../src/train/ops/ema_update.js";
+import { EMA_UPDATE, emaUpdate, emaUpdateComposite, emaUpdateMulti } from "../../src/train/ops/ema_update.js";
 
 function values(n: number, seed: number, scale: number): Float32Array {
   let s = seed >>> 0;
@@ -49,5 +49,60 @@ describe("EmaUpdate", () => {
     expect(() => emaUpdate(t, s, NaN)).toThrow(/momentum must be a finite number/);
     expect(tf.getKernel(EMA_UPDATE, "cpu")).toBeDefined();
     tf.dispose([t, s, out]);
+  });
+});
+
+describe("EmaUpdate over N pairs (multi-tensor apply)", () => {
+  // mixed shapes, a scalar, an empty tensor, and a target equal to its source (pair 2)
+  const shapes = [[33, 7], [5], [4099], [], [0, 4], [2, 3, 4, 5]];
+  function makePairs(): [tf.Tensor, tf.Tensor][] {
+    return shapes.map((shape, k) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const t = tf.tensor(values(n, 3 + k, 1), shape);
+      return [t, k === 2 ? t.clone() : tf.tensor(values(n, 13 + k, 2), shape)];
+    });
+  }
+
+  it("one kernel equals the single-tensor op and the composite, pair by pair, bit for bit", async () => {
+    for (const momentum of [0.996, 0.9, 0]) {
+      const pairs = makePairs();
+      let multi: tf.Tensor[] = [];
+      const prof = await tf.profile(() => { multi = emaUpdateMulti(pairs, momentum); });
+      expect(prof.kernels.map((k) => k.name)).toEqual([EMA_UPDATE]);
+      expect(multi).toHaveLength(pairs.length);
+      pairs.forEach(([t, s], k) => {
+        const single = emaUpdate(t, s, momentum), ref = emaUpdateComposite(t, s, momentum);
+        expect(multi[k].shape).toEqual(t.shape);
+        expect(bits(multi[k]), `m=${momentum} pair ${k} vs single`).toEqual(bits(single));
+        expect(bits(multi[k]), `m=${momentum} pair ${k} vs composite`).toEqual(bits(ref));
+        tf.dispose([single, ref]);
+      });
+      // a target equal to its source stays bit-identical
+      expect(bits(multi[2]), `m=${momentum}: equal target`).toEqual(bits(pairs[2][0]));
+      tf.dispose([...pairs.flat(), ...multi]);
+    }
+  });
+
+  it("falls back to the composite, pair by pair, on a backend without the kernel", () => {
+    const pairs = makePairs();
+    const withKernel = emaUpdateMulti(pairs, 0.99);
+    const config = tf.getKernel(EMA_UPDATE, tf.getBackend())!;
+    tf.unregisterKernel(EMA_UPDATE, tf.getBackend());
+    let fallback: tf.Tensor[];
+    try {
+      fallback = emaUpdateMulti(pairs, 0.99);
+    } finally {
+      tf.registerKernel(config);
+    }
+    withKernel.forEach((o, k) => expect(bits(fallback[k]), `pair ${k}`).toEqual(bits(o)));
+    tf.dispose([...pairs.flat(), ...withKernel, ...fallback!]);
+  });
+
+  it("checks every pair before running and runs nothing for no pairs", async () => {
+    const [a, b] = [tf.zeros([2]), tf.zeros([3])];
+    expect(() => emaUpdateMulti([[a, a], [a, b]], 0.9)).toThrow(/source has shape \[3\], target has \[2\] \(pair 1\)/);
+    const prof = await tf.profile(() => { expect(emaUpdateMulti([], 0.9)).toEqual([]); });
+    expect(prof.kernels).toHaveLength(0);
+    tf.dispose([a, b]);
   });
 });
