@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
+import { emaUpdate as emaUpdateModules } from "../../src/train/method.js";
 import { EMA_UPDATE, emaUpdate, emaUpdateComposite, emaUpdateMulti } from "../../src/train/ops/ema_update.js";
 
 function values(n: number, seed: number, scale: number): Float32Array {
@@ -104,5 +105,18 @@ describe("EmaUpdate over N pairs (multi-tensor apply)", () => {
     const prof = await tf.profile(() => { expect(emaUpdateMulti([], 0.9)).toEqual([]); });
     expect(prof.kernels).toHaveLength(0);
     tf.dispose([a, b]);
+  });
+
+  it("a whole momentum-encoder update is one kernel and keeps equal targets equal", async () => {
+    const mk = (seed: number) => ({ params: new Map(shapes.map((shape, k) => [`p${k}`, tf.variable(tf.tensor(values(shape.reduce((x, y) => x * y, 1), seed + k, 1), shape))])) });
+    const [target, source, head, headSource] = [mk(1), mk(100), mk(7), mk(7)];
+    const expected = [...target.params].map(([n, t]) => emaUpdate(t, source.params.get(n)!, 0.99));
+    const heads = [...head.params.values()].map((t) => bits(t));
+    const prof = await tf.profile(() => emaUpdateModules([[target, source], [head, headSource]], 0.99));
+    expect(prof.kernels.map((k) => k.name).filter((n) => n === EMA_UPDATE)).toHaveLength(1);
+    [...target.params.values()].forEach((t, k) => expect(bits(t), `p${k}`).toEqual(bits(expected[k])));
+    [...head.params.values()].forEach((t, k) => expect(bits(t), `head p${k}`).toEqual(heads[k]));
+    for (const m of [target, source, head, headSource]) m.params.forEach((v) => v.dispose());
+    tf.dispose(expected);
   });
 });
