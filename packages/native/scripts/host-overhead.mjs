@@ -5,7 +5,8 @@
 // the CPU reference kernels). On a GPU those calls only enqueue work, so what remains — tfjs'
 // engine, gradient tape, our kernels' shape logic — is the floor of the step time when the GPU
 // keeps up: batch / (this) bounds img/s from the JS side.
-//   node scripts/host-overhead.mjs [--preset vits16] [--steps 3]
+//   node scripts/host-overhead.mjs [--preset vits16] [--steps 3] [--kernels]
+// --kernels also profiles one more step (tf.profile): its tfjs kernels by name, and peak tensor memory.
 import * as tf from "@tensorflow/tfjs-core";
 import { createMethod } from "@dilemma/core";
 import { BENCH_PRESETS, addon, benchMethodConfig, registerCudaBackend } from "../dist/index.js";
@@ -47,5 +48,12 @@ const med = rows[rows.length >> 1];
 console.log(`${preset}: host-side JS ${med.js.toFixed(1)} ms/step (median of ${steps}; min ${rows[0].js.toFixed(1)}), ${med.calls} addon calls/step`);
 const batch = BENCH_PRESETS[preset].batch;
 console.log(`-> JS-bound ceiling at the preset's batch ${batch}: ${(batch / (med.js / 1000)).toFixed(0)} img/s (before the per-launch cost on the GPU)`);
+if (args.includes("--kernels")) {
+  const prof = await tf.profile(() => { method.trainStep(views, steps + 1, rng); });
+  const byName = new Map();
+  for (const k of prof.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + 1);
+  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([n, c]) => `${n} ${c}`).join(", ");
+  console.log(`tfjs kernels/step: ${prof.kernels.length} (${top}); peak tensor memory ${(prof.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+}
 method.dispose();
 tf.dispose(views);

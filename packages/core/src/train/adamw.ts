@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensors } from "../api.js";
 import { assignNamed } from "../model/weights.js";
-import { adamWUpdate } from "./ops/adamw_update.js";
+import { adamWUpdateMulti, type AdamWGroup } from "./ops/adamw_update.js";
 import { variableFrom } from "./util.js";
 
 export interface AdamWOptions {
@@ -66,19 +66,21 @@ export class AdamW {
     const { beta1: b1, beta2: b2, eps } = this;
     const stepSize = lr / (1 - b1 ** t);
     const sqrtBc2 = Math.sqrt(1 - b2 ** t);
+    // every parameter with a gradient in one fused op (AdamWUpdate over N groups; a composite of
+    // tfjs ops per parameter where no kernel); parameters without one are left untouched
+    const groups: AdamWGroup[] = [];
+    const state: [tf.Variable, tf.Variable, tf.Variable][] = [];
+    for (const [n, param] of this.params) {
+      const grad = get(n);
+      if (!grad) continue;
+      const m = this.expAvg.get(n)!, v = this.expAvgSq.get(n)!;
+      groups.push({ param, grad, m, v, weightDecay: this.decays.get(n) ? this.weightDecay : 0 });
+      state.push([param, m, v]);
+    }
     tf.tidy(() => {
-      for (const [n, p] of this.params) {
-        const g = get(n);
-        if (!g) continue;
-        const m = this.expAvg.get(n)!;
-        const v = this.expAvgSq.get(n)!;
-        const wd = this.decays.get(n) ? this.weightDecay : 0;
-        // one fused op per parameter (AdamWUpdate; a composite of tfjs ops where no kernel)
-        const [p2, m2, v2] = adamWUpdate(p, g, m, v, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, stepSize, sqrtBc2 });
-        p.assign(p2);
-        m.assign(m2);
-        v.assign(v2);
-      }
+      adamWUpdateMulti(groups, { lr, beta1: b1, beta2: b2, eps, stepSize, sqrtBc2 }).forEach((outs, k) => {
+        for (let j = 0; j < 3; j++) state[k][j].assign(outs[j]);
+      });
     });
   }
 

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { DilemmaSample, MethodConfig, NamedTensors, RngState, SSLMethod, StepResult } from "../api.js";
 import { DetectionHead, ViT, assignNamed, bceWithLogits, detectionMetrics, numKept, sampleDilemma, sampleToTensors } from "../model/index.js";
 import { AdamW } from "./adamw.js";
-import { emaUpdate as emaUpdateOp } from "./ops/ema_update.js";
+import { emaUpdateMulti } from "./ops/ema_update.js";
 import { clipByGlobalNorm, cosineLr } from "./schedule.js";
 
 /** A query view's DILEMMA corruption as tensors: realPos / inputPos int32 [B, K], labels float32 [B, K]. */
@@ -72,15 +72,18 @@ export type Module = (Params & { buffers?: Map<string, tf.Variable> }) | tf.Vari
 
 /** EMA of parameters, `target = m * target + (1 - m) * source`, for each (target, source) module pair. */
 export function emaUpdate(pairs: [target: Params, source: Params][], m: number): void {
-  tf.tidy(() => {
-    for (const [target, source] of pairs) {
-      for (const [n, t] of target.params) {
-        const s = source.params.get(n);
-        if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
-        t.assign(emaUpdateOp(t, s, m));
-      }
+  const targets: tf.Variable[] = [];
+  const tensorPairs: [tf.Tensor, tf.Tensor][] = [];
+  for (const [target, source] of pairs) {
+    for (const [n, t] of target.params) {
+      const s = source.params.get(n);
+      if (!s) throw new Error(`emaUpdate: no source parameter "${n}"`);
+      targets.push(t);
+      tensorPairs.push([t, s]);
     }
-  });
+  }
+  // one fused op for every parameter (EmaUpdate's multi-tensor form)
+  tf.tidy(() => emaUpdateMulti(tensorPairs, m).forEach((out, k) => targets[k].assign(out)));
 }
 
 /** Copies the parameters of each source module into its target (same names and shapes). */

@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { ADAMW_UPDATE, adamWUpdate, adamWUpdateComposite, type AdamWUpdateAttrs } from "../../src/train/ops/adamw_update.js";
+import {
+  ADAMW_UPDATE, adamWUpdate, adamWUpdateComposite, adamWUpdateMulti, type AdamWGroup, type AdamWStepAttrs, type AdamWUpdateAttrs,
+} from "../../src/train/ops/adamw_update.js";
 
 // Deterministic values spanning signs and magnitudes (incl. exact zeros, which make sqrt(v) = 0).
 function values(n: number, seed: number, scale: number, nonNegative = false): Float32Array {
@@ -59,5 +61,69 @@ describe("AdamWUpdate", () => {
     const out = adamWUpdate(p, p, p, p, attrs);
     expect(tf.memory().numTensors).toBe(before + 3);
     tf.dispose([...out, p]);
+  });
+});
+
+describe("AdamWUpdate over N groups (multi-tensor apply)", () => {
+  const lr = 1.5e-3, beta1 = 0.9, beta2 = 0.999, t = 7;
+  const step: AdamWStepAttrs = { lr, beta1, beta2, eps: 1e-8, stepSize: lr / (1 - beta1 ** t), sqrtBc2: Math.sqrt(1 - beta2 ** t) };
+  // mixed shapes (a scalar and an empty tensor too), weight decay on and off
+  const specs: [shape: number[], weightDecay: number][] = [[[33, 5], 0.05], [[7], 0], [[], 0.1], [[0, 3], 0.05], [[2, 3, 4, 5], 0], [[1000], 0.05]];
+  function makeGroups(): AdamWGroup[] {
+    return specs.map(([shape, weightDecay], k) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return {
+        param: tf.tensor(values(n, 11 + k, 1), shape), grad: tf.tensor(values(n, 21 + k, 0.1), shape),
+        m: tf.tensor(values(n, 31 + k, 0.01), shape), v: tf.tensor(values(n, 41 + k, 1e-4, true), shape), weightDecay,
+      };
+    });
+  }
+  const groupTensors = (gs: AdamWGroup[]) => gs.flatMap((g) => [g.param, g.grad, g.m, g.v]);
+
+  it("one kernel equals the single-tensor op and the composite, group by group, bit for bit", async () => {
+    const groups = makeGroups();
+    let multi: [tf.Tensor, tf.Tensor, tf.Tensor][] = [];
+    const prof = await tf.profile(() => { multi = adamWUpdateMulti(groups, step); });
+    expect(prof.kernels.map((k) => k.name)).toEqual([ADAMW_UPDATE]);
+    expect(multi).toHaveLength(groups.length);
+    groups.forEach(({ param, grad, m, v, weightDecay }, k) => {
+      const single = adamWUpdate(param, grad, m, v, { ...step, weightDecay });
+      const ref = adamWUpdateComposite(param, grad, m, v, { ...step, weightDecay });
+      for (let j = 0; j < 3; j++) {
+        expect(multi[k][j].shape).toEqual(param.shape);
+        expect(multi[k][j].dtype).toBe("float32");
+        expect(bits(multi[k][j]), `group ${k} output ${j} vs single`).toEqual(bits(single[j]));
+        expect(bits(multi[k][j]), `group ${k} output ${j} vs composite`).toEqual(bits(ref[j]));
+      }
+      tf.dispose([...single, ...ref]);
+    });
+    tf.dispose([...groupTensors(groups), ...multi.flat()]);
+  });
+
+  it("falls back to the composite, group by group, on a backend without the kernel", () => {
+    const groups = makeGroups();
+    const withKernel = adamWUpdateMulti(groups, step);
+    const config = tf.getKernel(ADAMW_UPDATE, tf.getBackend())!;
+    tf.unregisterKernel(ADAMW_UPDATE, tf.getBackend());
+    let fallback: [tf.Tensor, tf.Tensor, tf.Tensor][];
+    try {
+      fallback = adamWUpdateMulti(groups, step);
+    } finally {
+      tf.registerKernel(config);
+    }
+    withKernel.forEach((outs, k) => outs.forEach((o, j) => expect(bits(fallback[k][j]), `group ${k} output ${j}`).toEqual(bits(o))));
+    tf.dispose([...groupTensors(groups), ...withKernel.flat(), ...fallback!.flat()]);
+  });
+
+  it("checks every group before running and runs nothing for no groups", async () => {
+    const groups = makeGroups();
+    const bad = [...groups];
+    bad[2] = { ...groups[2], v: tf.zeros([3]) };
+    expect(() => adamWUpdateMulti(bad, step)).toThrow(/v has shape \[3\], param has \[\] \(group 2\)/);
+    bad[2] = { ...groups[2], weightDecay: NaN };
+    expect(() => adamWUpdateMulti(bad, step)).toThrow(/weightDecay must be a finite number, got NaN \(group 2\)/);
+    const prof = await tf.profile(() => { expect(adamWUpdateMulti([], step)).toEqual([]); });
+    expect(prof.kernels).toHaveLength(0);
+    tf.dispose([...groupTensors(bad), ...groupTensors(groups)]);
   });
 });

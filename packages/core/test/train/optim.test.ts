@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { AdamW, decaysByDefault } from "../../src/train/adamw.js";
+import { ADAMW_UPDATE, adamWUpdate } from "../../src/train/ops/adamw_update.js";
 import { BatchNorm1d } from "../../src/train/batchnorm.js";
 import { contrastiveLoss, teacherTempAt } from "../../src/train/index.js";
 import { MLP } from "../../src/train/mlp.js";
@@ -57,6 +58,41 @@ describe("AdamW", () => {
     opt.dispose();
     other.dispose();
     p.dispose();
+  });
+});
+
+describe("AdamW: one fused kernel per step", () => {
+  it("updates every parameter with a gradient in one AdamWUpdate, bit-identical to one op per parameter; the others stay untouched", async () => {
+    const vals = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * 10 ** ((i % 5) - 3));
+    const shapes: Record<string, number[]> = { "blocks.0.fc.weight": [6, 4], "blocks.0.fc.bias": [4], "norm.weight": [4], frozen: [3, 2] };
+    const params = new Map(Object.entries(shapes).map(([n, s], k) => [n, tf.variable(tf.tensor(vals(s.reduce((a, b) => a * b, 1), k + 1), s))] as const));
+    const opt = new AdamW(params, { lr: 0.01, weightDecay: 0.05 });
+    const frozen = params.get("frozen")!;
+    const before = [frozen, opt.getState().tensors["exp_avg/frozen"], opt.getState().tensors["exp_avg_sq/frozen"]].map((t) => Array.from(t.dataSync()));
+    // the per-parameter reference: p, m, v per parameter, stepped with the single-tensor op
+    const ref = new Map<string, tf.Tensor[]>([...params].filter(([n]) => n !== "frozen").map(([n, p]) => [n, [p.clone(), tf.zerosLike(p), tf.zerosLike(p)]]));
+    for (let t = 1; t <= 3; t++) {
+      const grads = new Map([...ref.keys()].map((n, k) => [n, tf.tensor(vals(params.get(n)!.size, 10 * t + k), shapes[n])] as const));
+      const prof = await tf.profile(() => opt.apply(grads));
+      expect(prof.kernels.filter((k) => k.name === ADAMW_UPDATE), `step ${t}`).toHaveLength(1);
+      for (const [n, [p, m, v]] of ref) {
+        const wd = decaysByDefault(n, params.get(n)!) ? 0.05 : 0;
+        const out = adamWUpdate(p, grads.get(n)!, m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, stepSize: 0.01 / (1 - 0.9 ** t), sqrtBc2: Math.sqrt(1 - 0.999 ** t) });
+        tf.dispose([p, m, v]);
+        ref.set(n, out);
+      }
+      tf.dispose([...grads.values()]);
+    }
+    const state = opt.getState().tensors;
+    for (const [n, [p, m, v]] of ref) {
+      expect(read(params.get(n)!), n).toEqual(read(p));
+      expect(read(state[`exp_avg/${n}`]), `exp_avg/${n}`).toEqual(read(m));
+      expect(read(state[`exp_avg_sq/${n}`]), `exp_avg_sq/${n}`).toEqual(read(v));
+    }
+    expect([frozen, state["exp_avg/frozen"], state["exp_avg_sq/frozen"]].map((t) => read(t))).toEqual(before);
+    opt.dispose();
+    params.forEach((p) => p.dispose());
+    tf.dispose([...ref.values()].flat());
   });
 });
 

@@ -2,6 +2,7 @@
 #include "cuda/args.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace dilemma::gpu {
 namespace {
@@ -118,6 +119,48 @@ Buf* OptBufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const 
   if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
   if (info[i].IsNumber() && info[i].As<Napi::Number>().Int64Value() == 0) return nullptr;
   return BufArg(info, i, minBytes, what);
+}
+
+// A double as JS prints it (no trailing zeros) for error messages.
+static std::string JsNumber(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+const double* F64ArrayArg(const Napi::CallbackInfo& info, size_t i, size_t* len, const char* what) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    Throw(info.Env(), std::string(what) + ": argument " + std::to_string(i) + " must be a Float64Array");
+    return nullptr;
+  }
+  auto arr = info[i].As<Napi::Float64Array>();
+  *len = arr.ElementLength();
+  return arr.Data();
+}
+
+Buf* BufById(Napi::Env env, double id, size_t minBytes, const std::string& what) {
+  // the range check first: the cast of a non-finite or huge double to int64 is undefined
+  Buf* b = id >= 1 && id < 9007199254740992.0 && id == static_cast<double>(static_cast<int64_t>(id))
+               ? FindBuf(static_cast<int64_t>(id))
+               : nullptr;
+  if (b == nullptr) {
+    Throw(env, what + ": buffer id " + JsNumber(id) + " is not a live buffer");
+    return nullptr;
+  }
+  if (b->bytes < minBytes) {
+    Throw(env, what + ": buffer has " + std::to_string(b->bytes) + " bytes, the kernel needs " + std::to_string(minBytes));
+    return nullptr;
+  }
+  return b;
+}
+
+int64_t CountOf(Napi::Env env, double n, const std::string& what) {
+  if (!(n >= 0 && n <= 9007199254740992.0) || n != static_cast<double>(static_cast<int64_t>(n))) {
+    Throw(env, what + ": element count " + JsNumber(n) + " is not a non-negative integer");
+    return -1;
+  }
+  return static_cast<int64_t>(n);
 }
 
 bool SameDevice(const Napi::CallbackInfo& info, const char* what, std::initializer_list<const Buf*> bufs, Where* where) {

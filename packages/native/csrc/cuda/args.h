@@ -40,6 +40,20 @@ Buf* OptBufArg(const Napi::CallbackInfo& info, size_t i, size_t minBytes, const 
 Buf* BufValue(Napi::Env env, const Napi::Value& v, size_t i, size_t minBytes, const char* what);
 
 /**
+ * Multi-tensor calls (adamWMulti, emaMulti) take their buffer ids and element counts as
+ * Float64Arrays. F64ArrayArg returns argument i's data and sets *len, or throws naming `what`
+ * and returns nullptr when it is not a Float64Array.
+ */
+const double* F64ArrayArg(const Napi::CallbackInfo& info, size_t i, size_t* len, const char* what);
+/**
+ * The buffer with id `id` (an element of such an array) and at least `minBytes` bytes; otherwise
+ * throws a JS error starting with `what` and returns nullptr.
+ */
+Buf* BufById(Napi::Env env, double id, size_t minBytes, const std::string& what);
+/** Element count `n` from such an array: a non-negative integer, else throws naming `what` and returns -1. */
+int64_t CountOf(Napi::Env env, double n, const std::string& what);
+
+/**
  * True when every non-null buffer is on the same device; otherwise throws a JS error naming
  * `what` and returns false. `*where` receives that device.
  */

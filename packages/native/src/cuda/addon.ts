@@ -200,6 +200,16 @@ export interface GpuAddon {
   /** Fused EMA (core's EmaUpdate op): out = target + (source - target)*(1-momentum), n float32 elements. */
   ema(target: number, source: number, out: number, n: number, momentum: number): void;
   /**
+   * adamW over N parameters in one call (core's AdamWUpdate op with N groups): `ids` holds 7
+   * buffer ids per parameter (p, g, m, v, pOut, mOut, vOut), `sizes` its element count and
+   * `weightDecay` its decay (0: none). Empty tensors may pass id 0. Every argument is checked
+   * before any buffer is written.
+   */
+  adamWMulti(ids: Float64Array, sizes: Float64Array, weightDecay: Float64Array,
+    lr: number, beta1: number, beta2: number, eps: number, stepSize: number, sqrtBc2: number): void;
+  /** ema over N parameters in one call: `ids` holds 3 buffer ids per parameter (target, source, out). */
+  emaMulti(ids: Float64Array, sizes: Float64Array, momentum: number): void;
+  /**
    * FusedAttention (docs/ops.md) on x [B, N, D] with H heads: out [B, N, D] and the saved
    * activations qkv [B, N, 3D], probs [B, H, N, N], ctx [B, N, D].
    */

@@ -29,7 +29,7 @@ export interface CudaBackendRegistration {
 let reason: string | null = null;
 /** Fused kernels -> the addon entry each needs (the others use entries every gpu build has). */
 const ADDON_ENTRY: Record<string, keyof GpuAddon> = {
-  AdamWUpdate: "adamW", EmaUpdate: "ema", GeluErf: "geluErf", GeluErfGrad: "geluErfGrad", LayerNorm: "layerNorm",
+  AdamWUpdate: "adamWMulti", EmaUpdate: "emaMulti", GeluErf: "geluErf", GeluErfGrad: "geluErfGrad", LayerNorm: "layerNorm",
   LayerNormGrad: "layerNormGrad", DilemmaEmbed: "dilemmaEmbed", DilemmaEmbedGrad: "dilemmaEmbedGrad",
   FusedAttention: "attention", FusedAttentionGrad: "attentionGrad", FusedMlp: "mlp", FusedMlpGrad: "mlpGrad",
 };

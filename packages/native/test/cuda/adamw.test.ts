@@ -86,3 +86,49 @@ describe.skipIf(!ready)("gpu.adamW (host) vs core's AdamWUpdate", () => {
     expect(() => (gpu!.adamW as (...x: unknown[]) => void)(big, big, big, big, big, big, big, 4, 0.1)).toThrow(/15 arguments/);
   });
 });
+
+describe.skipIf(!ready || typeof gpu?.adamWMulti !== "function")("gpu.adamWMulti (host): N parameters in one call", () => {
+  afterAll(() => freeAll());
+  const a = attrsAt(4, 0);
+  const multi = (ids: number[], sizes: number[], wd: number[]) =>
+    gpu!.adamWMulti(Float64Array.from(ids), Float64Array.from(sizes), Float64Array.from(wd), a.lr, a.beta1, a.beta2, a.eps, a.stepSize, a.sqrtBc2);
+
+  it("equals gpu.adamW tensor by tensor, bit for bit (per-tensor decay, an empty tensor without buffers, in place)", () => {
+    const sizes = [257, 1, 0, 4096, 33], wds = [0.05, 0, 0.05, 0.1, 0];
+    const ins = sizes.map((n) => [vals(n, 1), vals(n, 0.1), vals(n, 0.01), vals(n, 1e-4, true)]);
+    const ids: number[] = [];
+    ins.forEach((arrs, k) => {
+      const n = sizes[k];
+      if (n === 0) ids.push(0, 0, 0, 0, 0, 0, 0);
+      else if (k === 3) { const io = arrs.map((d) => put(d)); ids.push(...io, io[0], io[2], io[3]); } // in place
+      else ids.push(...arrs.map((d) => put(d)), alloc(n), alloc(n), alloc(n));
+    });
+    multi(ids, sizes, wds);
+    ins.forEach((arrs, k) => {
+      const n = sizes[k];
+      if (n === 0) return;
+      const one = [...arrs.map((d) => put(d)), alloc(n), alloc(n), alloc(n)];
+      call({ ...a, weightDecay: wds[k] }, one, n);
+      for (let j = 0; j < 3; j++) expect(bits(get(ids[7 * k + 4 + j], n)), `tensor ${k} output ${j}`).toEqual(bits(get(one[4 + j], n)));
+    });
+  });
+
+  it("checks every argument before writing anything", () => {
+    const n = 8, big = alloc(n), small = alloc(3);
+    const out = put(new Float32Array(n).fill(-777));
+    const first = [big, big, big, big, out, out, out];
+    expect(() => multi([...first, big, big, big, small, big, big, big], [n, 4], [0, 0])).toThrow(/adamWMulti tensor 1 v: buffer has 12 bytes, the kernel needs 16/);
+    expect(() => multi([...first, big, 777777, big, big, big, big, big], [n, 4], [0, 0])).toThrow(/adamWMulti tensor 1 g: buffer id 777777 is not a live buffer/);
+    expect(() => multi([...first, big, 0, big, big, big, big, big], [n, 4], [0, 0])).toThrow(/tensor 1 g: buffer id 0/);
+    expect(() => multi([...first, big, 1.5, big, big, big, big, big], [n, 4], [0, 0])).toThrow(/buffer id 1.5 is not a live buffer/);
+    expect(Array.from(get(out, n))).toEqual(new Array(n).fill(-777)); // the first tensor was not written
+    expect(() => multi(first, [-1], [0])).toThrow(/tensor 0: element count -1 is not a non-negative integer/);
+    expect(() => multi(first, [2.5], [0])).toThrow(/element count 2.5/);
+    expect(() => multi(first, [n, n], [0, 0])).toThrow(/2 sizes need 14 ids and 2 weight decays, got 7 and 2/);
+    expect(() => multi(first, [n], [0, 0])).toThrow(/1 sizes need 7 ids and 1 weight decays, got 7 and 2/);
+    const call9 = gpu!.adamWMulti as (...x: unknown[]) => void;
+    expect(() => call9(first, Float64Array.of(n), Float64Array.of(0), 1, 0.9, 0.999, 1e-8, 1, 1)).toThrow(/adamWMulti ids: argument 0 must be a Float64Array/);
+    expect(() => call9(Float64Array.from(first), Float64Array.of(n))).toThrow(/expected 9 arguments/);
+    expect(() => multi([], [], [])).not.toThrow();
+  });
+});

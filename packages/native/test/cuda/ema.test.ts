@@ -51,6 +51,36 @@ describe.skipIf(!ready)("gpu.ema (host device)", () => {
     gpu!.free(a);
   });
 
+  it("emaMulti: N parameters in one call, each bit-identical to gpu.ema (an equal target stays equal, an empty tensor without buffers)", () => {
+    const sizes = [7, 0, 4099, 1, 300];
+    const ts = sizes.map((n, k) => values(n, 40 + k));
+    const ss = sizes.map((n, k) => (k === 4 ? ts[k] : values(n, 50 + k)));
+    const live: number[] = [];
+    const put = (d: Float32Array) => {
+      const id = gpu!.alloc(WHERE.host, Math.max(4, d.length * 4));
+      if (d.length > 0) gpu!.upload(id, d);
+      live.push(id);
+      return id;
+    };
+    const ids = sizes.flatMap((n, k) => (n === 0 ? [0, 0, 0] : [put(ts[k]), put(ss[k]), put(new Float32Array(n).fill(-777))]));
+    gpu!.emaMulti(Float64Array.from(ids), Float64Array.from(sizes), 0.996);
+    sizes.forEach((n, k) => {
+      if (n === 0) return;
+      const one = [put(ts[k]), put(ss[k]), put(new Float32Array(n))];
+      gpu!.ema(one[0], one[1], one[2], n, 0.996);
+      const [got, want] = [new Float32Array(n), new Float32Array(n)];
+      gpu!.download(ids[3 * k + 2], got);
+      gpu!.download(one[2], want);
+      expect(bits(got), `tensor ${k}`).toEqual(bits(want));
+      if (k === 4) expect(bits(got), "equal target").toEqual(bits(ts[k]));
+    });
+    const small = put(new Float32Array(2));
+    expect(() => gpu!.emaMulti(Float64Array.from([ids[0], ids[1], ids[2], small, small, small]), Float64Array.of(7, 3), 0.9))
+      .toThrow(/emaMulti tensor 1 target: buffer has 8 bytes, the kernel needs 12/);
+    expect(() => gpu!.emaMulti(Float64Array.from(ids), Float64Array.of(7), 0.9)).toThrow(/1 sizes need 3 ids, got 15/);
+    for (const id of live) gpu!.free(id);
+  });
+
   it("runs as the cuda backend's EmaUpdate kernel (no fallback)", async () => {
     expect(registerCudaBackend({ device: "host" })).toBe(true);
     await tf.setBackend(CUDA_BACKEND);

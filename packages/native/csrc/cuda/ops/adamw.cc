@@ -3,6 +3,7 @@
 // computes the same roundings.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cuda/ops/ops.h"
 #include "cuda/runtime.h"
@@ -43,8 +44,71 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// adamWMulti(ids, sizes, weightDecay, lr, beta1, beta2, eps, stepSize, sqrtBc2): the step of N
+// parameters in one call (core's AdamWUpdate op with N groups): ids is a Float64Array of 7N
+// buffer ids, (p, g, m, v, pOut, mOut, vOut) per parameter, sizes and weightDecay Float64Arrays
+// of N. Every argument is checked before any tensor is written; then each parameter runs as
+// adamW does (the host reference, or one launch of the CUDA kernel, in order on the stream).
+Napi::Value AdamWMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 9) return Throw(env, "adamWMulti: expected 9 arguments, got " + std::to_string(info.Length()));
+  size_t nIds = 0, nSizes = 0, nWd = 0;
+  const double* ids = F64ArrayArg(info, 0, &nIds, "adamWMulti ids");
+  if (ids == nullptr) return env.Undefined();
+  const double* sizes = F64ArrayArg(info, 1, &nSizes, "adamWMulti sizes");
+  if (sizes == nullptr) return env.Undefined();
+  const double* wd = F64ArrayArg(info, 2, &nWd, "adamWMulti weightDecay");
+  if (wd == nullptr) return env.Undefined();
+  double s[6];  // lr, beta1, beta2, eps, stepSize, sqrtBc2
+  for (int k = 0; k < 6; ++k) s[k] = NumArg(info, 3 + k);
+  if (env.IsExceptionPending()) return env.Undefined();
+  const size_t count = nSizes;
+  if (nIds != 7 * count || nWd != count) {
+    return Throw(env, "adamWMulti: " + std::to_string(count) + " sizes need " + std::to_string(7 * count) + " ids and " +
+                          std::to_string(count) + " weight decays, got " + std::to_string(nIds) + " and " + std::to_string(nWd));
+  }
+  static const char* const kNames[7] = {"p", "g", "m", "v", "pOut", "mOut", "vOut"};
+  std::vector<Buf*> bufs(7 * count);
+  Where where = Where::kHost;
+  bool first = true;
+  for (size_t t = 0; t < count; ++t) {
+    const std::string what = "adamWMulti tensor " + std::to_string(t);
+    const int64_t n = CountOf(env, sizes[t], what);
+    if (n < 0) return env.Undefined();
+    for (int k = 0; k < 7; ++k) {
+      if (n == 0 && ids[7 * t + k] == 0) continue;  // an empty tensor may have no buffer (id 0); it is skipped
+      Buf* b = BufById(env, ids[7 * t + k], static_cast<size_t>(n) * 4, what + " " + kNames[k]);
+      if (b == nullptr) return env.Undefined();
+      if (first) where = b->where;
+      first = false;
+      if (b->where != where) return Throw(env, "adamWMulti: buffers are on different devices (host and cuda); copy them to one device first");
+      bufs[7 * t + k] = b;
+    }
+  }
+  for (size_t t = 0; t < count; ++t) {
+    const int64_t n = static_cast<int64_t>(sizes[t]);
+    if (n == 0) continue;
+    Buf* const* b = &bufs[7 * t];
+    const ref::AdamWConsts c = ref::AdamWConstants(s[0], s[1], s[2], s[3], wd[t], s[4], s[5]);
+    if (where == Where::kHost) {
+      ref::AdamW(b[0]->f(), b[1]->f(), b[2]->f(), b[3]->f(), b[4]->f(), b[5]->f(), b[6]->f(), 0, n, c);
+      continue;
+    }
+#if defined(DILEMMA_HAVE_CUDA)
+    if (!CheckCuda(env, AdamWCuda(b[0]->f(), b[1]->f(), b[2]->f(), b[3]->f(), b[4]->f(), b[5]->f(), b[6]->f(), n, c, Stream()),
+                   "adamWMulti")) {
+      return env.Undefined();
+    }
+#endif
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
-void RegisterAdamW(Napi::Env env, Napi::Object gpu) { gpu.Set("adamW", Napi::Function::New(env, AdamW, "adamW")); }
+void RegisterAdamW(Napi::Env env, Napi::Object gpu) {
+  gpu.Set("adamW", Napi::Function::New(env, AdamW, "adamW"));
+  gpu.Set("adamWMulti", Napi::Function::New(env, AdamWMulti, "adamWMulti"));
+}
 
 }  // namespace dilemma::gpu

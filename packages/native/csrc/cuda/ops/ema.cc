@@ -4,6 +4,7 @@
 // ema.cu computes the same roundings.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cuda/ops/ops.h"
 #include "cuda/runtime.h"
@@ -38,8 +39,63 @@ Napi::Value Ema(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// emaMulti(ids, sizes, momentum): the update of N parameters in one call (core's EmaUpdate op with
+// N pairs): ids is a Float64Array of 3N buffer ids, (target, source, out) per parameter, sizes a
+// Float64Array of N. Every argument is checked before any tensor is written; then each
+// parameter runs as ema does (the host reference, or one launch of the CUDA kernel).
+Napi::Value EmaMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3) return Throw(env, "emaMulti: expected 3 arguments, got " + std::to_string(info.Length()));
+  size_t nIds = 0, count = 0;
+  const double* ids = F64ArrayArg(info, 0, &nIds, "emaMulti ids");
+  if (ids == nullptr) return env.Undefined();
+  const double* sizes = F64ArrayArg(info, 1, &count, "emaMulti sizes");
+  if (sizes == nullptr) return env.Undefined();
+  const double momentum = NumArg(info, 2);
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (nIds != 3 * count) {
+    return Throw(env, "emaMulti: " + std::to_string(count) + " sizes need " + std::to_string(3 * count) + " ids, got " +
+                          std::to_string(nIds));
+  }
+  static const char* const kNames[3] = {"target", "source", "out"};
+  std::vector<Buf*> bufs(3 * count);
+  Where where = Where::kHost;
+  bool first = true;
+  for (size_t t = 0; t < count; ++t) {
+    const std::string what = "emaMulti tensor " + std::to_string(t);
+    const int64_t n = CountOf(env, sizes[t], what);
+    if (n < 0) return env.Undefined();
+    for (int k = 0; k < 3; ++k) {
+      if (n == 0 && ids[3 * t + k] == 0) continue;  // an empty tensor may have no buffer (id 0); it is skipped
+      Buf* b = BufById(env, ids[3 * t + k], static_cast<size_t>(n) * 4, what + " " + kNames[k]);
+      if (b == nullptr) return env.Undefined();
+      if (first) where = b->where;
+      first = false;
+      if (b->where != where) return Throw(env, "emaMulti: buffers are on different devices (host and cuda); copy them to one device first");
+      bufs[3 * t + k] = b;
+    }
+  }
+  const float b = static_cast<float>(1.0 - momentum);
+  for (size_t t = 0; t < count; ++t) {
+    const int64_t n = static_cast<int64_t>(sizes[t]);
+    if (n == 0) continue;
+    Buf* const* tb = &bufs[3 * t];
+    if (where == Where::kHost) {
+      ref::Ema(tb[0]->f(), tb[1]->f(), tb[2]->f(), 0, n, b);
+      continue;
+    }
+#if defined(DILEMMA_HAVE_CUDA)
+    if (!CheckCuda(env, EmaCuda(tb[0]->f(), tb[1]->f(), tb[2]->f(), n, b, Stream()), "emaMulti")) return env.Undefined();
+#endif
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
-void RegisterEma(Napi::Env env, Napi::Object gpu) { gpu.Set("ema", Napi::Function::New(env, Ema, "ema")); }
+void RegisterEma(Napi::Env env, Napi::Object gpu) {
+  gpu.Set("ema", Napi::Function::New(env, Ema, "ema"));
+  gpu.Set("emaMulti", Napi::Function::New(env, EmaMulti, "emaMulti"));
+}
 
 }  // namespace dilemma::gpu
