@@ -50,7 +50,8 @@ describe.skipIf(!ready)("gpu.batchNorm1d (host) vs core's BatchNorm1d on tfjs cp
         const p = { x: tf.tensor2d(x, [B, C]), runningMean: tf.tensor1d(rm), runningVar: tf.tensor1d(rv) };
         if (affine) Object.assign(p, { weight: tf.tensor1d(w), bias: tf.tensor1d(b) });
         const fwd = tf.engine().runKernel(BATCH_NORM_1D, p, { eps: EPS, momentum: MOM }) as unknown as tf.Tensor[];
-        const gi = affine ? { dy: tf.tensor2d(dy, [B, C]), x: p.x, weight: tf.tensor1d(w) } : { dy: tf.tensor2d(dy, [B, C]), x: p.x };
+        const gi: tf.NamedTensorMap = { dy: tf.tensor2d(dy, [B, C]), x: p.x };
+        if (affine) gi.weight = tf.tensor1d(w);
         const bwd = tf.engine().runKernel(BATCH_NORM_1D_GRAD, gi, { eps: EPS }) as unknown as tf.Tensor[];
         return [...fwd, ...bwd].map((t) => t.dataSync());
       });
