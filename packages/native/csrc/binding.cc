@@ -138,7 +138,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object gpu = Napi::Object::New(env);
   for (auto reg : {dilemma::gpu::RegisterRuntime, dilemma::gpu::RegisterMatMul, dilemma::gpu::RegisterDilemma,
                    dilemma::gpu::RegisterElementwise, dilemma::gpu::RegisterGelu, dilemma::gpu::RegisterReduce,
-                   dilemma::gpu::RegisterSoftmax, dilemma::gpu::RegisterLayerNorm, dilemma::gpu::RegisterCopy,
+                   dilemma::gpu::RegisterSoftmax, dilemma::gpu::RegisterLayerNorm, dilemma::gpu::RegisterBatchNorm,
+                   dilemma::gpu::RegisterCopy,
                    dilemma::gpu::RegisterAdamW, dilemma::gpu::RegisterEma,
                    dilemma::gpu::RegisterFused}) {
     reg(env, gpu);

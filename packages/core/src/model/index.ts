@@ -3,7 +3,7 @@ export * from "./philox.js";
 export * from "./sampling.js";
 export * from "./ops/index.js";
 export * from "./presets.js";
-export { ViT } from "./vit.js";
+export { ViT, residual } from "./vit.js";
 export type { DilemmaView, ViTOutput } from "./vit.js";
 export { DetectionHead, bceWithLogits, detectionMetrics } from "./detection.js";
 export * from "./weights.js";

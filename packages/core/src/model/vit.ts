@@ -14,6 +14,23 @@ import { assignNamed } from "./weights.js";
 
 const LN_EPS = 1e-6;
 
+/**
+ * The residual sum x + branch (same shapes). Under a gradient tape its gradient is dy for both
+ * terms, without tfjs Add's two saved inputs (clones) and its gradient's broadcast reshapes:
+ * 3 fewer kernels per residual, 48 per ViT-S step.
+ */
+export function residual<T extends tf.Tensor>(x: T, branch: T): T {
+  if (!tf.engine().isTapeOn()) return tf.add(x, branch);
+  if (!tf.util.arraysEqual(x.shape, branch.shape)) throw new Error(`residual: shapes differ, [${x.shape}] and [${branch.shape}]`);
+  // a clone for the second term: the backward pass disposes accumulated gradients, so two
+  // inputs must not share one gradient tensor
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.add(args[0] as tf.Tensor, args[1] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => [dy, tf.clone(dy)],
+  }));
+  return f(x, branch) as T;
+}
+
 /** y = x W^T + b for x [N, in], W [out, in] (PyTorch layout), b [out]. */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
   // One fused kernel (bias added in the GEMM epilogue on engines that fuse it) instead of two.
@@ -186,9 +203,9 @@ export class ViT {
   private block(x: tf.Tensor3D, blk: BlockParams): tf.Tensor3D {
     const h1 = layerNorm(x, blk.norm1w as tf.Tensor1D, blk.norm1b as tf.Tensor1D, LN_EPS);
     const attn = fusedAttention(h1, { qkvW: blk.qkvW as tf.Tensor2D, qkvB: blk.qkvB as tf.Tensor1D, projW: blk.projW as tf.Tensor2D, projB: blk.projB as tf.Tensor1D }, this.config.numHeads);
-    const x1 = tf.add<tf.Tensor3D>(x, attn);
+    const x1 = residual(x, attn);
     const h2 = layerNorm(x1, blk.norm2w as tf.Tensor1D, blk.norm2b as tf.Tensor1D, LN_EPS);
-    return tf.add<tf.Tensor3D>(x1, fusedMlp(h2, { fc1W: blk.fc1W as tf.Tensor2D, fc1B: blk.fc1B as tf.Tensor1D, fc2W: blk.fc2W as tf.Tensor2D, fc2B: blk.fc2B as tf.Tensor1D }));
+    return residual(x1, fusedMlp(h2, { fc1W: blk.fc1W as tf.Tensor2D, fc1B: blk.fc1B as tf.Tensor1D, fc2W: blk.fc2W as tf.Tensor2D, fc2B: blk.fc2B as tf.Tensor1D }));
   }
 
   /** The variables keyed `prefix + timm name` (not copies: do not dispose them). */

@@ -1,5 +1,6 @@
 // BatchNorm1d with PyTorch semantics (MoCo v3 projector / predictor).
 import * as tf from "@tensorflow/tfjs-core";
+import { batchNorm1d } from "./ops/batch_norm.js";
 import { variableFrom } from "./util.js";
 
 export interface BatchNormOptions {
@@ -15,7 +16,7 @@ export interface BatchNormOptions {
 /**
  * `torch.nn.BatchNorm1d` on `[B, C]` inputs. Training mode normalises with the batch mean and
  * biased variance and updates the running statistics (running variance unbiased, as PyTorch);
- * eval mode uses the running statistics.
+ * eval mode uses the running statistics. Training runs the fused BatchNorm1d op (ops/batch_norm.ts).
  */
 export class BatchNorm1d {
   readonly numFeatures: number;
@@ -55,29 +56,11 @@ export class BatchNorm1d {
 
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
-      if (training) {
-        const n = x.shape[0];
-        if (n < 2) throw new Error(`BatchNorm1d: training needs a batch of at least 2 (got ${n})`);
-        ({ mean, variance } = tf.moments(x, 0));
-        this.updateRunning(mean, variance, n);
-      } else {
-        mean = this.runningMean;
-        variance = this.runningVar;
-      }
-      let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
+      if (training) return batchNorm1d(x, this, { eps: this.eps, momentum: this.momentum });
+      let y = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVar, this.eps)));
       if (this.weight && this.bias) y = tf.add(tf.mul(y, this.weight), this.bias);
       return y as tf.Tensor2D;
     });
-  }
-
-  /** Running statistics update (outside any gradient: reads only the batch statistics' values). */
-  private updateRunning(mean: tf.Tensor, biasedVar: tf.Tensor, n: number): void {
-    const m = this.momentum;
-    const unbiased = tf.mul(biasedVar, n / (n - 1));
-    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
   }
 
   dispose(): void {

@@ -4,6 +4,8 @@ export * from "./ops/adamw_update.js";
 // (the op as emaUpdateOp: emaUpdate is the whole-model update in method.ts)
 export { EMA_UPDATE, emaUpdate as emaUpdateOp, emaUpdateComposite, emaUpdateMulti } from "./ops/ema_update.js";
 export * from "./batchnorm.js";
+export * from "./ops/batch_norm.js";
+export * from "./ops/batch_norm_grad.js";
 export * from "./create.js";
 export * from "./dino.js";
 export * from "./dino_head.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
-import { VIT_PRESETS, ViT, sampleDilemma, sampleToTensors, type ViTConfig } from "../../src/index.js";
+import { VIT_PRESETS, ViT, residual, sampleDilemma, sampleToTensors, type ViTConfig } from "../../src/index.js";
 import { listCases, loadCase, vitConfigOf } from "../util/fixtures.js";
 
 const small: ViTConfig = { imgSize: 16, patchSize: 4, inChans: 3, embedDim: 32, depth: 2, numHeads: 4, mlpRatio: 4 };
@@ -143,5 +143,28 @@ describe("ViT", () => {
     const out = m.forward(tf.zeros([1, 3, 32, 32]) as tf.Tensor4D);
     expect(out.tokens.shape).toEqual([1, 65, 96]);
     m.dispose();
+  });
+});
+
+describe("residual", () => {
+  it("has tf.add's value and gradients, leaks nothing, and keeps the two gradients apart", () => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, "float32", 1);
+    const w = tf.randomNormal([2, 3, 4], 0, 1, "float32", 2);
+    // b is computed before x's other consumer (t): the order in which a shared gradient tensor
+    // would be disposed while b's producer still needs it
+    const loss = (sum: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (xx: tf.Tensor, ww: tf.Tensor) => {
+      const b = tf.mul(ww, 2);
+      const t = tf.square(xx);
+      return tf.sum(tf.mul(sum(xx, b), tf.add(t, 1))) as tf.Scalar;
+    };
+    const before = tf.memory().numTensors;
+    const got = tf.grads(loss(residual))([x, w]);
+    const want = tf.grads(loss((a, b) => tf.add(a, b)))([x, w]);
+    got.forEach((g, i) => expect(Array.from(g.dataSync())).toEqual(Array.from(want[i].dataSync())));
+    tf.dispose([...got, ...want]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(residual(x, w).dataSync())).toEqual(Array.from(tf.add(x, w).dataSync()));
+    expect(() => tf.grad((xx: tf.Tensor) => tf.sum(residual(xx, tf.ones([3]))))(x)).toThrow(/shapes differ/);
+    tf.dispose([x, w]);
   });
 });

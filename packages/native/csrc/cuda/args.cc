@@ -37,14 +37,20 @@ bool DifferentDevices(Napi::Env env, const char* what) {
 
 }  // namespace
 
+// The first error of a call wins: throwing while one is pending aborts node (napi_throw fails),
+// and the readers run on after a failure until their caller checks.
 Napi::Value Throw(Napi::Env env, const std::string& msg) {
-  Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+  if (!env.IsExceptionPending()) Napi::Error::New(env, msg).ThrowAsJavaScriptException();
   return env.Undefined();
+}
+
+static void NotANumber(Napi::Env env, size_t i) {
+  if (!env.IsExceptionPending()) Napi::TypeError::New(env, "argument " + std::to_string(i) + " must be a number").ThrowAsJavaScriptException();
 }
 
 int64_t IntArg(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number").ThrowAsJavaScriptException();
+    NotANumber(info.Env(), i);
     return 0;
   }
   return info[i].As<Napi::Number>().Int64Value();
@@ -52,7 +58,7 @@ int64_t IntArg(const Napi::CallbackInfo& info, size_t i) {
 
 double NumArg(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number").ThrowAsJavaScriptException();
+    NotANumber(info.Env(), i);
     return 0;
   }
   return info[i].As<Napi::Number>().DoubleValue();

@@ -8,7 +8,7 @@
 //        [--reps 20] [--parity-vit vit-small] [--parity-batch 16] [--parity-precisions fp32,tf32,bf16]
 //        [--parity-floor] [--throughput-precisions bf16,tf32] [--no-isolate | --isolate] [--time-on-host]
 // --only runs the kernel cases of one op family (families/*.ts: unary, binary, reduce, softmax,
-// transpose, matmul, gelu, layernorm, fused, embed, optim) or named cases ("softmax 50", "cast"),
+// transpose, matmul, gelu, layernorm, fused, embed, optim, batchnorm) or named cases ("softmax 50", "cast"),
 // and only the info and kernel sections unless --sections says otherwise.
 // On a GPU each device section runs in a child process of this script (--child; see
 // orchestrate()); --isolate does that on the host device too (CUDA_CHECK_TEST_KILL=<kernel>

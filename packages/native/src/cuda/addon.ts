@@ -178,6 +178,11 @@ export interface GpuAddon {
   geluErfGrad(dy: number, x: number, out: number, n: number): void;
   layerNorm(x: number, gamma: number, beta: number, out: number, rows: number, d: number, eps: number): void;
   layerNormGrad(dy: number, x: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, d: number, eps: number): void;
+  /** BatchNorm1d training forward on x [B, C]; weight and bias 0 for affine=False. */
+  batchNorm1d(x: number, weight: number, bias: number, runningMean: number, runningVar: number, y: number,
+    runningMeanOut: number, runningVarOut: number, B: number, C: number, eps: number, momentum: number): void;
+  /** Its gradient; weight, dWeight and dBias 0 for affine=False. */
+  batchNorm1dGrad(dy: number, x: number, weight: number, dx: number, dWeight: number, dBias: number, B: number, C: number, eps: number): void;
   /** DilemmaEmbed (docs/ops.md); out-of-range indices throw (host) / are reported at the next sync (CUDA). */
   dilemmaEmbed(tokens: number, pos: number, realPos: number, inputPos: number, B: number, L: number, K: number, D: number, out: number): void;
   /**

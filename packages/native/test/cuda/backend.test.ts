@@ -3,7 +3,7 @@
 // training steps with no fallback. Skipped when the addon is not built or has no gpu runtime.
 import * as tf from "@tensorflow/tfjs-core";
 import {
-  adamWUpdate, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, fusedAttention, fusedMlp, geluErf, layerNorm, type SSLMethod,
+  adamWUpdate, batchNorm1d, createMethod, emaUpdateOp, defaultMethodConfig, dilemmaEmbed, fusedAttention, fusedMlp, geluErf, layerNorm, type SSLMethod,
 } from "@dilemma/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { addon } from "../../src/addon.js";
@@ -123,6 +123,16 @@ const cases: Case[] = [
   { name: "adamWUpdate", run: () => adamWUpdate(f([3, 4], 1), f([3, 4], 2), f([3, 4], 3), f([3, 4], 4, 0, 1),
     { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, stepSize: 0.01, sqrtBc2: 0.05 }), tol: 1e-6 },
   { name: "emaUpdate", run: () => emaUpdateOp(f([3, 4], 1), f([3, 4], 2), 0.996) },
+  { name: "batchNorm1d, its running statistics and gradient", tol: 1e-5, run: () => {
+    const rm = tf.variable(f([6], 4), false), rv = tf.variable(f([6], 5, 0.5, 1.5), false);
+    const p = { weight: f([6], 2, 0.5, 1.5), bias: f([6], 3), runningMean: rm, runningVar: rv };
+    const a = { eps: 1e-5, momentum: 0.1 };
+    const y = batchNorm1d(f([4, 6], 1) as tf.Tensor2D, p, a);
+    const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(batchNorm1d(x as tf.Tensor2D, { ...p, weight: w }, a), f([4, 6], 6))))([f([4, 6], 1), p.weight]);
+    const out = [y, tf.clone(rm), tf.clone(rv), ...g];
+    tf.dispose([rm, rv]);
+    return out;
+  } },
   // the fused ViT-block ops, forward and (through customGrad) their gradient kernels
   ...((): Case[] => {
     const attn = () => ({ qkvW: f([24, 8], 2, -0.5, 0.5) as tf.Tensor2D, qkvB: f([24], 3) as tf.Tensor1D, projW: f([8, 8], 4, -0.5, 0.5) as tf.Tensor2D, projB: f([8], 5) as tf.Tensor1D });

@@ -81,6 +81,9 @@ describe.skipIf(!ready)("gpu.softmax (host) vs tfjs cpu", () => {
     expect(() => gpu!.softmax(x, alloc(11), 3, 4)).toThrow(/bytes/);
     expect(() => gpu!.softmax(x, out, -3, 4)).toThrow(/negative/);
     gpu!.softmax(x, out, 0, 4); // nothing to do
+    // two bad arguments: the first error is thrown (a second throw while one is pending would abort node)
+    expect(() => (gpu!.softmax as unknown as (...a: unknown[]) => void)(x, out)).toThrow(/argument 2 must be a number/);
+    expect(() => (gpu!.batchNorm1d as unknown as (...a: unknown[]) => void)()).toThrow(/must be a number/);
   });
 });
 

@@ -48,3 +48,21 @@ export function rowStats(x: Float32Array, o: number, D: number, eps: number): { 
   }
   return { mean, rstd: 1 / Math.sqrt(v / D + eps) };
 }
+
+/** Per-column mean and 1/sqrt(biased variance + eps) of x [B, C], in double (BatchNorm1d forward and gradient). */
+export function columnStats(x: Float32Array, B: number, C: number, eps: number): { mean: Float64Array; variance: Float64Array; rstd: Float64Array } {
+  const mean = new Float64Array(C), variance = new Float64Array(C), rstd = new Float64Array(C);
+  for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) mean[c] += x[b * C + c];
+  for (let c = 0; c < C; c++) mean[c] /= B;
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const d = x[b * C + c] - mean[c];
+      variance[c] += d * d;
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    variance[c] /= B;
+    rstd[c] = 1 / Math.sqrt(variance[c] + eps);
+  }
+  return { mean, variance, rstd };
+}

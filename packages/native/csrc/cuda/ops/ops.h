@@ -14,6 +14,7 @@ void RegisterGelu(Napi::Env env, Napi::Object gpu);         // ops/gelu.cc: Gelu
 void RegisterReduce(Napi::Env env, Napi::Object gpu);       // ops/reduce.cc: sum/mean/max/min/prod/argmax/argmin/any/all
 void RegisterSoftmax(Napi::Env env, Napi::Object gpu);      // ops/softmax.cc
 void RegisterLayerNorm(Napi::Env env, Napi::Object gpu);    // ops/layer_norm.cc
+void RegisterBatchNorm(Napi::Env env, Napi::Object gpu);    // ops/batch_norm.cc: BatchNorm1d / BatchNorm1dGrad (training mode)
 void RegisterCopy(Napi::Env env, Napi::Object gpu);         // ops/copy.cc: transpose, stridedCopy
 void RegisterAdamW(Napi::Env env, Napi::Object gpu);        // ops/adamw.cc: fused AdamW update (one / N tensors)
 void RegisterEma(Napi::Env env, Napi::Object gpu);          // ops/ema.cc: fused momentum-encoder update (one / N)

@@ -1,5 +1,6 @@
 // Every kernel the cuda backend implements (the rest run the cpu fallback, ../fallback.ts).
 import type * as tf from "@tensorflow/tfjs-core";
+import { batchNormKernelConfigs } from "./batch_norm.js";
 import { binaryKernelConfigs } from "./binary.js";
 import { copyKernelConfigs } from "./copy.js";
 import { dilemmaKernelConfigs } from "./dilemma.js";
@@ -25,6 +26,7 @@ export const cudaKernelConfigs: tf.KernelConfig[] = [
   ...gatherKernelConfigs,
   ...geluErfKernelConfigs,
   ...layerNormKernelConfigs,
+  ...batchNormKernelConfigs,
   ...dilemmaKernelConfigs,
   ...optimKernelConfigs,
   ...fusedKernelConfigs,
