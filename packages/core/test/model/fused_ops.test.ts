@@ -4,31 +4,12 @@
 // backends (packages/native), so this compares every engine's kernels with the composite.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
+import { expectClose, withoutKernels } from "../util/tensors.js";
 import {
   FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MLP, FUSED_MLP_GRAD, fusedAttention, fusedAttentionComposite,
   fusedAttentionGrad, fusedAttentionGradComposite, fusedMlp, fusedMlpComposite, fusedMlpGrad, fusedMlpGradComposite,
   type AttentionParams, type MlpParams,
 } from "../../src/model/index.js";
-
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-function expectClose(actual: tf.Tensor, expected: tf.Tensor, rtol: number, atol: number, what = ""): void {
-  expect(actual.shape, what).toEqual(expected.shape);
-  const a = actual.dataSync(), e = expected.dataSync();
-  let err = 0;
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - e[i]));
-  expect(Number.isFinite(err), what).toBe(true);
-  expect(err, what).toBeLessThanOrEqual(atol + rtol * maxAbs(e));
-}
-
-function withoutKernels<T>(names: string[], fn: () => T): T {
-  const cfgs = names.map((n) => tf.getKernel(n, tf.getBackend())).filter((k) => k != null);
-  for (const k of cfgs) tf.unregisterKernel(k.kernelName, tf.getBackend());
-  try {
-    return fn();
-  } finally {
-    for (const k of cfgs) tf.registerKernel(k);
-  }
-}
 
 const rand = (shape: number[], std: number, seed: number) => tf.randomNormal(shape, 0, std, "float32", seed);
 

@@ -4,30 +4,11 @@
 // also run on the native and cuda(-host) backends (packages/native).
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
+import { expectClose, withoutKernels } from "../util/tensors.js";
 import {
   BATCH_NORM_1D, BATCH_NORM_1D_GRAD, BatchNorm1d, batchNorm1d, batchNorm1dComposite, batchNorm1dGrad, batchNorm1dGradComposite,
   type BatchNorm1dParams,
 } from "../../src/train/index.js";
-
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-function expectClose(actual: tf.Tensor, expected: tf.Tensor, rtol: number, atol: number, what = ""): void {
-  expect(actual.shape, what).toEqual(expected.shape);
-  const a = actual.dataSync(), e = expected.dataSync();
-  let err = 0;
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - e[i]));
-  expect(Number.isFinite(err), what).toBe(true);
-  expect(err, what).toBeLessThanOrEqual(atol + rtol * maxAbs(e));
-}
-
-function withoutKernels<T>(names: string[], fn: () => T): T {
-  const cfgs = names.map((n) => tf.getKernel(n, tf.getBackend())).filter((k) => k != null);
-  for (const k of cfgs) tf.unregisterKernel(k.kernelName, tf.getBackend());
-  try {
-    return fn();
-  } finally {
-    for (const k of cfgs) tf.registerKernel(k);
-  }
-}
 
 const rand = (shape: number[], std: number, seed: number, mean = 0) => tf.randomNormal(shape, mean, std, "float32", seed);
 const ATTRS = { eps: 1e-5, momentum: 0.1 };

@@ -3,10 +3,10 @@
 // and without weight decay, in place (outputs aliasing inputs), n = 0; and argument errors.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu } from "./host_buffers.js";
 import { adamWUpdate, adamWUpdateComposite, type AdamWUpdateAttrs } from "@dilemma/core";
 import { lcg } from "../random.js";
 
@@ -31,15 +31,7 @@ function call(a: AdamWUpdateAttrs, ids: number[], n: number): void {
 }
 
 describe.skipIf(!ready)("gpu.adamW (host) vs core's AdamWUpdate", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   for (const wd of [0, 0.05]) {
     it(`bit-identical to the cpu kernel and the composite (weightDecay ${wd})`, () => {

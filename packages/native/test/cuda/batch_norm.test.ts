@@ -5,10 +5,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { BATCH_NORM_1D, BATCH_NORM_1D_GRAD } from "@dilemma/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu, expectClose } from "./host_buffers.js";
 import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -20,28 +20,13 @@ const cudaReady = !!rt && rt.compiled && rt.devices > 0;
 const rnd = lcg(7);
 const randF = (n: number, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => offset + (2 * rnd() - 1) * scale);
 const { put, alloc, getF: get, freeAll, onBoth } = hostBuffers(() => gpu!);
-function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string) {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i], g = got[i];
-    if (!(Math.abs(w - g) <= atol + rtol * Math.abs(w))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
-  }
-}
 
 const EPS = 1e-5, MOM = 0.1;
 // B, C, scale, offset
 const CASES: [number, number, number, number][] = [[2, 1, 1, 0], [2, 7, 1, 0], [5, 33, 2, 1], [16, 256, 1, 0], [3, 4096, 1, 0], [300, 40, 1, -3], [4, 64, 1e-2, 50]];
 
 describe.skipIf(!ready)("gpu.batchNorm1d (host) vs core's BatchNorm1d on tfjs cpu", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   for (const affine of [true, false]) {
     it.each(CASES)(`${affine ? "affine" : "affine=False"}: B %i, C %i (scale %d, offset %d)`, (B, C, scale, offset) => {

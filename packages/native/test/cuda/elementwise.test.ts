@@ -4,10 +4,10 @@
 // and the argument errors.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { BINARY, DTYPE, UNARY, WHERE, type DTypeCode, type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu } from "./host_buffers.js";
 import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -70,15 +70,7 @@ const PAIRS: [number[], number[]][] = [
 ];
 
 describe.skipIf(!ready)("gpu elementwise (host) vs tfjs cpu", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   it("fill: float32, int32 and bool values, n = 0", () => {
     const cases: [number, DTypeCode, tf.DataType][] = [

@@ -4,10 +4,10 @@
 // 1 + erf(x) cancels and the reference (erfc) does not. n = 0, tails, NaN / inf; errors.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu } from "./host_buffers.js";
 import { geluErf, geluErfGrad } from "@dilemma/core";
 import { lcg } from "../random.js";
 
@@ -34,15 +34,7 @@ function close(want: ArrayLike<number>, got: ArrayLike<number>, what: string, rt
 const SPECIAL = Float32Array.from([0, -0, 1, -1, 0.5, -0.5, 3, -3, 5.5, -5.5, 8, -8, 10, -10, 30, -30, 1e-20, -1e-20, Infinity, -Infinity, NaN]);
 
 describe.skipIf(!ready)("gpu.geluErf / geluErfGrad (host) vs core's cpu kernels", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   const inputs = () => [SPECIAL, randF(4099, -6, 6), randF(3, -1, 1), new Float32Array(0)];
 

@@ -1,5 +1,7 @@
 // Buffers for the kernel tests: upload, allocate and read back through addon().gpu (host device
 // unless told otherwise), remembering every id so a test's afterEach / afterAll frees them all.
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, expect } from "vitest";
 import { WHERE, type GpuAddon, type Where } from "../../src/cuda/addon.js";
 
 export interface HostBuffers {
@@ -57,4 +59,31 @@ export function hostBuffers(gpu: () => GpuAddon): HostBuffers {
       });
     },
   };
+}
+
+/**
+ * For a suite comparing gpu.* on host buffers with core's kernels: run it on the tfjs cpu
+ * backend (the reference), then restore the previous backend and free the suite's buffers.
+ */
+export function onTfjsCpu(freeAll: () => void): void {
+  let prev = "";
+  beforeAll(async () => {
+    prev = tf.getBackend();
+    await tf.setBackend("cpu");
+  });
+  afterAll(async () => {
+    freeAll();
+    if (prev) await tf.setBackend(prev);
+  });
+}
+
+/** Elementwise |got - want| <= atol + rtol*|want|; NaN must meet NaN. Fails naming the first bad index. */
+export function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i], g = got[i];
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (!(Number.isNaN(w) && Number.isNaN(g))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
+    } else if (!(Math.abs(w - g) <= atol + rtol * Math.abs(w))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
+  }
 }

@@ -4,10 +4,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { LAYER_NORM, LAYER_NORM_GRAD } from "@dilemma/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu, expectClose } from "./host_buffers.js";
 import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -20,25 +20,10 @@ const rnd = lcg(99);
 const randF = (n: number, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => offset + (2 * rnd() - 1) * scale);
 
 const { put, alloc, getF: get, freeAll, onBoth } = hostBuffers(() => gpu!);
-function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string) {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i], g = got[i];
-    if (!(Math.abs(w - g) <= atol + rtol * Math.abs(w))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
-  }
-}
 
 const EPS = 1e-6;
 describe.skipIf(!ready)("gpu.layerNorm (host) vs core's LayerNorm on tfjs cpu", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   const CASES: [number, number, number, number][] = [
     // rows, d, scale, offset

@@ -3,10 +3,10 @@
 // edge shapes (outer, r or inner 1), NaNs; and the argument errors.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { DTYPE, REDUCE, type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu } from "./host_buffers.js";
 import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -46,15 +46,7 @@ const SHAPES: [number, number, number][] = [
 ];
 
 describe.skipIf(!ready)("gpu.reduce (host) vs tfjs cpu", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   type Ref = (x: tf.Tensor) => tf.Tensor;
   const floatOps: [string, number, Ref, boolean, number][] = [

@@ -2,10 +2,10 @@
 // row widths 1..2000 (both CUDA paths' sizes), large logits, -Infinity and NaN; argument errors.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { addon, isAvailable, loadError } from "../../src/index.js";
 import { type GpuAddon } from "../../src/cuda/addon.js";
-import { hostBuffers } from "./host_buffers.js";
+import { hostBuffers, onTfjsCpu, expectClose } from "./host_buffers.js";
 import { lcg } from "../random.js";
 
 const gpu = (isAvailable() ? addon()?.gpu : undefined) as GpuAddon | undefined;
@@ -26,27 +26,10 @@ function softmax(x: Float32Array, rows: number, cols: number): Float32Array {
   if (out.length > 0) gpu!.download(oi, out);
   return out;
 }
-function expectClose(want: ArrayLike<number>, got: ArrayLike<number>, rtol: number, atol: number, what: string) {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i], g = got[i];
-    if (Number.isNaN(w) || Number.isNaN(g)) {
-      if (!(Number.isNaN(w) && Number.isNaN(g))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
-    } else if (!(Math.abs(w - g) <= atol + rtol * Math.abs(w))) expect.fail(`${what} [${i}]: want ${w}, got ${g}`);
-  }
-}
 const ref = (x: Float32Array, rows: number, cols: number) => tf.tidy(() => tf.softmax(tf.tensor2d(x, [rows, cols])).dataSync());
 
 describe.skipIf(!ready)("gpu.softmax (host) vs tfjs cpu", () => {
-  let prev = "";
-  beforeAll(async () => {
-    prev = tf.getBackend();
-    await tf.setBackend("cpu");
-  });
-  afterAll(async () => {
-    freeAll();
-    if (prev) await tf.setBackend(prev);
-  });
+  onTfjsCpu(freeAll);
 
   it.each([[1, 1], [1, 7], [3, 7], [16, 197], [5, 1024], [2, 1025], [3, 2000], [40, 3], [7, 1]])(
     "[%i, %i]", (rows, cols) => {
