@@ -12,12 +12,12 @@
 # GPU machine has none); compiles @dilemma/native's TypeScript, esbuild-bundles
 # scripts/check/main.ts (the check: a runner plus one file per op family) with tfjs-core, tfjs-backend-cpu, @dilemma/core and @dilemma/native into
 # one file (the GPU machine has no node and no node_modules), and writes
-#   .device/node.xz                 node binary (shared with device-check.sh)
+#   .device/node.xz                 node binary
 #   .device/cuda-check/{cuda-check.mjs, dilemma_native.node.xz, torch_cuda_bench.py, dilemma_ref.py}
 # Run: unpacks node to /tmp/node (where there is no node) and the addon to /tmp/dilemma-cuda-check/, runs the bundle; logs and JSON under $OUT (default
 # /tmp/cuda-check-out). Extra arguments go to the check (see scripts/check/main.ts), e.g.
 # --only softmax to validate and time one op family alone.
-# Exit codes of a run: 0 correct, 1 a kernel or the step parity failed, 2 no CUDA device.
+# Exit codes of a run: 0 correct, 1 a kernel, embed-atomic or the step parity failed, 2 no CUDA device.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pkg="$(cd "$here/.." && pwd)"
@@ -86,13 +86,14 @@ while [[ $# -gt 0 ]]; do
 done
 rebuild="DILEMMA_CUDA=on DILEMMA_BLAS=static npm run build:addon -w @dilemma/native"
 [[ -f "$addon" ]] || die "$addon is missing. Build it: $rebuild (or DILEMMA_BUILD_DIR=... and pass DILEMMA_ADDON=<dir>/Release/dilemma_native.node)"
-info="$(node -e 'const a = require(process.argv[1]); console.log(JSON.stringify({ ...a.info(), gpuFns: Object.keys(a.gpu ?? {}) }))' "$addon")" \
+info="$(node -e 'const a = require(process.argv[1]); console.log(JSON.stringify({ ...a.info(), gpuFns: Object.keys(a.gpu ?? {}), dilemmaCheck: typeof a.cudaDilemmaCheck === "function" }))' "$addon")" \
   || die "cannot load $addon"
 check_cuda_build() {
   # The GPU machine has no OpenBLAS: the carried addon must not need libopenblas.so.
   if ldd "$addon" | grep -q "libopenblas"; then die "$addon links libopenblas.so, which the GPU machine lacks. Rebuild: $rebuild"; fi
-  node -e 'const i = JSON.parse(process.argv[1]); process.exit(i.cuda.compiled && i.cuda.archs.split(",").includes("90") ? 0 : 1)' "$info" \
-    || die "addon not built with CUDA for sm_90 (info: $info). Rebuild: $rebuild"
+  # cudaDilemmaCheck (the DILEMMA CUDA kernels): the embed-atomic section runs it on the device
+  node -e 'const i = JSON.parse(process.argv[1]); process.exit(i.cuda.compiled && i.cuda.archs.split(",").includes("90") && i.dilemmaCheck ? 0 : 1)' "$info" \
+    || die "addon not built with CUDA for sm_90 and the DILEMMA kernels (info: $info). Rebuild: $rebuild"
   local cuobjdump
   cuobjdump="$(command -v cuobjdump || echo /usr/local/cuda/bin/cuobjdump)"
   if [[ -x "$cuobjdump" ]]; then

@@ -19,3 +19,6 @@ export const EMBED_ANCHOR_BATCH = 256;
  * backward (forward + backward 237 µs minus the forward).
  */
 export const EMBED_ANCHOR_US: Record<string, number> = { dilemmaEmbed: 69.6, dilemmaEmbedGrad: 237 - 69.6 };
+
+/** Embed targets at that shape (embed_atomic.ts): forward >= 60% of the copy bandwidth, forward + backward >= 2x PyTorch. */
+export const EMBED_TARGET = { fwdCopyFrac: 0.6, fwdBwdSpeedup: 2 } as const;

@@ -3,7 +3,8 @@
 // @dilemma/native's dist in one file; there is no node_modules on the device).
 //
 //   node cuda-check.mjs [--device cuda|host] [--quick] [--only FAMILY|CASE[,...]] [--addon PATH]
-//        [--torch-script PATH] [--python python3] [--budget SECONDS] [--sections info,kernels,parity,torch,throughput]
+//        [--torch-script PATH] [--python python3] [--budget SECONDS]
+//        [--sections info,kernels,embed-atomic,parity,torch,throughput]
 //        [--no-strict] [--no-torch] [--batch 256] [--validate-batch 64] [--validate-batch-matmul 16]
 //        [--reps 20] [--parity-vit vit-small] [--parity-batch 16] [--parity-precisions fp32,tf32,bf16]
 //        [--parity-floor] [--throughput-precisions bf16,tf32] [--no-isolate | --isolate] [--time-on-host]
@@ -17,11 +18,13 @@
 // Sections (each timed and bounded; skipped with a note once its budget or the total is spent):
 //  info        device, cuBLAS, addon build (here)
 //  kernels     kernels.ts + families/*.ts
+//  embed-atomic embed_atomic.ts (the addon's cudaDilemmaCheck: atomic embed backward, bounds flag,
+//              copy bandwidth; CUDA only, one skip line on the host device)
 //  parity      parity.ts
 //  torch       throughput.ts (PyTorch subprocess)
 //  throughput  throughput.ts
 // Then a table: ours vs PyTorch, the H200 anchors (anchors.ts) and the targets, parity PASS/FAIL.
-// Exit: 0 every correctness check passed, 1 a kernel or the step parity failed, 2 no device.
+// Exit: 0 every correctness check passed, 1 a kernel, embed-atomic or the step parity failed, 2 no device.
 import * as tf from "@tensorflow/tfjs-core"; // before @dilemma/core (see src/backend.ts)
 import { spawnSync } from "node:child_process";
 import { readFileSync, unlinkSync } from "node:fs";
@@ -30,6 +33,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { THROUGHPUT_ANCHORS, THROUGHPUT_TARGET } from "./anchors.js";
 import type { CoreModule, NativeModule, RunEnv } from "./case.js";
+import { EMBED_ATOMIC, embedAtomicSection, embedAtomicSummary } from "./embed_atomic.js";
 import { kernelsSection } from "./kernels.js";
 import { parseOptions, SECTION_NAMES, type Options } from "./options.js";
 import { paritySection, type ParityComparison } from "./parity.js";
@@ -104,7 +108,7 @@ function infoSection(): Promise<Json | null> {
 }
 
 const RUN: Record<string, () => Promise<Json | null>> = {
-  info: infoSection, kernels: () => kernelsSection(env), parity: () => paritySection(env),
+  info: infoSection, kernels: () => kernelsSection(env), [EMBED_ATOMIC]: () => embedAtomicSection(env), parity: () => paritySection(env),
   ...(opts.noTorch ? {} : { torch: () => torchSection(env) }), throughput: () => throughputSection(env),
 };
 
@@ -120,7 +124,7 @@ interface ChildOut extends Json {
 }
 /** A child is killed after its section's budget + 40 s (a hung kernel must not eat the run). */
 const CHILD_LIMIT_S: Record<string, number> = {
-  info: 30, kernels: opts.quick ? 300 : 75, parity: opts.quick ? 400 : 90, throughput: opts.quick ? 400 : throughputPlan(env).budget + 30,
+  info: 30, kernels: opts.quick ? 300 : 75, [EMBED_ATOMIC]: 45, parity: opts.quick ? 400 : 90, throughput: opts.quick ? 400 : throughputPlan(env).budget + 30,
 };
 function childRun(name: string, extra: string[] = []) {
   const file = join(os.tmpdir(), `cuda-check-${process.pid}-${name}-${Date.now()}.json`);
@@ -233,10 +237,12 @@ for (const p of parityPrecisions) {
 const failed = state.kernelResults.filter((r) => !r.ok);
 log(`kernels: ${state.kernelResults.length} cases, ${failed.length} failed${failed.length ? ": " + failed.map((r) => r.kernel).join(", ") : ""}`);
 if (failed.length) result.failures.push(`kernels: ${failed.length} case(s) failed`);
+const atomicRan = embedAtomicSummary();
 // merged over the child processes (each section's own entry holds only its last child's rows)
 Object.assign(result, { kernels: state.kernelResults, parity: state.parityResults, throughput: state.thrResults, torch: state.torch });
 result.summary = { rows: summaryRows, parity: Object.fromEntries(Object.entries(state.parityResults).map(([p, c]) => [p, c.ok])), kernelsFailed: failed.length };
 if (parityPrecisions.some((p) => !state.parityResults[p])) result.failures.push("parity: not every precision ran");
-const judged = ["kernels", "parity"].filter((s) => opts.sections.includes(s)).map((s) => (s === "parity" ? "step parity" : s)).join(" and ");
+const judged = [opts.sections.includes("kernels") && "kernels", atomicRan && EMBED_ATOMIC, opts.sections.includes("parity") && "step parity"]
+  .filter((s) => s).join(", ").replace(/, ([^,]*)$/, " and $1");
 log(result.failures.length ? `RESULT: FAIL (${result.failures.join("; ")})` : `RESULT: PASS (${judged || "nothing"} within tolerance)`);
 finish(result.failures.length ? 1 : 0);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Precision } from "./case.js";
 
-export const SECTION_NAMES = ["info", "kernels", "parity", "torch", "throughput"] as const;
+export const SECTION_NAMES = ["info", "kernels", "embed-atomic", "parity", "torch", "throughput"] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface Options {

@@ -59,7 +59,7 @@ export function finishChild(code: number, extra: Json = {}): never {
   process.exit(code);
 }
 
-/** Exit: 0 every correctness check passed, 1 a kernel or the step parity failed, 2 no device. */
+/** Exit: 0 every correctness check passed, 1 a kernel, embed-atomic or the step parity failed, 2 no device. */
 export function finish(code: number): never {
   if (opts.child) finishChild(code);
   result.exitCode = code;

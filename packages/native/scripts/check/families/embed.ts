@@ -1,7 +1,7 @@
 // DILEMMA embed (docs/ops.md): out[b,i,:] = tokens[b, realPos[b,i], :] + pos[inputPos[b,i], :]
-// and its gradient, on positions drawn by core's sampler: the ViT-S/16 training shape, then the
-// shapes of the former device-check.mjs (cuda_check.cu) that reach other kernel paths, and an
-// out-of-range index that must be flagged.
+// and its gradient, on positions drawn by core's sampler: the ViT-S/16 training shape, then
+// shapes that reach other kernel paths (embed_atomic.ts runs the addon's cudaDilemmaCheck at the
+// same ones), and an out-of-range index that must be flagged.
 import { EXACT, f32, i32, KEPT, L, D, type CaseContext, type Family, type KernelCase, type Tol } from "../case.js";
 
 /** Forward: one float add, bitwise. dTokens: rows copied, bitwise. dPos: the same (b, i) summation order as the CPU, but allow an ulp-class slack. */
@@ -12,7 +12,7 @@ export const embedBytes = (B: number, L: number, K: number, D: number): number =
 /** Backward: writes dTokens (all rows), reads dy twice (dTokens and dPos), writes dPos. */
 export const embedGradBytes = (B: number, L: number, K: number, D: number): number => 4 * (B * L * D + 2 * B * K * D + L * D);
 
-/** Further shapes (B at timing; validation caps B at the validation batch), from device-check.mjs. */
+/** Further shapes (B at timing; validation caps B at the validation batch). */
 export const EXTRA_SHAPES = [
   { B: 64, L: 64, K: 16, D: 192 },
   { B: 256, L: 196, K: 49, D: 768 }, // ViT-B width
