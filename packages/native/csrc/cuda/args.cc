@@ -180,12 +180,46 @@ bool SameDevice(const Napi::CallbackInfo& info, const char* what, std::initializ
 
 bool BufArgs(const Napi::CallbackInfo& info, const char* what, std::initializer_list<BufSpec> specs, Where* where) {
   for (const BufSpec& s : specs) {
-    *s.out = NamedBuf(info.Env(), info[s.arg], s.arg, static_cast<size_t>(s.elems) * 4, what, s.name);
+    const Napi::Value v = info[s.arg];
+    const bool none = v.IsNull() || v.IsUndefined() || (v.IsNumber() && v.As<Napi::Number>().Int64Value() == 0);
+    if (s.optional && none) {
+      *s.out = nullptr;
+      continue;
+    }
+    *s.out = NamedBuf(info.Env(), v, s.arg, static_cast<size_t>(s.elems) * 4, what, s.name);
     if (*s.out == nullptr) return false;
   }
-  *where = specs.size() > 0 ? (*specs.begin()->out)->where : Where::kHost;
-  for (const BufSpec& s : specs)
-    if ((*s.out)->where != *where) return DifferentDevices(info.Env(), what);
+  const Buf* first = nullptr;
+  for (const BufSpec& s : specs) {
+    if (*s.out == nullptr) continue;
+    if (first == nullptr) first = *s.out;
+    if ((*s.out)->where != first->where) return DifferentDevices(info.Env(), what);
+  }
+  *where = first != nullptr ? first->where : Where::kHost;
+  return true;
+}
+
+bool BufGroups(Napi::Env env, const char* what, const double* ids, const double* sizes, size_t count,
+               std::initializer_list<const char*> names, std::vector<Buf*>* bufs, Where* where) {
+  const size_t k = names.size();
+  bufs->assign(k * count, nullptr);
+  const Buf* first = nullptr;
+  for (size_t t = 0; t < count; ++t) {
+    const std::string label = std::string(what) + " tensor " + std::to_string(t);
+    const int64_t n = CountOf(env, sizes[t], label);
+    if (n < 0) return false;
+    size_t j = 0;
+    for (const char* name : names) {
+      const double id = ids[k * t + j];
+      Buf*& b = (*bufs)[k * t + j++];
+      if (n == 0 && id == 0) continue;  // an empty tensor may have no buffer
+      b = BufById(env, id, static_cast<size_t>(n) * 4, label + " " + name);
+      if (b == nullptr) return false;
+      if (first == nullptr) first = b;
+      if (b->where != first->where) return DifferentDevices(env, what);
+    }
+  }
+  *where = first != nullptr ? first->where : Where::kHost;
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "cuda/buffers.h"
 
@@ -52,6 +53,14 @@ const double* F64ArrayArg(const Napi::CallbackInfo& info, size_t i, size_t* len,
 Buf* BufById(Napi::Env env, double id, size_t minBytes, const std::string& what);
 /** Element count `n` from such an array: a non-negative integer, else throws naming `what` and returns -1. */
 int64_t CountOf(Napi::Env env, double n, const std::string& what);
+/**
+ * The buffers of a multi-tensor call: `ids` holds names.size() ids per tensor (in the order of
+ * `names`), `sizes` the element count of each of the `count` tensors. Checks every id, size and
+ * device before the caller writes anything (an empty tensor may pass id 0: its entry stays
+ * nullptr). Errors name "<what> tensor <t> <name>". False after throwing.
+ */
+bool BufGroups(Napi::Env env, const char* what, const double* ids, const double* sizes, size_t count,
+               std::initializer_list<const char*> names, std::vector<Buf*>* bufs, Where* where);
 
 /**
  * True when every non-null buffer is on the same device; otherwise throws a JS error naming
@@ -66,6 +75,7 @@ struct BufSpec {
   size_t arg;
   const char* name;  // errors name "<what> <name>"
   int64_t elems;
+  bool optional = false;  // 0 / null / undefined give *out = nullptr (as OptBufArg)
 };
 /**
  * The buffer arguments an op starts with: BufArg for each spec in order, then SameDevice over

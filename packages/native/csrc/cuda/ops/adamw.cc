@@ -67,24 +67,10 @@ Napi::Value AdamWMulti(const Napi::CallbackInfo& info) {
     return Throw(env, "adamWMulti: " + std::to_string(count) + " sizes need " + std::to_string(7 * count) + " ids and " +
                           std::to_string(count) + " weight decays, got " + std::to_string(nIds) + " and " + std::to_string(nWd));
   }
-  static const char* const kNames[7] = {"p", "g", "m", "v", "pOut", "mOut", "vOut"};
-  std::vector<Buf*> bufs(7 * count);
-  Where where = Where::kHost;
-  bool first = true;
-  for (size_t t = 0; t < count; ++t) {
-    const std::string what = "adamWMulti tensor " + std::to_string(t);
-    const int64_t n = CountOf(env, sizes[t], what);
-    if (n < 0) return env.Undefined();
-    for (int k = 0; k < 7; ++k) {
-      if (n == 0 && ids[7 * t + k] == 0) continue;  // an empty tensor may have no buffer (id 0); it is skipped
-      Buf* b = BufById(env, ids[7 * t + k], static_cast<size_t>(n) * 4, what + " " + kNames[k]);
-      if (b == nullptr) return env.Undefined();
-      if (first) where = b->where;
-      first = false;
-      if (b->where != where) return Throw(env, "adamWMulti: buffers are on different devices (host and cuda); copy them to one device first");
-      bufs[7 * t + k] = b;
-    }
-  }
+  std::vector<Buf*> bufs;
+  Where where;
+  if (!BufGroups(env, "adamWMulti", ids, sizes, count, {"p", "g", "m", "v", "pOut", "mOut", "vOut"}, &bufs, &where))
+    return env.Undefined();
   for (size_t t = 0; t < count; ++t) {
     const int64_t n = static_cast<int64_t>(sizes[t]);
     if (n == 0) continue;

@@ -38,25 +38,16 @@ Napi::Value BatchNorm1d(const Napi::CallbackInfo& info) {
   if (!Sizes(info, 8, what, &B, &C)) return env.Undefined();
   const double eps = NumArg(info, 10), momentum = NumArg(info, 11);
   if (env.IsExceptionPending()) return env.Undefined();
-  const size_t n = sizeof(float) * B * C, nc = sizeof(float) * C;
-  const Buf* x = BufArg(info, 0, n, "gpu.batchNorm1d x");
-  if (!x) return env.Undefined();
-  const Buf* weight = OptBufArg(info, 1, nc, "gpu.batchNorm1d weight");
-  const Buf* bias = OptBufArg(info, 2, nc, "gpu.batchNorm1d bias");
-  if (env.IsExceptionPending()) return env.Undefined();
-  if ((weight == nullptr) != (bias == nullptr)) return Throw(env, "gpu.batchNorm1d: give both weight and bias, or neither");
-  const Buf* rm = BufArg(info, 3, nc, "gpu.batchNorm1d runningMean");
-  if (!rm) return env.Undefined();
-  const Buf* rv = BufArg(info, 4, nc, "gpu.batchNorm1d runningVar");
-  if (!rv) return env.Undefined();
-  const Buf* y = BufArg(info, 5, n, "gpu.batchNorm1d y");
-  if (!y) return env.Undefined();
-  const Buf* rmOut = BufArg(info, 6, nc, "gpu.batchNorm1d runningMeanOut");
-  if (!rmOut) return env.Undefined();
-  const Buf* rvOut = BufArg(info, 7, nc, "gpu.batchNorm1d runningVarOut");
-  if (!rvOut) return env.Undefined();
+  const int64_t n = B * C;
+  Buf *x, *weight, *bias, *rm, *rv, *y, *rmOut, *rvOut;
   Where where;
-  if (!SameDevice(info, what, {x, weight, bias, rm, rv, y, rmOut, rvOut}, &where) || C == 0) return env.Undefined();
+  if (!BufArgs(info, what,
+               {{&x, 0, "x", n}, {&weight, 1, "weight", C, true}, {&bias, 2, "bias", C, true}, {&rm, 3, "runningMean", C},
+                {&rv, 4, "runningVar", C}, {&y, 5, "y", n}, {&rmOut, 6, "runningMeanOut", C}, {&rvOut, 7, "runningVarOut", C}},
+               &where))
+    return env.Undefined();
+  if ((weight == nullptr) != (bias == nullptr)) return Throw(env, "gpu.batchNorm1d: give both weight and bias, or neither");
+  if (C == 0) return env.Undefined();
   const float* w = weight ? weight->f() : nullptr;
   const float* b = bias ? bias->f() : nullptr;
   if (where == Where::kHost) {
@@ -81,21 +72,16 @@ Napi::Value BatchNorm1dGrad(const Napi::CallbackInfo& info) {
   if (!Sizes(info, 6, what, &B, &C)) return env.Undefined();
   const double eps = NumArg(info, 8);
   if (env.IsExceptionPending()) return env.Undefined();
-  const size_t n = sizeof(float) * B * C, nc = sizeof(float) * C;
-  const Buf* dy = BufArg(info, 0, n, "gpu.batchNorm1dGrad dy");
-  if (!dy) return env.Undefined();
-  const Buf* x = BufArg(info, 1, n, "gpu.batchNorm1dGrad x");
-  if (!x) return env.Undefined();
-  const Buf* weight = OptBufArg(info, 2, nc, "gpu.batchNorm1dGrad weight");
-  if (env.IsExceptionPending()) return env.Undefined();
-  const Buf* dx = BufArg(info, 3, n, "gpu.batchNorm1dGrad dx");
-  if (!dx) return env.Undefined();
-  const Buf* dWeight = OptBufArg(info, 4, nc, "gpu.batchNorm1dGrad dWeight");
-  const Buf* dBias = OptBufArg(info, 5, nc, "gpu.batchNorm1dGrad dBias");
-  if (env.IsExceptionPending()) return env.Undefined();
-  if (weight && (!dWeight || !dBias)) return Throw(env, "gpu.batchNorm1dGrad: with weight, dWeight and dBias are required");
+  const int64_t n = B * C;
+  Buf *dy, *x, *weight, *dx, *dWeight, *dBias;
   Where where;
-  if (!SameDevice(info, what, {dy, x, weight, dx, dWeight, dBias}, &where) || C == 0) return env.Undefined();
+  if (!BufArgs(info, what,
+               {{&dy, 0, "dy", n}, {&x, 1, "x", n}, {&weight, 2, "weight", C, true}, {&dx, 3, "dx", n},
+                {&dWeight, 4, "dWeight", C, true}, {&dBias, 5, "dBias", C, true}},
+               &where))
+    return env.Undefined();
+  if (weight && (!dWeight || !dBias)) return Throw(env, "gpu.batchNorm1dGrad: with weight, dWeight and dBias are required");
+  if (C == 0) return env.Undefined();
   const float* w = weight ? weight->f() : nullptr;
   float* dw = weight ? dWeight->f() : nullptr;
   float* db = weight ? dBias->f() : nullptr;

@@ -57,24 +57,9 @@ Napi::Value EmaMulti(const Napi::CallbackInfo& info) {
     return Throw(env, "emaMulti: " + std::to_string(count) + " sizes need " + std::to_string(3 * count) + " ids, got " +
                           std::to_string(nIds));
   }
-  static const char* const kNames[3] = {"target", "source", "out"};
-  std::vector<Buf*> bufs(3 * count);
-  Where where = Where::kHost;
-  bool first = true;
-  for (size_t t = 0; t < count; ++t) {
-    const std::string what = "emaMulti tensor " + std::to_string(t);
-    const int64_t n = CountOf(env, sizes[t], what);
-    if (n < 0) return env.Undefined();
-    for (int k = 0; k < 3; ++k) {
-      if (n == 0 && ids[3 * t + k] == 0) continue;  // an empty tensor may have no buffer (id 0); it is skipped
-      Buf* b = BufById(env, ids[3 * t + k], static_cast<size_t>(n) * 4, what + " " + kNames[k]);
-      if (b == nullptr) return env.Undefined();
-      if (first) where = b->where;
-      first = false;
-      if (b->where != where) return Throw(env, "emaMulti: buffers are on different devices (host and cuda); copy them to one device first");
-      bufs[3 * t + k] = b;
-    }
-  }
+  std::vector<Buf*> bufs;
+  Where where;
+  if (!BufGroups(env, "emaMulti", ids, sizes, count, {"target", "source", "out"}, &bufs, &where)) return env.Undefined();
   const float b = static_cast<float>(1.0 - momentum);
   for (size_t t = 0; t < count; ++t) {
     const int64_t n = static_cast<int64_t>(sizes[t]);
